@@ -1,0 +1,1 @@
+"""The Ouroboros console: Django project (settings, URLs) and its apps."""

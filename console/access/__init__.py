@@ -1,0 +1,1 @@
+"""Who may do what in the console: the viewer / operator / admin roles and the security headers."""

@@ -1,0 +1,8 @@
+"""App config of console.access."""
+
+from django.apps import AppConfig
+
+
+class AccessConfig(AppConfig):
+    name = "console.access"
+    label = "access"

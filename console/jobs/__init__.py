@@ -1,0 +1,1 @@
+"""Management commands for every job a Lambda function does, plus the local runtime."""

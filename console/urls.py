@@ -1,0 +1,14 @@
+"""URL routes of the console."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from console.dashboard import views as dashboard
+
+urlpatterns = [
+    path("", dashboard.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+]

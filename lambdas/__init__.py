@@ -1,0 +1,1 @@
+"""Lambda handlers: one thin module per deployed function."""

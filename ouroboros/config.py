@@ -1,0 +1,103 @@
+"""The one typed configuration of Ouroboros, read from the environment in one place.
+
+Every other module asks `get_config()`; nothing else reads `os.environ` for settings. Tests change
+the environment and call `reset_config()`.
+
+Variables (all optional):
+
+- ``OUROBOROS_STAGE`` (``dev``), ``OUROBOROS_TABLE_PREFIX`` (``cmdb``): table names are
+  ``{prefix}_{stage}_{name}``, so the defaults match the original system
+  (``cmdb_dev_security_controls``...).
+- ``OUROBOROS_HUB_TABLE_PREFIX`` (same as the table prefix): the Hub's tables live in the Hub
+  account, where they carry the same names as the consumer's. When one process or one local
+  runtime holds both roles, a different prefix (the local runtime uses ``hub``) keeps the Hub's
+  ``security_controls`` apart from the consumer's.
+- ``OUROBOROS_ROLE``: ``consumer`` (default) or ``hub``.
+- ``AWS_REGION`` / ``AWS_DEFAULT_REGION`` (``us-east-1``).
+- ``OUROBOROS_MEMBER_ROLE_NAME`` (``OuroborosMemberRemediationRole``), ``OUROBOROS_EXTERNAL_ID``:
+  the role a reactor assumes in a finding's account, and the ExternalId that role requires.
+- ``OUROBOROS_HUB_ROLE_ARN``: role a consumer assumes to read the Hub catalog (empty: same account).
+- ``OUROBOROS_DATA_DIR`` (``.local``): where the local runtime keeps its data and endpoints.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+Role = Literal["consumer", "hub"]
+ROLES: tuple[Role, ...] = ("consumer", "hub")
+
+
+class ConfigError(ValueError):
+    """A configuration value in the environment is invalid."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings shared by the core, the console and the Lambda functions."""
+
+    stage: str
+    region: str
+    table_prefix: str
+    hub_table_prefix: str
+    role: Role
+    member_role_name: str
+    external_id: str
+    hub_role_arn: str
+    data_dir: Path
+    sessions_ttl_seconds: int
+
+    def table_name(self, name: str) -> str:
+        """Name of a consumer table: ``{prefix}_{stage}_{name}``."""
+        return f"{self.table_prefix}_{self.stage}_{name}"
+
+    def hub_table_name(self, name: str) -> str:
+        """Name of a Hub table: ``{hub_prefix}_{stage}_{name}``."""
+        return f"{self.hub_table_prefix}_{self.stage}_{name}"
+
+    def member_role_arn(self, account_id: str) -> str:
+        """ARN of the remediation role in a member account."""
+        return f"arn:aws:iam::{account_id}:role/{self.member_role_name}"
+
+
+def _identifier(name: str, value: str) -> str:
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+    if not value or any(c not in allowed for c in value):
+        raise ConfigError(f"{name}={value!r}: use letters, digits and '-' only")
+    return value
+
+
+@lru_cache(maxsize=1)
+def get_config() -> Config:
+    """Read the configuration from the environment once; `reset_config()` reads it again."""
+    env = os.environ
+    role = env.get("OUROBOROS_ROLE", "consumer")
+    if role not in ROLES:
+        raise ConfigError(f"OUROBOROS_ROLE={role!r}: expected one of {', '.join(ROLES)}")
+    prefix = _identifier("OUROBOROS_TABLE_PREFIX", env.get("OUROBOROS_TABLE_PREFIX", "cmdb"))
+    ttl = env.get("OUROBOROS_SESSION_TTL_SECONDS", "3600")
+    if not ttl.isdigit() or not 900 <= int(ttl) <= 43200:
+        raise ConfigError(f"OUROBOROS_SESSION_TTL_SECONDS={ttl!r}: expected 900..43200")
+    return Config(
+        stage=_identifier("OUROBOROS_STAGE", env.get("OUROBOROS_STAGE", "dev")),
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        table_prefix=prefix,
+        hub_table_prefix=_identifier(
+            "OUROBOROS_HUB_TABLE_PREFIX", env.get("OUROBOROS_HUB_TABLE_PREFIX", prefix)
+        ),
+        role=role,  # checked against ROLES above
+        member_role_name=env.get("OUROBOROS_MEMBER_ROLE_NAME", "OuroborosMemberRemediationRole"),
+        external_id=env.get("OUROBOROS_EXTERNAL_ID", ""),
+        hub_role_arn=env.get("OUROBOROS_HUB_ROLE_ARN", ""),
+        data_dir=Path(env.get("OUROBOROS_DATA_DIR", ".local")).resolve(),
+        sessions_ttl_seconds=int(ttl),
+    )
+
+
+def reset_config() -> None:
+    """Forget the cached configuration (tests, and the local runtime after it sets endpoints)."""
+    get_config.cache_clear()

@@ -1,0 +1,1 @@
+"""Controls: services (writes) and selectors (reads) over the ``security_controls`` table."""

@@ -1,0 +1,42 @@
+"""PynamoDB models, one module per aggregate, and the registry of tables per deployment side."""
+
+from ouroboros.models.aggregates import AggregateModel
+from ouroboros.models.base import OuroborosModel, bind_model
+from ouroboros.models.controls import ControlModel
+from ouroboros.models.executions import ExecutionModel
+from ouroboros.models.findings import FindingModel
+from ouroboros.models.hub import HubControlModel, HubReactorModel
+from ouroboros.models.reactors import LocalReactorModel
+
+CONSUMER_MODELS: tuple[type[OuroborosModel], ...] = (
+    ControlModel,
+    FindingModel,
+    LocalReactorModel,
+    ExecutionModel,
+    AggregateModel,
+)
+HUB_MODELS: tuple[type[OuroborosModel], ...] = (HubControlModel, HubReactorModel)
+ALL_MODELS = CONSUMER_MODELS + HUB_MODELS
+
+
+def bind_models() -> None:
+    """Point every model at its table for the current configuration."""
+    for model in ALL_MODELS:
+        bind_model(model)
+
+
+bind_models()
+
+__all__ = [
+    "ALL_MODELS",
+    "CONSUMER_MODELS",
+    "HUB_MODELS",
+    "AggregateModel",
+    "ControlModel",
+    "ExecutionModel",
+    "FindingModel",
+    "HubControlModel",
+    "HubReactorModel",
+    "LocalReactorModel",
+    "bind_models",
+]

@@ -1,0 +1,1 @@
+"""Security Hub: the control catalog, ASFF parsing and the collectors."""

@@ -1,0 +1,113 @@
+"""Shared fixtures, layered by cost.
+
+- every test: an isolated environment (dummy credentials, no endpoints, a temporary data folder),
+  and fresh config, sessions and model bindings;
+- ``moto_aws``: in-process moto with every table created (functional tier);
+- ``dynamodb_local``: one real DynamoDB Local (in memory) for the session; ``ddb_tables`` gives a
+  test its own, freshly created tables in it (integration tier);
+- ``local_runtime``: the whole local runtime in a temporary data folder (integration tier).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ouroboros.aws import reset_sessions
+from ouroboros.config import reset_config
+from ouroboros.models import bind_models
+
+EVENTS_DIR = Path(__file__).parent / "events"
+_AWS_VARS = [k for k in os.environ if k.startswith(("AWS_", "OUROBOROS_"))]
+
+
+def load_event(relative: str) -> Any:
+    """A real payload from ``tests/events`` (see tests/events/SOURCES.md for provenance)."""
+    return json.loads((EVENTS_DIR / relative).read_text())
+
+
+def _refresh() -> None:
+    reset_config()
+    reset_sessions()
+    bind_models()
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """No test sees real AWS credentials or endpoints; each gets its own data folder."""
+    for key in _AWS_VARS:
+        monkeypatch.delenv(key, raising=False)
+    for key in list(os.environ):
+        if key.startswith("AWS_ENDPOINT_URL"):
+            monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("OUROBOROS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("OUROBOROS_HUB_TABLE_PREFIX", "hub")
+    _refresh()
+    yield tmp_path / "data"
+    monkeypatch.undo()
+    _refresh()
+
+
+@pytest.fixture
+def moto_aws() -> Iterator[None]:
+    """In-process moto for every service, with all Ouroboros tables created."""
+    from moto import mock_aws
+
+    from ouroboros.models.tables import tables_ensure
+
+    with mock_aws():
+        _refresh()
+        tables_ensure("all")
+        yield
+    _refresh()
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real DynamoDB Local (in memory, 127.0.0.1) for the whole test session; its URL."""
+    from ouroboros.local.dynamodb_local import dynamodb_local_start
+
+    server = dynamodb_local_start(tmp_path_factory.mktemp("ddb"), in_memory=True)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+_stage_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def ddb_tables(dynamodb_local: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """This test's own tables in the session's DynamoDB Local (a fresh stage name per test)."""
+    from ouroboros.models.tables import tables_ensure
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", dynamodb_local)
+    monkeypatch.setenv("OUROBOROS_STAGE", f"t{next(_stage_numbers)}")
+    _refresh()
+    tables_ensure("all")
+    yield dynamodb_local
+
+
+@pytest.fixture
+def local_runtime(isolated_env: Path) -> Iterator[Any]:
+    """The whole local runtime (DynamoDB Local persistent in a temp folder + moto server)."""
+    from ouroboros.local.runtime import LocalRuntime
+
+    runtime = LocalRuntime(data_dir=isolated_env)
+    runtime.start()
+    try:
+        yield runtime
+    finally:
+        runtime.stop()
