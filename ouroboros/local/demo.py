@@ -14,6 +14,7 @@ members 111111111111 and 222222222222.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -74,14 +75,12 @@ def demo_member_account(account_id: str) -> list[str]:
         session_name="ouroboros-demo-seed",
     )
     iam = client("iam", session=session)
-    try:
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
         iam.create_role(
             RoleName=config.member_role_name,
             AssumeRolePolicyDocument=_member_role_trust(config.external_id),
             Description="Ouroboros remediation role (local demo)",
         )
-    except iam.exceptions.EntityAlreadyExistsException:
-        pass
     s3 = client("s3", session=session)
     public = public_bucket_name(account_id)
     no_tls = f"ouroboros-demo-notls-{account_id}"

@@ -21,6 +21,7 @@ demo seed at each start; everything in DynamoDB persists.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import warnings
@@ -28,7 +29,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 from ouroboros.aws import reset_sessions
 from ouroboros.config import reset_config
@@ -83,6 +84,7 @@ class LocalRuntime:
     warnings: list[str] = field(default_factory=list)
     _saved_environ: dict[str, str | None] = field(default_factory=dict)
     _started: list[RuntimeExtension] = field(default_factory=list)
+    _lock_file: IO[str] | None = None
 
     @property
     def dynamodb_backend(self) -> str:
@@ -92,12 +94,7 @@ class LocalRuntime:
         """Start everything (see the module docstring); returns the endpoints."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
-        running = endpoints_read(self.data_dir)
-        if running is not None and running.pid != os.getpid():
-            raise RuntimeAlreadyRunningError(
-                f"a local runtime (pid {running.pid}) already serves {self.data_dir}; "
-                "stop it first (Ctrl-C in its terminal)"
-            )
+        self._lock_data_dir()
         try:
             self.moto = moto_server_start(self.moto_port)
             try:
@@ -135,6 +132,21 @@ class LocalRuntime:
             raise
         return self.endpoints
 
+    def _lock_data_dir(self) -> None:
+        """Hold an exclusive lock on the data folder for the runtime's lifetime."""
+        lock = (self.data_dir / "runtime.lock").open("a+")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            running = endpoints_read(self.data_dir)
+            who = f"pid {running.pid}" if running else "another process"
+            raise RuntimeAlreadyRunningError(
+                f"a local runtime ({who}) already serves {self.data_dir}; "
+                "stop it first (Ctrl-C in its terminal)"
+            ) from None
+        self._lock_file = lock
+
     def stop(self) -> None:
         """Stop the extensions, the servers and restore this process's environment."""
         while self._started:
@@ -154,6 +166,9 @@ class LocalRuntime:
             self.moto.stop()
             self.moto = None
         self._restore_environ()
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
 
     def _apply_environ(self, values: dict[str, str]) -> None:
         for key, value in values.items():

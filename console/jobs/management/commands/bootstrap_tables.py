@@ -1,4 +1,4 @@
-"""``python manage.py bootstrap_tables``: create the missing DynamoDB tables; leave the rest alone."""
+"""``python manage.py bootstrap_tables``: create missing DynamoDB tables, leave the rest alone."""
 
 from __future__ import annotations
 

@@ -1,0 +1,100 @@
+"""`make run`'s command end to end: runtime + demo + console, login, counts, clean stop."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from ouroboros.local.dynamodb_local import free_port
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _wait_for(url: str, process: subprocess.Popen[str], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.5)
+    raise AssertionError(f"{url} did not answer in {timeout}s")
+
+
+def _login_and_read_controls(base: str) -> int:
+    session = requests.Session()
+    page = session.get(f"{base}/login/", timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert token
+    home = session.post(
+        f"{base}/login/",
+        data={
+            "username": "admin",
+            "password": "runlocal-test-pw-1",
+            "csrfmiddlewaretoken": token.group(1),
+            "next": "/",
+        },
+        headers={"Referer": f"{base}/login/"},
+        timeout=30,
+    )
+    assert home.status_code == 200
+    count = re.search(r'id="count-controls">(\d+)<', home.text)
+    assert count, home.text[:500]
+    return int(count.group(1))
+
+
+def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+    env.update(
+        OUROBOROS_DATA_DIR=str(data_dir),
+        OUROBOROS_ADMIN_PASSWORD="runlocal-test-pw-1",
+        PYTHONUNBUFFERED="1",
+        DJANGO_SETTINGS_MODULE="console.settings.local",
+    )
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "runlocal", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    return output
+
+
+def test_runlocal_serves_the_console_with_the_catalog_and_keeps_data(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = _start(data_dir, port)
+    try:
+        _wait_for(f"{base}/login/", process)
+        assert _login_and_read_controls(base) == 290
+    finally:
+        output = _stop(process)
+    assert "Local runtime stopped." in output
+    assert "runlocal-test-pw-1" not in output  # a chosen password is never echoed
+    assert not (data_dir / "endpoints.json").exists()
+
+    process = _start(data_dir, port)  # second start: same data, no second seed
+    try:
+        _wait_for(f"{base}/login/", process)
+        assert _login_and_read_controls(base) == 290
+    finally:
+        _stop(process)
