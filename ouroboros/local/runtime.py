@@ -21,6 +21,7 @@ demo seed at each start; everything in DynamoDB persists.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import logging
 import os
@@ -170,6 +171,18 @@ class LocalRuntime:
             self._lock_file.close()
             self._lock_file = None
 
+    def endpoints_update(self, **fields: str) -> LocalEndpoints:
+        """Let an extension publish an endpoint of its own (e.g. ``securityhub``) while starting.
+
+        Points this process at it at once; other processes see it in ``endpoints.json``, which is
+        written after every extension has started.
+        """
+        if self.endpoints is None:
+            raise RuntimeError("endpoints_update is called by extensions, during start()")
+        self.endpoints = dataclasses.replace(self.endpoints, **fields)  # type: ignore[arg-type]
+        self._apply_environ(self.endpoints.environ())
+        return self.endpoints
+
     def _apply_environ(self, values: dict[str, str]) -> None:
         for key, value in values.items():
             self._saved_environ.setdefault(key, os.environ.get(key))
@@ -195,6 +208,16 @@ class LocalRuntime:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def default_extensions() -> list[RuntimeExtension]:
+    """The extensions ``make run`` starts, in order: the event bus first (the others publish to
+    it), the local Security Hub, the scheduler last (its jobs use everything else)."""
+    from ouroboros.local.bus import EventBusExtension
+    from ouroboros.local.scheduler import SchedulerExtension
+    from ouroboros.local.securityhub_server import SecurityHubExtension
+
+    return [EventBusExtension(), SecurityHubExtension(), SchedulerExtension()]
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from console.access.services import admin_user_ensure
 from ouroboros.config import get_config
 from ouroboros.local.demo import demo_seed
-from ouroboros.local.runtime import LocalRuntime, RuntimeAlreadyRunningError
+from ouroboros.local.runtime import LocalRuntime, RuntimeAlreadyRunningError, default_extensions
 
 
 class Command(BaseCommand):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
         data_dir = get_config().data_dir
         call_command("migrate", verbosity=0, interactive=False)
         password = admin_user_ensure(password=os.environ.get("OUROBOROS_ADMIN_PASSWORD"))
-        runtime = LocalRuntime(data_dir=data_dir)
+        runtime = LocalRuntime(data_dir=data_dir, extensions=default_extensions())
         try:
             endpoints = runtime.start()
         except RuntimeAlreadyRunningError as exc:
@@ -42,6 +42,7 @@ class Command(BaseCommand):
                 self.style.SUCCESS("Local runtime up")
                 + f"\n  DynamoDB ({endpoints.dynamodb_backend}): {endpoints.dynamodb}"
                 + f"\n  AWS services (moto):   {endpoints.aws}"
+                + f"\n  Security Hub (local):  {endpoints.securityhub or '-'}"
                 + f"\n  data folder:           {data_dir}"
                 + f"\n  demo member accounts:  {', '.join(report.accounts)}"
             )
