@@ -231,7 +231,7 @@ class SecurityHubServer:
 
     def start(self) -> SecurityHubServer:
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="local-securityhub", daemon=True
+            target=self._server.serve_forever, args=(0.1,), name="local-securityhub", daemon=True
         )
         self._thread.start()
         logger.info("local Security Hub on %s (%s)", self.url, self.store.path)
