@@ -69,6 +69,18 @@ class RuntimeExtension(Protocol):
     def stop(self) -> None: ...
 
 
+def default_extensions() -> list[RuntimeExtension]:
+    """The runtime's standard extensions, in start order (each capability appends its own)."""
+    from ouroboros.local.bus import EventBusExtension
+    from ouroboros.local.scheduler import SchedulerExtension
+    from ouroboros.local.securityhub_server import SecurityHubExtension
+
+    extensions: list[RuntimeExtension] = []
+    extensions += [EventBusExtension(), SecurityHubExtension()]  # bus first: the others publish
+    extensions += [SchedulerExtension()]  # last: scheduled jobs use everything above
+    return extensions
+
+
 @dataclass
 class LocalRuntime:
     """The local runtime; use as a context manager or call `start` / `stop`."""
@@ -78,7 +90,7 @@ class LocalRuntime:
     dynamodb_port: int = 0
     moto_port: int = 0
     region: str = "us-east-1"
-    extensions: Sequence[RuntimeExtension] = ()
+    extensions: Sequence[RuntimeExtension] = field(default_factory=default_extensions)
     dynamodb: DynamoDBLocal | None = None
     moto: MotoServer | None = None
     endpoints: LocalEndpoints | None = None
@@ -208,16 +220,6 @@ class LocalRuntime:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def default_extensions() -> list[RuntimeExtension]:
-    """The extensions ``make run`` starts, in order: the event bus first (the others publish to
-    it), the local Security Hub, the scheduler last (its jobs use everything else)."""
-    from ouroboros.local.bus import EventBusExtension
-    from ouroboros.local.scheduler import SchedulerExtension
-    from ouroboros.local.securityhub_server import SecurityHubExtension
-
-    return [EventBusExtension(), SecurityHubExtension(), SchedulerExtension()]
 
 
 @contextmanager

@@ -7,17 +7,15 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ouroboros.aws import client
-from ouroboros.local.bus import EventBusExtension, bus_current, bus_rule_put, bus_subscribe
+from ouroboros.local.bus import bus_current, bus_rule_put, bus_subscribe
 from ouroboros.local.demo import demo_seed, public_bucket_name
 from ouroboros.local.runtime import LocalRuntime
-from ouroboros.local.securityhub_server import SecurityHubExtension
 from tests.conftest import EVENTS_DIR, load_event
 from tests.ouroboros.local.test_event_pattern import REMEDIATION_PATTERN
 
@@ -27,28 +25,16 @@ ROOT = Path(__file__).resolve().parents[2]
 PASS_MACHINE = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
 
 
-@pytest.fixture
-def hub_runtime(isolated_env: Path) -> Iterator[LocalRuntime]:
-    """The local runtime with the event bus and the local Security Hub."""
-    runtime = LocalRuntime(
-        data_dir=isolated_env, extensions=[EventBusExtension(), SecurityHubExtension()]
-    )
-    runtime.start()
-    try:
-        yield runtime
-    finally:
-        runtime.stop()
-
-
 def _wait_idle() -> None:
     bus = bus_current()
     assert bus is not None and bus.wait_idle(30)
 
 
 def test_securityhub_import_in_another_process_reaches_the_runtime(
-    hub_runtime: LocalRuntime,
+    local_runtime: LocalRuntime,
 ) -> None:
-    assert hub_runtime.endpoints is not None and hub_runtime.endpoints.securityhub
+    assert local_runtime.endpoints is not None
+    assert local_runtime.endpoints.securityhub.startswith("http://127.0.0.1:")
     received: list[dict[str, Any]] = []
     bus_subscribe(name="imported", pattern=REMEDIATION_PATTERN, callback=received.append)
     path = EVENTS_DIR / "eventbridge_events" / "asr_imported_afsbp_ec2.7.json"
@@ -66,7 +52,7 @@ def test_securityhub_import_in_another_process_reaches_the_runtime(
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert hub_runtime.endpoints.securityhub in result.stdout
+    assert local_runtime.endpoints.securityhub in result.stdout
     found = client("securityhub").get_findings(
         Filters={"Id": [{"Value": original["Id"], "Comparison": "EQUALS"}]}
     )["Findings"]
@@ -82,41 +68,35 @@ def test_the_bus_starts_a_pass_execution_on_moto_and_write_back_does_not_loop(
     from moto.core.config import default_user_config
 
     monkeypatch.setitem(default_user_config["stepfunctions"], "execute_state_machine", True)
-    extensions = [EventBusExtension(), SecurityHubExtension()]
-    for extension in extensions:
-        extension.start(local_runtime)
-    try:
-        sfn = client("stepfunctions")
-        machine = sfn.create_state_machine(
-            name="finding-reactor",
-            definition=PASS_MACHINE,
-            roleArn="arn:aws:iam::123456789012:role/sfn",
-        )["stateMachineArn"]
-        bus_rule_put(name="remediate", pattern=REMEDIATION_PATTERN, targets=[machine])
-        finding = load_event("eventbridge_events/asr_imported_afsbp_ec2.7.json")["detail"][
-            "findings"
-        ][0]
-        securityhub = client("securityhub")
-        securityhub.batch_import_findings(Findings=[finding])
-        _wait_idle()
-        executions = sfn.list_executions(stateMachineArn=machine)["executions"]
-        assert len(executions) == 1
-        execution = _finished(sfn, executions[0]["executionArn"])
-        assert execution["status"] == "SUCCEEDED"
-        output = json.loads(execution["output"])
-        assert output["detail-type"] == "Security Hub Findings - Imported"
-        assert output["detail"]["findings"][0]["Id"] == finding["Id"]
-        assert executions[0]["name"].startswith(output["id"])
+    assert bus_current() is not None  # the runtime's default extensions include the bus
+    sfn = client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="finding-reactor",
+        definition=PASS_MACHINE,
+        roleArn="arn:aws:iam::123456789012:role/sfn",
+    )["stateMachineArn"]
+    bus_rule_put(name="remediate", pattern=REMEDIATION_PATTERN, targets=[machine])
+    finding = load_event("eventbridge_events/asr_imported_afsbp_ec2.7.json")["detail"]["findings"][
+        0
+    ]
+    securityhub = client("securityhub")
+    securityhub.batch_import_findings(Findings=[finding])
+    _wait_idle()
+    executions = sfn.list_executions(stateMachineArn=machine)["executions"]
+    assert len(executions) == 1
+    execution = _finished(sfn, executions[0]["executionArn"])
+    assert execution["status"] == "SUCCEEDED"
+    output = json.loads(execution["output"])
+    assert output["detail-type"] == "Security Hub Findings - Imported"
+    assert output["detail"]["findings"][0]["Id"] == finding["Id"]
+    assert executions[0]["name"].startswith(output["id"])
 
-        securityhub.batch_update_findings(
-            FindingIdentifiers=[{"Id": finding["Id"], "ProductArn": finding["ProductArn"]}],
-            Workflow={"Status": "NOTIFIED"},
-        )
-        _wait_idle()
-        assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == 1
-    finally:
-        for extension in reversed(extensions):
-            extension.stop()
+    securityhub.batch_update_findings(
+        FindingIdentifiers=[{"Id": finding["Id"], "ProductArn": finding["ProductArn"]}],
+        Workflow={"Status": "NOTIFIED"},
+    )
+    _wait_idle()
+    assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == 1
 
 
 def _finished(sfn: Any, arn: str) -> dict[str, Any]:
@@ -128,7 +108,7 @@ def _finished(sfn: Any, arn: str) -> dict[str, Any]:
         time.sleep(0.2)
 
 
-def test_demo_seed_fills_the_local_security_hub_once(hub_runtime: LocalRuntime) -> None:
+def test_demo_seed_fills_the_local_security_hub_once(local_runtime: LocalRuntime) -> None:
     received: list[dict[str, Any]] = []
     bus_subscribe(name="seed", pattern=REMEDIATION_PATTERN, callback=received.append)
     report = demo_seed()

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from console.access.services import admin_user_ensure
 from ouroboros.config import get_config
 from ouroboros.local.demo import demo_seed
-from ouroboros.local.runtime import LocalRuntime, RuntimeAlreadyRunningError, default_extensions
+from ouroboros.local.runtime import LocalRuntime, RuntimeAlreadyRunningError
 
 
 class Command(BaseCommand):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
         data_dir = get_config().data_dir
         call_command("migrate", verbosity=0, interactive=False)
         password = admin_user_ensure(password=os.environ.get("OUROBOROS_ADMIN_PASSWORD"))
-        runtime = LocalRuntime(data_dir=data_dir, extensions=default_extensions())
+        runtime = LocalRuntime(data_dir=data_dir)
         try:
             endpoints = runtime.start()
         except RuntimeAlreadyRunningError as exc:
