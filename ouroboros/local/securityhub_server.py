@@ -154,6 +154,7 @@ def _json_default(value: Any) -> Any:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: botocore reuses its connections
+    disable_nagle_algorithm = True  # headers and body go out at once, no delayed-ACK stall
     server: _Server
 
     def do_GET(self) -> None:
