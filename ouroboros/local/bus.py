@@ -13,6 +13,9 @@ Rules come from three places, all matched against every event on the default bus
    creates them on AWS), mirrored live while the bus runs (`ouroboros.local.bus_moto`);
 3. in-process subscriptions with a Python callable (`bus_subscribe`; tests, console hooks).
 
+A target named by both a persistent rule and a moto rule receives the event twice, as two
+EventBridge rules would deliver it: register a rule in one place.
+
 How events reach it, from any process:
 
 - the local Security Hub (same process) publishes its "Findings - Imported" events directly;
@@ -307,7 +310,8 @@ class EventBus:
                     logger.warning("event %s -> %s (%s): %s", event_id, target, rule.name, exc)
                 self._record(event_id, rule.name, target, False, f"{type(exc).__name__}: {exc}")
                 return
-            logger.info("event %s -> %s (%s): %s", event_id, target, rule.name, detail)
+            level = logging.DEBUG if rule.callback is not None else logging.INFO
+            logger.log(level, "event %s -> %s (%s): %s", event_id, target, rule.name, detail)
             self._record(event_id, rule.name, target, True, detail)
             return
 

@@ -58,6 +58,7 @@ class JobRun:
 
 _jobs: dict[str, ScheduledJob] = {}
 _jobs_lock = threading.Lock()
+_current: SchedulerExtension | None = None
 
 
 def scheduled_job_register(name: str, job: Job, *, every_seconds: float | None = None) -> None:
@@ -82,6 +83,12 @@ def scheduled_jobs() -> list[ScheduledJob]:
         return list(_jobs.values())
 
 
+def scheduled_job_runs() -> list[JobRun]:
+    """The last run of each job of the scheduler running in this process (console display)."""
+    scheduler = _current
+    return list(scheduler.runs.values()) if scheduler is not None else []
+
+
 def schedule_interval() -> float:
     """Seconds between runs: ``OUROBOROS_LOCAL_SCHEDULE_SECONDS`` (default 300)."""
     return float(get_config().local_schedule_seconds)
@@ -101,6 +108,8 @@ class SchedulerExtension:
         self._next: dict[str, float] = {}
 
     def start(self, runtime: LocalRuntime | None = None) -> None:
+        global _current
+        _current = self
         if self.interval is None:
             self.interval = schedule_interval()
         self._stop.clear()
@@ -109,6 +118,9 @@ class SchedulerExtension:
         logger.info("local scheduler: every %ss, first run in %ss", self.interval, self.first_delay)
 
     def stop(self, timeout: float = 30) -> None:
+        global _current
+        if _current is self:
+            _current = None
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)

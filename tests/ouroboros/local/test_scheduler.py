@@ -14,6 +14,7 @@ from ouroboros.local.scheduler import (
     SchedulerExtension,
     schedule_interval,
     scheduled_job_register,
+    scheduled_job_runs,
     scheduled_job_unregister,
     scheduled_jobs,
 )
@@ -50,6 +51,7 @@ def test_jobs_run_soon_after_start_and_again_every_interval() -> None:
     finally:
         scheduler.stop()
     assert scheduler.runs["count"].ok
+    assert scheduled_job_runs() == []  # stopped: this process runs no scheduler any more
     settled = len(runs)
     time.sleep(0.2)  # several intervals: a stopped scheduler runs nothing more
     assert len(runs) == settled
@@ -71,8 +73,10 @@ def test_a_failing_job_is_recorded_and_does_not_stop_the_others() -> None:
     scheduler.start()
     try:
         assert failed_twice.wait(10) and done.wait(10)
+        runs_seen = {run.name: run.ok for run in scheduled_job_runs()}
     finally:
         scheduler.stop()
+    assert runs_seen == {"broken": False, "count": True}
     assert not scheduler.runs["broken"].ok
     assert scheduler.runs["broken"].error == "RuntimeError: collector down"
     assert scheduler.runs["count"].ok
