@@ -18,6 +18,8 @@ Variables (all optional):
   the role a reactor assumes in a finding's account, and the ExternalId that role requires.
 - ``OUROBOROS_HUB_ROLE_ARN``: role a consumer assumes to read the Hub catalog (empty: same account).
 - ``OUROBOROS_DATA_DIR`` (``.local``): where the local runtime keeps its data and endpoints.
+- ``OUROBOROS_LOCAL_SCHEDULE_SECONDS`` (``300``): how often the local runtime's scheduler runs the
+  collectors and other scheduled jobs.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class Config:
     hub_role_arn: str
     data_dir: Path
     sessions_ttl_seconds: int
+    local_schedule_seconds: int = 300
 
     def table_name(self, name: str) -> str:
         """Name of a consumer table: ``{prefix}_{stage}_{name}``."""
@@ -82,6 +85,9 @@ def get_config() -> Config:
     ttl = env.get("OUROBOROS_SESSION_TTL_SECONDS", "3600")
     if not ttl.isdigit() or not 900 <= int(ttl) <= 43200:
         raise ConfigError(f"OUROBOROS_SESSION_TTL_SECONDS={ttl!r}: expected 900..43200")
+    schedule = env.get("OUROBOROS_LOCAL_SCHEDULE_SECONDS", "300")
+    if not schedule.isdigit() or int(schedule) < 1:
+        raise ConfigError(f"OUROBOROS_LOCAL_SCHEDULE_SECONDS={schedule!r}: expected seconds >= 1")
     return Config(
         stage=_identifier("OUROBOROS_STAGE", env.get("OUROBOROS_STAGE", "dev")),
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
@@ -95,6 +101,7 @@ def get_config() -> Config:
         hub_role_arn=env.get("OUROBOROS_HUB_ROLE_ARN", ""),
         data_dir=Path(env.get("OUROBOROS_DATA_DIR", ".local")).resolve(),
         sessions_ttl_seconds=int(ttl),
+        local_schedule_seconds=int(schedule),
     )
 
 

@@ -5,7 +5,8 @@ role Ouroboros assumes (trusting the consumer account, requiring the ExternalId)
 resources in a state Security Hub would flag: a bucket whose policy allows public reads (AFSBP
 S3.2), a bucket without TLS enforcement (S3.5). On first start it also loads the control catalog
 into ``security_controls`` (consumer) and the Hub's control catalog; later starts leave DynamoDB
-alone, so what users configured stays.
+alone, so what users configured stays. Where the runtime serves the local Security Hub, its first
+start also imports demo findings there (`ouroboros.local.demo_securityhub`).
 
 Accounts are fixed so that the real sample findings under ``tests/events`` (account 111111111111)
 land in a member account: consumer (the administrator account) 123456789012, the moto default;
@@ -47,6 +48,7 @@ class DemoReport:
     buckets: list[str] = field(default_factory=list)
     controls_created: int = 0
     hub_controls_created: int = 0
+    findings_imported: int = 0
 
 
 def public_bucket_name(account_id: str) -> str:
@@ -140,5 +142,8 @@ def demo_seed() -> DemoReport:
                     )
                 )
                 report.hub_controls_created += 1
+    from ouroboros.local.demo_securityhub import demo_securityhub_seed
+
+    report.findings_imported = demo_securityhub_seed(accounts=MEMBER_ACCOUNTS)
     logger.info("demo seed: %s", report)
     return report

@@ -21,6 +21,7 @@ demo seed at each start; everything in DynamoDB persists.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import logging
 import os
@@ -68,6 +69,18 @@ class RuntimeExtension(Protocol):
     def stop(self) -> None: ...
 
 
+def default_extensions() -> list[RuntimeExtension]:
+    """The runtime's standard extensions, in start order (each capability appends its own)."""
+    from ouroboros.local.bus import EventBusExtension
+    from ouroboros.local.scheduler import SchedulerExtension
+    from ouroboros.local.securityhub_server import SecurityHubExtension
+
+    extensions: list[RuntimeExtension] = []
+    extensions += [EventBusExtension(), SecurityHubExtension()]  # bus first: the others publish
+    extensions += [SchedulerExtension()]  # last: scheduled jobs use everything above
+    return extensions
+
+
 @dataclass
 class LocalRuntime:
     """The local runtime; use as a context manager or call `start` / `stop`."""
@@ -77,7 +90,7 @@ class LocalRuntime:
     dynamodb_port: int = 0
     moto_port: int = 0
     region: str = "us-east-1"
-    extensions: Sequence[RuntimeExtension] = ()
+    extensions: Sequence[RuntimeExtension] = field(default_factory=default_extensions)
     dynamodb: DynamoDBLocal | None = None
     moto: MotoServer | None = None
     endpoints: LocalEndpoints | None = None
@@ -169,6 +182,18 @@ class LocalRuntime:
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
+
+    def endpoints_update(self, **fields: str) -> LocalEndpoints:
+        """Let an extension publish an endpoint of its own (e.g. ``securityhub``) while starting.
+
+        Points this process at it at once; other processes see it in ``endpoints.json``, which is
+        written after every extension has started.
+        """
+        if self.endpoints is None:
+            raise RuntimeError("endpoints_update is called by extensions, during start()")
+        self.endpoints = dataclasses.replace(self.endpoints, **fields)  # type: ignore[arg-type]
+        self._apply_environ(self.endpoints.environ())
+        return self.endpoints
 
     def _apply_environ(self, values: dict[str, str]) -> None:
         for key, value in values.items():

@@ -42,6 +42,7 @@ class Command(BaseCommand):
                 self.style.SUCCESS("Local runtime up")
                 + f"\n  DynamoDB ({endpoints.dynamodb_backend}): {endpoints.dynamodb}"
                 + f"\n  AWS services (moto):   {endpoints.aws}"
+                + f"\n  Security Hub (local):  {endpoints.securityhub or '-'}"
                 + f"\n  data folder:           {data_dir}"
                 + f"\n  demo member accounts:  {', '.join(report.accounts)}"
             )
