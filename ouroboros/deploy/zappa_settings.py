@@ -102,6 +102,7 @@ def _console(spec: FunctionSpec, stage: str, region: str, bucket: str) -> dict[s
         {
             "DJANGO_SETTINGS_MODULE": "console.settings.production",
             "DJANGO_SECRET_KEY_PARAMETER": f"/{PROJECT}/{stage}/django-secret-key",
+            "DATABASE_URL_PARAMETER": f"/{PROJECT}/{stage}/database-url",
             "DJANGO_ALLOWED_HOSTS": f".execute-api.{region}.amazonaws.com",
         }
     )
