@@ -28,6 +28,8 @@ from ouroboros.errors import OuroborosError
 
 ENV_DIR = ".venv-lambda"
 STAMP = ".ouroboros-runtime-env"
+#: Bump when the way the environment is built changes (forces a rebuild).
+RECIPE = "2: hash-checked bytecode"
 #: What Zappa's WSGI handler imports on Lambda (installed with --no-deps for zappa itself).
 ZAPPA_RUNTIME = ("Werkzeug", "durationpy", "MarkupSafe")
 
@@ -72,7 +74,7 @@ def runtime_requirements(root: Path | None = None) -> tuple[list[str], list[str]
 
 def _stamp(root: Path) -> str:
     resolved, no_deps = runtime_requirements(root)
-    text = "\n".join([*resolved, *no_deps, (root / "requirements.lock").read_text()])
+    text = "\n".join([RECIPE, *resolved, *no_deps, (root / "requirements.lock").read_text()])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -109,6 +111,7 @@ def runtime_env_ensure(root: Path | None = None, *, python: str | None = None) -
         if done.returncode:
             shutil.rmtree(tmp, ignore_errors=True)
             raise RuntimeEnvError(f"{' '.join(step[:4])}... failed:\n{done.stderr[-2000:]}")
+    bytecode_compile(site_packages(tmp), python=str(tmp / "bin" / "python"))
     (tmp / STAMP).write_text(stamp)
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)
@@ -123,12 +126,48 @@ def site_packages(env: Path) -> Path:
     return found[0]
 
 
+def bytecode_compile(*folders: Path, python: str | None = None) -> None:
+    """Compile ``folders`` to hash-checked bytecode (PEP 552).
+
+    Zappa writes every zip entry with the date 1980-01-01, so on Lambda each source file looks
+    older than its timestamp-based ``.pyc``: the cache is ignored and every cold start compiles
+    every module it imports (and cannot save the result: the package is read-only). A
+    hash-checked ``.pyc`` is valid whatever the file dates, and still rebuilt when a source
+    changes, so it is safe in development too.
+    """
+    command = [
+        python or sys.executable,
+        "-m",
+        "compileall",
+        "-q",
+        "--invalidation-mode",
+        "checked-hash",
+        *(str(f) for f in folders),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeEnvError(f"compileall failed:\n{(done.stdout + done.stderr)[-2000:]}")
+
+
+def _project_packages() -> list[Path]:
+    root = project_root()
+    return [root / name for name in ("ouroboros", "console", "lambdas") if (root / name).is_dir()]
+
+
+def prebuild_workers() -> None:
+    """Zappa prebuild script of the workers: hash-checked bytecode of the project's packages."""
+    bytecode_compile(*_project_packages())
+
+
 def static_collect() -> None:
-    """Zappa prebuild script of the console: ``collectstatic`` with the production storage.
+    """Zappa prebuild script of the console: hash-checked bytecode, then ``collectstatic``.
+
+    ``collectstatic`` runs with the production storage, so the manifest matches.
 
     Runs in a child process (the core never imports Django). ``collectstatic`` reads no secret
     and no database, so it gets a throw-away key and database, and no SSM look-up happens.
     """
+    bytecode_compile(*_project_packages())
     root = project_root()
     env: dict[str, str] = {
         **os.environ,

@@ -15,6 +15,9 @@ environment. Choices:
 - Translations (``*.po``, ``*.mo``) are left out: the console runs with ``USE_I18N = False``.
 - The console serves its static files from the package with WhiteNoise; the prebuild script
   runs ``collectstatic`` (with the production storage, so the manifest matches) before packaging.
+- Bytecode is compiled hash-checked (PEP 552) before packaging, in ``.venv-lambda`` and in the
+  project: Zappa dates every zip entry 1980-01-01, which makes timestamp-based ``.pyc`` files
+  stale on Lambda, so without this every cold start would compile every module it imports.
 - Worker functions run our handlers directly (``lambda_handler``), without Django, so their package
   leaves Django, DRF and the PostgreSQL driver out.
 - Roles are created by bootstrap (``manage_roles: false`` + ``role_name``), least privilege per
@@ -126,6 +129,7 @@ def _workers_base(stage: str, side: str, region: str, bucket: str) -> dict[str, 
         "apigateway_enabled": False,
         "lambda_description": "Packaging base of the worker functions (deploy those, not this)",
         "exclude_glob": list(EXCLUDE_GLOB_WORKERS),
+        "prebuild_script": "ouroboros.deploy.runtime_env.prebuild_workers",
         "aws_environment_variables": _environment(stage, side, None),
     }
 
