@@ -248,3 +248,18 @@ def test_the_check_catches_misconfiguration_and_bootstrap_repairs_it(aws: Rehear
     assert changed[f"dynamodb table: hub_{STAGE}_security_controls"] == "updated"
     assert [a for a in changed.values() if a != "unchanged"] == ["updated", "updated"]
     assert deployment_problems("hub", include_planned=True) == []
+
+
+def test_teardown_keeps_protected_tables_unless_asked(aws: Rehearsal) -> None:
+    """Last in the module: it removes what the tests above inspected."""
+    from ouroboros.deploy.teardown import teardown_run
+
+    first = teardown_run("consumer")
+    actions = _actions(first)
+    assert actions[f"state machine: ouroboros-{STAGE}-security-hub-finding-reactor"] == "deleted"
+    assert actions[f"dynamodb table: cmdb_{STAGE}_security_findings"] == "kept"
+    assert client("dynamodb").describe_table(TableName=f"cmdb_{STAGE}_security_findings")
+    again = teardown_run("consumer", delete_tables=True)
+    assert "deleted" not in {a for k, a in _actions(again).items() if not k.startswith("dynamodb")}
+    tables = client("dynamodb").list_tables()["TableNames"]
+    assert not [t for t in tables if t.startswith(f"cmdb_{STAGE}_")]
