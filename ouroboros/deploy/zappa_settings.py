@@ -44,6 +44,9 @@ EXCLUDE = ["boto3", "botocore", "s3transfer", ".venv", "node_modules"]
 #: Project paths neither package needs.
 EXCLUDE_GLOB_COMMON = [
     "./.local",
+    "./.mypy_cache",
+    "./.ruff_cache",
+    "./.pytest_cache",
     "./.ci",
     "./tests",
     "./benchmarks",
@@ -53,7 +56,12 @@ EXCLUDE_GLOB_COMMON = [
     "./**/*.po",
     "./**/*.mo",
 ]
-EXCLUDE_GLOB_CONSOLE = [*EXCLUDE_GLOB_COMMON, "./lambdas", "./aws_lambda_powertools"]
+EXCLUDE_GLOB_CONSOLE = [
+    *EXCLUDE_GLOB_COMMON,
+    "./lambdas",
+    "./aws_lambda_powertools",
+    "./django/contrib/gis",  # not an installed app
+]
 #: The workers never import Django (the rings test keeps lambdas/ and ouroboros/ free of it).
 WORKERS_WITHOUT = [
     "console",
