@@ -1,0 +1,65 @@
+"""``python manage.py bootstrap --role consumer|hub [--region R]``: everything Zappa does not.
+
+Idempotent: prints one line per resource (created / updated / unchanged / pending) and a summary;
+a second run reports no changes. ``--check`` only verifies and exits non-zero on any problem.
+Logic: `ouroboros.deploy.bootstrap` and `ouroboros.deploy.check`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ouroboros.deploy.bootstrap import bootstrap_run
+from ouroboros.deploy.check import deployment_problems
+from ouroboros.deploy.report import reports_summary
+from ouroboros.deploy.runtime_env import project_root
+from ouroboros.errors import OuroborosError
+
+
+class Command(BaseCommand):
+    help = "Create or repair the tables, topic, roles, state machine, rules and stream mappings."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--role", choices=["consumer", "hub"], required=True)
+        parser.add_argument("--region", default=None, help="default: AWS_REGION")
+        parser.add_argument("--check", action="store_true", help="verify only, change nothing")
+        parser.add_argument(
+            "--include-planned",
+            action="store_true",
+            help="also the functions whose handlers have not landed yet (rehearsals)",
+        )
+        parser.add_argument(
+            "--settings",
+            type=Path,
+            default=project_root() / "zappa_settings.json",
+            help="Zappa settings whose stage and region must match (default: zappa_settings.json)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            if options["check"]:
+                problems = deployment_problems(
+                    options["role"],
+                    region=options["region"],
+                    include_planned=options["include_planned"],
+                )
+                for problem in problems:
+                    self.stdout.write(problem)
+                if problems:
+                    raise CommandError(f"{len(problems)} problem(s)")
+                self.stdout.write("deployment as designed")
+                return
+            reports = bootstrap_run(
+                options["role"],
+                region=options["region"],
+                include_planned=options["include_planned"],
+                settings_path=options["settings"],
+            )
+        except OuroborosError as exc:
+            raise CommandError(str(exc)) from exc
+        for report in reports:
+            self.stdout.write(report.line())
+        self.stdout.write(reports_summary(reports))

@@ -1,0 +1,30 @@
+"""Secrets from SSM Parameter Store, read once per process (a Lambda cold start).
+
+Deployed functions carry parameter *names* in their environment, never secret values;
+`parameter_get` resolves one (SecureString decrypted) through the session factory.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from botocore.exceptions import ClientError
+
+from ouroboros.aws.session import client
+from ouroboros.errors import OuroborosError
+
+
+class ParameterError(OuroborosError):
+    """A parameter is missing or cannot be read (its name is in the message, never its value)."""
+
+
+@lru_cache(maxsize=32)
+def parameter_get(name: str) -> str:
+    """The decrypted value of the SSM parameter ``name``."""
+    try:
+        response = client("ssm").get_parameter(Name=name, WithDecryption=True)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "ClientError")
+        raise ParameterError(f"cannot read SSM parameter {name}: {code}") from exc
+    value: str = response["Parameter"]["Value"]
+    return value
