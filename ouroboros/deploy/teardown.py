@@ -128,14 +128,24 @@ def teardown_run(
         reports.append(_ignore_missing("eventbridge rule", name, events.delete_rule, Name=name))
     if side == "consumer":
         sfn = client("stepfunctions", region=d.region)
-        reports.append(
-            _ignore_missing(
-                "state machine",
-                d.state_machine_name,
-                sfn.delete_state_machine,
-                stateMachineArn=d.state_machine_arn,
-            )
+        # DeleteStateMachine succeeds on an unknown ARN: ask first, so a second run says absent.
+        exists = _ignore_missing(
+            "state machine",
+            d.state_machine_name,
+            sfn.describe_state_machine,
+            stateMachineArn=d.state_machine_arn,
         )
+        if exists.action == "absent":
+            reports.append(exists)
+        else:
+            reports.append(
+                _ignore_missing(
+                    "state machine",
+                    d.state_machine_name,
+                    sfn.delete_state_machine,
+                    stateMachineArn=d.state_machine_arn,
+                )
+            )
         for role in (d.state_machine_role, d.events_role):
             reports.append(_role_delete(role, d))
     for spec in specs:

@@ -90,14 +90,13 @@ def test_planned_functions_stay_out_of_the_committed_settings() -> None:
         assert (spec.key in committed) == (not spec.planned), spec.key
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("name", ["boto3", "botocore", "s3transfer", ".venv", "node_modules"])
 def test_plain_excludes_only_match_what_they_mean(name: str) -> None:
     """A plain ``exclude`` strips every same-named path, so it must not hit package internals."""
-    from ouroboros.deploy.runtime_env import runtime_env_path, site_packages
+    from ouroboros.deploy.runtime_env import runtime_env_ensure, site_packages
 
-    env = runtime_env_path()
-    if not env.exists():
-        pytest.skip("no .venv-lambda yet: built by the rehearsal test or `make lambda-env`")
+    env = runtime_env_ensure()  # built once, reused by the rehearsal (and `zappa package`)
     packages = site_packages(env)
     hits = [p for p in packages.rglob(name) if p.parent != packages]
     assert hits == [], hits
