@@ -22,6 +22,16 @@ from console.access.roles import ROLES, has_role
 from console.api.models import ApiToken
 
 
+def required_role(view: Any, method: str | None) -> str:
+    """The least role ``method`` on ``view`` needs (documented as ``x-required-role``)."""
+    role = getattr(view, "required_role", None) or (
+        "viewer" if method in SAFE_METHODS else "operator"
+    )
+    if role not in ROLES:
+        raise ValueError(f"{type(view).__name__}.required_role={role!r} is not a role")
+    return str(role)
+
+
 def request_can_write(request: Request) -> bool:
     """Whether the request's credentials allow writes: a session, or a write-scoped token."""
     token = request.auth
@@ -40,9 +50,7 @@ class RoleAndScope(BasePermission):
         if not (user and user.is_authenticated):
             return False  # DRF answers 401 because authentication did not happen
         read_only = request.method in SAFE_METHODS
-        role = getattr(view, "required_role", None) or ("viewer" if read_only else "operator")
-        if role not in ROLES:
-            raise ValueError(f"{type(view).__name__}.required_role={role!r} is not a role")
+        role = required_role(view, request.method)
         if not has_role(user, role):
             self.message = f"This needs the {role} role."
             return False

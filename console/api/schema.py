@@ -6,6 +6,8 @@
   as ``application/problem+json``, so the schema tells the whole truth about error responses and
   a schema-driven fuzzer (schemathesis) can hold the API to it. A view lists further statuses
   (e.g. 409) in ``problem_statuses``.
+  Every operation also says who may call it: ``x-required-role`` (viewer / operator / admin)
+  and ``x-token-scope`` (read / write).
 - `BearerTokenScheme`: the ``Authorization: Bearer`` security scheme.
 
 The docs page is `console.api.docs.ApiDocsView` (a separate module: drf-spectacular's views import
@@ -21,6 +23,9 @@ from drf_spectacular.generators import EndpointEnumerator, SchemaGenerator
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+from rest_framework.permissions import SAFE_METHODS
+
+from console.api.permissions import required_role
 
 
 class ProblemErrorSerializer(serializers.Serializer):
@@ -84,6 +89,13 @@ class OperationSchemaGenerator(SchemaGenerator):
 
 class ProblemAutoSchema(AutoSchema):
     """Documents the problem-details responses of every operation (see the module docstring)."""
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        if operation is not None:
+            operation["x-required-role"] = required_role(self.view, self.method)
+            operation["x-token-scope"] = "read" if self.method in SAFE_METHODS else "write"
+        return operation
 
     def _problem_statuses(self) -> list[int]:
         statuses = {401, 403, 429, *getattr(self.view, "problem_statuses", ())}

@@ -7,14 +7,21 @@ its row. Methods a route does not serve must answer 405 (or 401/403 before dispa
 
 To add an endpoint: add a `Route` with one `Cell` per method (``READ``, ``WRITE``, ``ADMIN_READ``
 or your own dict of statuses) and, when it needs them, ``kwargs`` (URL arguments) and ``body``
-factories that get the `Principal` and return what the request needs to succeed when allowed.
+factories that get the `Principal` and return what the request needs to succeed when allowed,
+and a ``setup`` that seeds the data the calls need (moto is active, tables exist), e.g.::
+
+    "api/v1/controls/<str:control_id>": Route(
+        "api-control",
+        {"GET": Cell(READ), "PATCH": Cell(WRITE, kwargs=..., body=lambda p: {...})},
+        setup=lambda: control_catalog_upsert(controls=catalog_controls()[:1]),
+    ),
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -66,7 +73,8 @@ class Route:
     #: Route with no name (the catch-all): a concrete path to call.
     sample_path: str | None = None
     problem_404_everywhere: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: Seeds what the calls need (runs once, before the calls).
+    setup: Callable[[], None] = lambda: None
 
 
 _targets = itertools.count()
@@ -167,6 +175,7 @@ def test_authorization_matrix(
     route_key: str, principals: dict[str, Principal], moto_aws: None
 ) -> None:
     route = MATRIX[route_key]
+    route.setup()
     mismatches = []
     for method in METHODS:
         cell = route.methods.get(method)
