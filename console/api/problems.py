@@ -35,6 +35,7 @@ from rest_framework import exceptions
 from rest_framework.views import set_rollback
 
 from ouroboros.errors import OuroborosError
+from ouroboros.errors import ValidationError as CoreValidationError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:ouroboros:problem:"
@@ -117,7 +118,13 @@ def _ouroboros_error(request: HttpRequest, exc: OuroborosError) -> HttpResponse:
     code = _kebab(type(exc).__name__.removesuffix("Error")) or "error"
     status = exc.status_code
     headers = {"WWW-Authenticate": 'Bearer realm="api"'} if status == 401 else None
-    return problem_response(request, status=status, code=code, detail=str(exc), headers=headers)
+    # A core validation error names no field: it is about the request as a whole.
+    errors = None
+    if isinstance(exc, CoreValidationError):
+        errors = [{"pointer": "#", "detail": str(exc)}]
+    return problem_response(
+        request, status=status, code=code, detail=str(exc), errors=errors, headers=headers
+    )
 
 
 def _unexpected(request: HttpRequest, exc: BaseException) -> HttpResponse:

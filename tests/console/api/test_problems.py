@@ -97,6 +97,8 @@ def test_every_ouroboros_error_maps_to_its_status(principals: dict[str, Principa
             continue
         body = assert_problem(response, cls.status_code)
         assert body["detail"] == f"{name} raised on purpose"
+        if cls.status_code == 400:
+            assert body["errors"] == [{"pointer": "#", "detail": body["detail"]}]
         assert body["type"].startswith("urn:ouroboros:problem:")
         assert body["title"]
     conflict = client.get("/api/test/raise/ConflictError").json()
