@@ -64,7 +64,9 @@ def _token(user: Any, scope: str, high_id: int) -> str:
     return created.secret
 
 
-def _schemathesis(url: str, secret: str, *options: str) -> subprocess.CompletedProcess[str]:
+def _schemathesis(
+    url: str, secret: str, workdir: Path, *options: str
+) -> subprocess.CompletedProcess[str]:
     seed = os.environ.get("OUROBOROS_FUZZ_SEED")
     command = [
         str(SCHEMATHESIS),
@@ -84,7 +86,10 @@ def _schemathesis(url: str, secret: str, *options: str) -> subprocess.CompletedP
         *(["--seed", seed] if seed else []),
         *options,
     ]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=1000, check=False)
+    # In a temporary folder: the CLI keeps a cache (.schemathesis/) in its working directory.
+    run = subprocess.run(
+        command, capture_output=True, text=True, timeout=1000, check=False, cwd=workdir
+    )
     print(run.stdout[-30000:])
     print(run.stderr[-5000:], file=sys.stderr)
     return run
@@ -106,7 +111,7 @@ def _admin_only_operations() -> str:
 
 
 def test_schemathesis_finds_no_failure(
-    moto_aws: None, django_user_model: Any, settings: Any
+    moto_aws: None, django_user_model: Any, settings: Any, tmp_path: Path
 ) -> None:
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
@@ -120,10 +125,10 @@ def test_schemathesis_finds_no_failure(
     try:
         with live_console() as url:
             everything = _schemathesis(
-                url, operator_write, "--exclude-operation-id-regex", admin_only_ids
+                url, operator_write, tmp_path, "--exclude-operation-id-regex", admin_only_ids
             )
             admin_only = _schemathesis(
-                url, admin_read, "--include-operation-id-regex", admin_only_ids
+                url, admin_read, tmp_path, "--include-operation-id-regex", admin_only_ids
             )
     finally:
         request_started.disconnect(counter)
