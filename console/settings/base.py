@@ -48,6 +48,11 @@ INSTALLED_APPS = [
     "console.access",
     "console.dashboard",
     "console.jobs",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "console.audit",
+    "console.api",
 ]
 
 MIDDLEWARE = [
@@ -59,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "console.audit.middleware.RequestIdMiddleware",
 ]
 
 ROOT_URLCONF = "console.urls"
@@ -126,4 +132,51 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("OUROBOROS_LOG_LEVEL", "INFO")},
     "loggers": {"botocore": {"level": "WARNING"}, "pynamodb": {"level": "WARNING"}},
+}
+
+# --- REST API (console.api): DRF, OpenAPI, per-caller rate limits ---------------------------
+# Rates: "<n>/<second|minute|hour|day>"; token: per API token, user: per session user, anon: per
+# client address.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "console.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["console.api.permissions.RoleAndScope"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "console.api.throttling.TokenRateThrottle",
+        "console.api.throttling.SessionRateThrottle",
+        "console.api.throttling.AnonymousRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": os.environ.get("OUROBOROS_API_RATE_TOKEN", "600/minute"),
+        "user": os.environ.get("OUROBOROS_API_RATE_USER", "600/minute"),
+        "anon": os.environ.get("OUROBOROS_API_RATE_ANON", "60/minute"),
+    },
+    "NUM_PROXIES": 0,  # the client address is REMOTE_ADDR, never a spoofable X-Forwarded-For
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "console.api.schema.ProblemAutoSchema",
+    "EXCEPTION_HANDLER": "console.api.problems.problem_exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ouroboros API",
+    "DESCRIPTION": (
+        "Security Hub findings, controls, reactors and executions for automation. "
+        "Authenticate with `Authorization: Bearer <token>`; errors are RFC 7807 problem details."
+    ),
+    "VERSION": "1",
+    "DEFAULT_GENERATOR_CLASS": "console.api.schema.OperationSchemaGenerator",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["console.api.permissions.RoleAndScope"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ApiTokenScopeEnum": "console.api.models.ApiToken.Scope",
+        "ApiTokenStatusEnum": ["active", "expired", "revoked"],
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }

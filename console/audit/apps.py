@@ -1,0 +1,9 @@
+"""App config of console.audit."""
+
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "console.audit"
+    label = "audit"
+    verbose_name = "Audit trail"

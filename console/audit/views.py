@@ -1,0 +1,26 @@
+"""The audit trail page (admins only): newest first, filters, cursor pages."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from console.access.roles import role_required
+from console.audit.selectors import audit_list
+from ouroboros.errors import ValidationError
+
+_FILTERS = ("action", "actor_name", "target_type", "target_id")
+
+
+@require_GET
+@role_required("admin")
+def audit_page(request: HttpRequest) -> HttpResponse:
+    filters = {name: request.GET.get(name, "").strip()[:512] or None for name in _FILTERS}
+    try:
+        page = audit_list(cursor=request.GET.get("cursor") or None, **filters)
+    except ValidationError as exc:
+        return render(
+            request, "audit/list.html", {"error": str(exc), "filters": filters}, status=400
+        )
+    return render(request, "audit/list.html", {"page": page, "filters": filters})

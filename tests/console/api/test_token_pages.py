@@ -1,0 +1,91 @@
+"""Console pages of API tokens: admins only; the secret is shown once; revoking works."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from console.api.models import ApiToken
+from console.audit.models import AuditEntry
+from tests.console.api.conftest import bearer
+
+pytestmark = [pytest.mark.django_db]
+
+
+def _login(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_pages_are_for_admins_only(users: dict[str, Any]) -> None:
+    assert Client().get("/tokens/").status_code == 302
+    for username in ("nora", "vera", "opal"):
+        client = _login(users[username])
+        assert client.get("/tokens/").status_code == 403
+        response = client.post(
+            "/tokens/create", {"user": users[username].pk, "name": "x", "scope": "write"}
+        )
+        assert response.status_code == 403
+    assert ApiToken.objects.count() == 0
+
+
+def test_admin_creates_a_token_for_a_user_sees_it_once_and_revokes_it(
+    users: dict[str, Any],
+) -> None:
+    client = _login(users["ada"])
+    assert client.get("/tokens/").status_code == 200
+    response = client.post(
+        "/tokens/create",
+        {"user": users["opal"].pk, "name": "nightly", "scope": "write", "expires_days": "30"},
+    )
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    html = response.content.decode()
+    secret = html.split('<code id="new-token">')[1].split("</code>")[0]
+    token = ApiToken.objects.get(name="nightly")
+    assert token.user == users["opal"] and token.scope == "write" and token.expires_at
+    assert bearer(secret).get("/api/v1/tokens").status_code == 200
+    listing = client.get("/tokens/").content.decode()
+    assert "nightly" in listing and secret not in listing
+    assert f"ouro_{token.prefix}_" in listing
+
+    response = client.post(f"/tokens/{token.pk}/revoke")
+    assert response.status_code == 302
+    assert bearer(secret).get("/api/v1/tokens").status_code == 401
+    entries = AuditEntry.objects.filter(target_id=str(token.pk)).order_by("id")
+    assert [(e.action, e.via, e.actor_name) for e in entries] == [
+        ("api_token.create", "console", "ada"),
+        ("api_token.revoke", "console", "ada"),
+    ]
+    assert all(secret not in str(e.after) for e in entries)
+
+
+def test_bad_input_redisplays_the_form_and_writes_nothing(users: dict[str, Any]) -> None:
+    client = _login(users["ada"])
+    response = client.post(
+        "/tokens/create", {"user": users["opal"].pk, "name": "", "scope": "root"}
+    )
+    assert response.status_code == 400
+    client.post("/tokens/create", {"user": users["opal"].pk, "name": "dup", "scope": "read"})
+    response = client.post(
+        "/tokens/create", {"user": users["opal"].pk, "name": "dup", "scope": "read"}
+    )
+    assert response.status_code == 409 and "exists already" in response.content.decode()
+    assert ApiToken.objects.count() == 1
+    assert client.get("/tokens/create").status_code == 405
+
+
+def test_django_admin_lists_tokens_read_only(users: dict[str, Any], django_user_model: Any) -> None:
+    client = _login(users["ada"])
+    client.post("/tokens/create", {"user": users["opal"].pk, "name": "ci", "scope": "read"})
+    token = ApiToken.objects.get()
+    boss = django_user_model.objects.create_superuser(username="boss", password="pw-boss-123")
+    admin = _login(boss)
+    page = admin.get(f"/admin/api/apitoken/{token.pk}/change/")
+    assert page.status_code == 200 and token.digest not in page.content.decode()
+    assert admin.get("/admin/api/apitoken/").status_code == 200
+    assert admin.get("/admin/api/apitoken/add/").status_code == 403
+    assert admin.post(f"/admin/api/apitoken/{token.pk}/delete/", {"post": "yes"}).status_code == 403
