@@ -18,6 +18,7 @@ Variables (all optional):
   the role a reactor assumes in a finding's account, and the ExternalId that role requires.
 - ``OUROBOROS_HUB_ROLE_ARN``: role a consumer assumes to read the Hub catalog (empty: same account).
 - ``OUROBOROS_DATA_DIR`` (``.local``): where the local runtime keeps its data and endpoints.
+- ``OUROBOROS_HUB_BUCKET`` (``ouroboros-hub-artifacts``): the Hub's S3 bucket of reactor artifacts.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Config:
     hub_role_arn: str
     data_dir: Path
     sessions_ttl_seconds: int
+    hub_bucket: str = "ouroboros-hub-artifacts"
 
     def table_name(self, name: str) -> str:
         """Name of a consumer table: ``{prefix}_{stage}_{name}``."""
@@ -95,6 +97,7 @@ def get_config() -> Config:
         hub_role_arn=env.get("OUROBOROS_HUB_ROLE_ARN", ""),
         data_dir=Path(env.get("OUROBOROS_DATA_DIR", ".local")).resolve(),
         sessions_ttl_seconds=int(ttl),
+        hub_bucket=env.get("OUROBOROS_HUB_BUCKET", "ouroboros-hub-artifacts"),
     )
 
 
