@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 import json
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +137,14 @@ def stream_event(
             }
         )
     return {"Records": out}
+
+
+def wait_for[T](probe: Callable[[], T | None], what: str, timeout: float = 60) -> T:
+    """Poll ``probe`` until it returns a truthy value (a generous bound, not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")

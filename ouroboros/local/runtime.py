@@ -67,6 +67,17 @@ class RuntimeExtension(Protocol):
     def stop(self) -> None: ...
 
 
+def default_extensions() -> list[RuntimeExtension]:
+    """The runtime's standard extensions, in start order (each capability appends its own)."""
+    from ouroboros.local.hub_store import LocalHubStore
+    from ouroboros.local.lambda_invoke import LocalLambda
+    from ouroboros.local.streams import StreamPollers
+
+    extensions: list[RuntimeExtension] = []
+    extensions += [LocalLambda(), LocalHubStore(), StreamPollers()]  # hub and reactors
+    return extensions
+
+
 @dataclass
 class LocalRuntime:
     """The local runtime; use as a context manager or call `start` / `stop`."""
@@ -76,7 +87,7 @@ class LocalRuntime:
     dynamodb_port: int = 0
     moto_port: int = 0
     region: str = "us-east-1"
-    extensions: Sequence[RuntimeExtension] = ()
+    extensions: Sequence[RuntimeExtension] = field(default_factory=default_extensions)
     dynamodb: DynamoDBLocal | None = None
     moto: MotoServer | None = None
     endpoints: LocalEndpoints | None = None

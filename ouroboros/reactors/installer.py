@@ -294,6 +294,19 @@ def _install(reactor_id: str, version: str) -> InstallOutcome:
     return InstallOutcome(reactor_id, "installed")
 
 
+def reactor_resources_ensure(*, reactor_id: str) -> str:
+    """Re-create the role and function of an installed reactor from its checked artifact (the
+    local runtime after a restart: moto forgets them). Returns the function ARN."""
+    item = LocalReactorModel.get(reactor_id, consistent_read=True)
+    name = item.function_name or reactor_function_name(reactor_id)
+    try:
+        data, manifest = _checked_artifact(item)
+    except InstallRefusedError as exc:
+        raise ArtifactError(str(exc)) from exc
+    role_arn, _ = _role_ensure(manifest, name)
+    return _function_ensure(manifest, data, role_arn, name)
+
+
 def _uninstall(image: dict[str, Any]) -> InstallOutcome:
     reactor_id = image["reactor_id"]
     try:

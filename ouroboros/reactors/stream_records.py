@@ -9,6 +9,7 @@ DynamoDB-stream event: ``{"Records": [{"eventID", "eventName", "dynamodb": {"Key
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -49,10 +50,28 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _attribute(value: Any) -> Any:
+    """One attribute value made deserializable: Lambda delivers binary values base64-encoded,
+    and DynamoDB Local's stream drops the type of an empty map (``{}`` for ``{"M": {}}``)."""
+    if not isinstance(value, dict):
+        return value
+    if not value:
+        return {"M": {}}
+    if "M" in value:
+        return {"M": {k: _attribute(v) for k, v in value["M"].items()}}
+    if "L" in value:
+        return {"L": [_attribute(v) for v in value["L"]]}
+    if isinstance(value.get("B"), str):
+        return {"B": base64.b64decode(value["B"])}
+    if "BS" in value:
+        return {"BS": [base64.b64decode(v) if isinstance(v, str) else v for v in value["BS"]]}
+    return value
+
+
 def _image(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not raw:
         return None
-    return {key: _plain(_deserializer.deserialize(value)) for key, value in raw.items()}
+    return {key: _plain(_deserializer.deserialize(_attribute(value))) for key, value in raw.items()}
 
 
 def stream_record_parse(raw: Mapping[str, Any]) -> StreamRecord:
