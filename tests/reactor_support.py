@@ -80,9 +80,12 @@ def member_finding(
     control_id: str | None = None,
     region: str = "us-east-1",
 ) -> dict[str, Any]:
-    """A real sample finding (``tests/events/asff_findings/<sample>``) moved to ``account`` and
-    pointed at ``resource_id``; other fields stay as AWS wrote them."""
-    finding = copy.deepcopy(load_event(f"asff_findings/{sample}"))
+    """A real sample finding (``tests/events/<sample>``; from an EventBridge event, its first
+    finding) moved to ``account`` and pointed at ``resource_id``; other fields stay as AWS
+    wrote them."""
+    finding = copy.deepcopy(load_event(sample))
+    if "detail" in finding:
+        finding = finding["detail"]["findings"][0]
     old_account = finding["AwsAccountId"]
     text = json.dumps(finding).replace(old_account, account)
     finding = json.loads(text)

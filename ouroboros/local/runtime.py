@@ -71,10 +71,11 @@ def default_extensions() -> list[RuntimeExtension]:
     """The runtime's standard extensions, in start order (each capability appends its own)."""
     from ouroboros.local.hub_store import LocalHubStore
     from ouroboros.local.lambda_invoke import LocalLambda
+    from ouroboros.local.s3control import S3ControlLoopback
     from ouroboros.local.streams import StreamPollers
 
     extensions: list[RuntimeExtension] = []
-    extensions += [LocalLambda(), LocalHubStore(), StreamPollers()]  # hub and reactors
+    extensions += [S3ControlLoopback(), LocalLambda(), LocalHubStore(), StreamPollers()]  # reactors
     return extensions
 
 

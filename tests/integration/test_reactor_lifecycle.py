@@ -103,7 +103,7 @@ def test_install_invoke_and_uninstall_in_the_local_runtime(local_runtime: Any) -
     # The installed function runs (in-process, from its artifact) against a member account.
     s3 = public_bucket_in_member("lifecycle-public")
     finding = member_finding(
-        "asr_afsbp_s3.2.json",
+        "asff_findings/asr_afsbp_s3.2.json",
         resource_type="AwsS3Bucket",
         resource_id="arn:aws:s3:::lifecycle-public",
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 
+from ouroboros.aws import client
 from ouroboros.reactors import (
     Change,
     Finding,
@@ -73,7 +74,7 @@ class S3PublicReadReactor(Reactor):
         dry_run: bool,
     ) -> RemediationResult:
         bucket = finding.resource("AwsS3Bucket").name
-        s3 = session.client("s3")
+        s3 = client("s3", session=session)
         try:
             original = s3.get_bucket_policy(Bucket=bucket)["Policy"]
         except s3.exceptions.ClientError as exc:
@@ -116,7 +117,7 @@ class S3PublicReadReactor(Reactor):
         bucket, policy = rollback_data.get("bucket"), rollback_data.get("policy")
         if not bucket or not isinstance(policy, str):
             raise ReactorRollbackError("s3-public-read: rollback_data needs bucket and policy")
-        session.client("s3").put_bucket_policy(Bucket=bucket, Policy=policy)
+        client("s3", session=session).put_bucket_policy(Bucket=bucket, Policy=policy)
         change = Change(
             "s3:PutBucketPolicy", f"arn:aws:s3:::{bucket}", "restore policy", None, policy
         )
