@@ -120,8 +120,10 @@ class StreamPoller:
     def checkpoint_path(self) -> Path:
         return self.checkpoint_dir / f"{self.table_name}.json"
 
-    def start(self) -> None:
+    def __post_init__(self) -> None:
         self._load_checkpoint()
+
+    def start(self) -> None:
         self._thread = threading.Thread(
             target=self._loop, name=f"stream-{self.table_name}", daemon=True
         )
@@ -249,22 +251,21 @@ class StreamPoller:
         except Exception as exc:
             logger.warning("stream %s: consumer failed: %s", self.table_name, exc)
             failed = set(sequences)
-        first_failure = next((i for i, s in enumerate(sequences) if s in failed), None)
-        if first_failure is not None:
-            sequence = sequences[first_failure]
+        stop = len(sequences)
+        for index, sequence in enumerate(sequences):
+            if sequence not in failed:
+                continue
             attempts = self._attempts.get((shard_id, sequence), 0) + 1
             self._attempts[(shard_id, sequence)] = attempts
-            if attempts >= self.max_attempts:
-                logger.error(
-                    "stream %s: record %s failed %d times; skipped",
-                    self.table_name,
-                    sequence,
-                    attempts,
-                )
-                first_failure += 1
-            else:
-                state.iterator = None  # read again from the checkpoint
-        done = sequences if first_failure is None else sequences[:first_failure]
+            if attempts < self.max_attempts:
+                stop = index
+                break
+            logger.error(
+                "stream %s: record %s failed %d times; skipped", self.table_name, sequence, attempts
+            )
+        if stop < len(sequences):
+            state.iterator = None  # read again from the checkpoint
+        done = sequences[:stop]
         if done:
             state.sequence = done[-1]
             self.delivered += len(done)
