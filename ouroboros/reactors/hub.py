@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from ouroboros.errors import ConflictError
 from ouroboros.models import HubReactorModel
@@ -148,14 +149,21 @@ def verification_problem(item: HubReactorModel, data: bytes) -> str | None:
     return _code_problem(data, inner)
 
 
-def _latest_refresh(reactor_id: str) -> None:
-    versions = [v for v in hub_reactor_versions(reactor_id=reactor_id) if v.status == "verified"]
-    newest = max(versions, key=lambda v: version_key(v.version), default=None)
-    for item in versions:
-        if item is newest and item.latest != LATEST:
-            item.update(actions=[HubReactorModel.latest.set(LATEST)])
-        elif item is not newest and item.latest:
-            item.update(actions=[HubReactorModel.latest.remove()])
+def _newest_verified(item: HubReactorModel) -> bool:
+    """Whether ``item`` is newer than every other verified version of its reactor."""
+    others = [
+        v
+        for v in hub_reactor_versions(reactor_id=item.reactor_id)
+        if v.status == "verified" and v.version != item.version
+    ]
+    return all(version_key(item.version) > version_key(v.version) for v in others)
+
+
+def _latest_move(item: HubReactorModel) -> None:
+    """``item`` became the latest: the older versions stop carrying ``latest``."""
+    for other in hub_reactor_versions(reactor_id=item.reactor_id):
+        if other.version != item.version and other.latest:
+            other.update(actions=[HubReactorModel.latest.remove()])
 
 
 def hub_reactor_verify(*, reactor_id: str, version: str) -> HubReactorModel:
@@ -171,24 +179,24 @@ def hub_reactor_verify(*, reactor_id: str, version: str) -> HubReactorModel:
     except ArtifactError as exc:
         reason = str(exc)
     status = "rejected" if reason else "verified"
+    latest = not reason and _newest_verified(item)
+    actions: list[Action] = [
+        HubReactorModel.status.set(status),
+        HubReactorModel.status_reason.set(reason)
+        if reason
+        else HubReactorModel.status_reason.remove(),
+        HubReactorModel.verified_at.set(datetime.now(UTC)),
+    ]
+    if latest:
+        actions.append(HubReactorModel.latest.set(LATEST))  # in the catalog with its status
     try:
-        item.update(
-            actions=[
-                HubReactorModel.status.set(status),
-                HubReactorModel.status_reason.set(reason)
-                if reason
-                else HubReactorModel.status_reason.remove(),
-                HubReactorModel.verified_at.set(datetime.now(UTC)),
-            ],
-            condition=HubReactorModel.status == "pending",
-        )
+        item.update(actions=actions, condition=HubReactorModel.status == "pending")
     except UpdateError as exc:
         if "ConditionalCheckFailed" in str(exc):
             return HubReactorModel.get(reactor_id, version, consistent_read=True)
         raise
-    if status == "verified":
-        _latest_refresh(reactor_id)
-        item.refresh()
+    if latest:
+        _latest_move(item)
     logger.info("hub verification of %s %s: %s %s", reactor_id, version, status, reason or "")
     return item
 
