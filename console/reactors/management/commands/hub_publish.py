@@ -3,7 +3,9 @@
 Publishes reactor artifacts to the Hub: uploads each to the Hub's S3 bucket (django-storages)
 and records it as a pending version; the ``security_reactors`` stream then verifies it. ``PATH``
 is an artifact built by ``reactor_build`` (``.zip``) or a reactor package folder (built first);
-``--official`` publishes every package of the official catalog (``lambdas/reactors``).
+``--official`` publishes every package of the official catalog (``lambdas/reactors``);
+``--if-empty`` does nothing when the Hub already lists a reactor (the local runtime's first start
+seeds the catalog with it).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console.reactors.services import hub_artifact_publish
 from ouroboros.errors import ConflictError, OuroborosError
+from ouroboros.reactors.catalog import hub_catalog_list
 from ouroboros.reactors.packaging import Artifact, artifact_load, reactor_build
 
 OFFICIAL = Path(settings.BASE_DIR) / "lambdas" / "reactors"
@@ -38,6 +41,9 @@ class Command(BaseCommand):
             "--skip-existing", action="store_true", help="versions already published are fine"
         )
         parser.add_argument("--as", dest="actor", default=None, help="publisher name to record")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="only when the Hub has no reactor yet"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         paths: list[Path] = list(options["paths"]) + (
@@ -45,6 +51,9 @@ class Command(BaseCommand):
         )
         if not paths:
             raise CommandError("give artifact paths or package folders, or --official")
+        if options["if_empty"] and hub_catalog_list(limit=1).items:
+            self.stdout.write("the Hub already lists reactors; nothing published")
+            return
         actor = options["actor"] or f"cli:{getpass.getuser()}"
         failed = 0
         with tempfile.TemporaryDirectory(prefix="ouroboros-publish-") as tmp:
