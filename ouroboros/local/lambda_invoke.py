@@ -238,7 +238,10 @@ class LocalLambda:
             staging.replace(folder)
         manifest = json.loads((folder / MANIFEST_NAME).read_text())
         alias = f"_ouroboros_artifact_{item.sha256[:16]}"
-        if alias not in sys.modules:
+        loaded = sys.modules.get(alias)
+        if loaded is None or list(getattr(loaded, "__path__", [])) != [str(folder)]:
+            for name in [n for n in sys.modules if n == alias or n.startswith(f"{alias}.")]:
+                del sys.modules[name]  # unpacked elsewhere before (another data folder)
             package = types.ModuleType(alias)
             package.__path__ = [str(folder)]
             sys.modules[alias] = package

@@ -7,8 +7,9 @@ and the meta-tests walk `REACTORS`.
 The same reactor can be imported twice in one process: once from its source tree
 (``lambdas.reactors.s3_public_read.reactor``) and once from an installed artifact (the local
 runtime runs installed code in-process under a private package name). Such twins (same class
-name, same ``<package>.<module>`` tail) replace one another: the registry then holds the code
-loaded last. Two different classes claiming one id raise `DuplicateReactorError`.
+name, same ``<package>.<module>`` tail) are accepted and the registry keeps the first one, so
+what it lists does not depend on what ran. Two different classes claiming one id raise
+`DuplicateReactorError`.
 """
 
 from __future__ import annotations
@@ -40,12 +41,13 @@ class Registry[T: type]:
         """File ``cls`` under ``key`` (see the module docstring for twins)."""
         with self._lock:
             existing = self._entries.get(key)
-            if existing is not None and existing is not cls and not _twin(existing, cls):
+            if existing is None:
+                self._entries[key] = cls
+            elif existing is not cls and not _twin(existing, cls):
                 raise DuplicateReactorError(
                     f"{self.kind}: {key!r} is already registered by "
                     f"{existing.__module__}.{existing.__qualname__}"
                 )
-            self._entries[key] = cls
         return cls
 
     def decorator(self, key: Callable[[T], str]) -> Callable[[T], T]:

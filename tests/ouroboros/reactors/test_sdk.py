@@ -126,13 +126,13 @@ def test_registry_refuses_two_classes_for_one_id() -> None:
     assert registry["x"] is first and list(registry) == ["x"] and len(registry) == 1
 
 
-def test_registry_lets_an_artifact_twin_replace_its_source() -> None:
+def test_registry_accepts_an_artifact_twin_and_keeps_the_source() -> None:
     registry: Registry[type] = Registry("things")
     source = type("Fixer", (), {"__module__": "lambdas.reactors.fixer.reactor"})
     twin = type("Fixer", (), {"__module__": "_ouroboros_artifact_ab12.fixer.reactor"})
     registry.register("fixer", source)
-    registry.register("fixer", twin)
-    assert registry["fixer"] is twin
+    assert registry.register("fixer", twin) is twin
+    assert registry["fixer"] is source
 
 
 # -- invocation contract ---------------------------------------------------------------------
