@@ -86,7 +86,9 @@ def measure_builds(out: Path) -> tuple[dict[str, Any], dict[str, Artifact]]:
 
 def publish(artifact: Artifact) -> None:
     key = hub_artifact_key(manifest=artifact.manifest, sha256=artifact.sha256)
-    client("s3").put_object(Bucket=get_config().hub_bucket, Key=key, Body=artifact.path.read_bytes())
+    client("s3").put_object(
+        Bucket=get_config().hub_bucket, Key=key, Body=artifact.path.read_bytes()
+    )
     hub_reactor_register(
         manifest=artifact.manifest,
         sha256=artifact.sha256,
@@ -119,9 +121,7 @@ def measure_runtime(artifacts: dict[str, Artifact]) -> dict[str, Any]:
         start = time.perf_counter()
         publish(artifact)
         manifest = artifact.manifest
-        wait(
-            lambda m=manifest: HubReactorModel.get(m["id"], m["version"]).status != "pending"
-        )
+        wait(lambda m=manifest: HubReactorModel.get(m["id"], m["version"]).status != "pending")
         verify.append(time.perf_counter() - start)
     results["publish_to_verified"] = summary(verify)
     reactor_id, name = "s3-public-read", "ouroboros-dev-reactor-s3-public-read"
