@@ -105,7 +105,9 @@ class StreamPoller:
     table_name: str
     deliver: Deliver
     checkpoint_dir: Path
-    interval: float = 0.2
+    #: Wait after an empty poll: doubles from ``interval`` up to ``max_interval`` while idle.
+    interval: float = 0.1
+    max_interval: float = 1.0
     batch_size: int = 100
     max_attempts: int = 3
     delivered: int = 0
@@ -135,14 +137,18 @@ class StreamPoller:
             self._thread.join(timeout=30)
 
     def _loop(self) -> None:
+        wait = self.interval
         while not self._stop.is_set():
             try:
                 busy = self.poll_once()
             except Exception:
                 logger.exception("stream poller %s failed; retrying", self.table_name)
                 busy = 0
-            if not busy:
-                self._stop.wait(self.interval)
+            if busy:
+                wait = self.interval
+                continue
+            self._stop.wait(wait)
+            wait = min(wait * 2, self.max_interval)
 
     # -- checkpoints --------------------------------------------------------------------------
 
@@ -237,6 +243,7 @@ class StreamPoller:
             return len(records)  # read again from the checkpoint; the shard is not done
         if closed:
             state.closed = True
+            self._polls = 0  # look for the child shard at the next poll
             self._save_checkpoint()
         return len(records)
 
