@@ -14,4 +14,5 @@ urlpatterns = [
     path("api/", include("console.api.urls")),
     path("tokens/", include("console.api.page_urls")),
     path("audit/", include("console.audit.urls")),
+    path("reactors/", include("console.reactors.urls")),
 ]

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "console.audit",
     "console.api",
+    "console.reactors",
 ]
 
 MIDDLEWARE = [
@@ -179,4 +180,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+}
+
+#: The Hub's bucket of reactor artifacts (django-storages S3; ``OUROBOROS_HUB_BUCKET``). Endpoint
+#: and credentials come from the standard AWS variables (the local runtime's moto server locally).
+HUB_STORAGE = {
+    "BACKEND": "storages.backends.s3.S3Storage",
+    "OPTIONS": {
+        "bucket_name": get_config().hub_bucket,
+        "file_overwrite": True,
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": 300,
+    },
 }
