@@ -178,7 +178,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         tables_write=("security_local_reactors",),
         grants=("reactor_manage", "hub_read", "hub_artifacts_read"),
         description="Install / upgrade / uninstall reactors from the local reactors stream",
-        planned=True,
     ),
     FunctionSpec(
         key="parse_finding",
@@ -248,7 +247,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         tables_write=("security_reactors",),
         grants=("hub_artifacts_read",),
         description="Hub: verify published reactors from the security_reactors stream",
-        planned=True,
     ),
 )
 

@@ -86,6 +86,8 @@ def _environment(stage: str, side: str, spec: FunctionSpec | None) -> dict[str, 
         "OUROBOROS_DATA_DIR": "/tmp/ouroboros",  # noqa: S108 - the only writable path on Lambda
         "OUROBOROS_STATE_MACHINE_NAME": f"{PROJECT}-{stage}-security-hub-finding-reactor",
         "OUROBOROS_NOTIFICATION_TOPIC_NAME": f"{PROJECT}-{stage}-notifications",
+        # The installer must attach it to every reactor role (its own IAM policy demands it).
+        "OUROBOROS_REACTOR_BOUNDARY_NAME": f"{PROJECT}-{stage}-reactor-boundary",
     }
     if spec is not None:
         env.update(spec.env)

@@ -23,6 +23,7 @@ import base64
 import contextlib
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -120,12 +121,18 @@ def _retrying(call: Callable[[], Any], *, codes: tuple[str, ...]) -> Any:
 def _role_ensure(manifest: dict[str, Any], name: str) -> tuple[str, bool]:
     iam = client("iam")
     created = True
+    extra: dict[str, Any] = {}
+    boundary = os.environ.get("OUROBOROS_REACTOR_BOUNDARY_NAME")
+    if boundary:  # deployed: the installer's own policy allows CreateRole only with it
+        account = client("sts").get_caller_identity()["Account"]
+        extra["PermissionsBoundary"] = f"arn:aws:iam::{account}:policy/{boundary}"
     try:
         arn = iam.create_role(
             RoleName=name,
             AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST),
             Description=f"Ouroboros reactor {manifest['id']} {manifest['version']}"[:1000],
             Tags=[{"Key": "ouroboros:reactor-id", "Value": manifest["id"]}],
+            **extra,
         )["Role"]["Arn"]
     except iam.exceptions.EntityAlreadyExistsException:
         created = False
