@@ -18,6 +18,8 @@ Variables (all optional):
   the role a reactor assumes in a finding's account, and the ExternalId that role requires.
 - ``OUROBOROS_HUB_ROLE_ARN``: role a consumer assumes to read the Hub catalog (empty: same account).
 - ``OUROBOROS_DATA_DIR`` (``.local``): where the local runtime keeps its data and endpoints.
+- ``OUROBOROS_CURSOR_SECRET``: key that signs pagination cursors (`ouroboros.pagination`); without
+  it cursors are still checked for integrity, with a key derived from the deployment's names.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class Config:
     hub_role_arn: str
     data_dir: Path
     sessions_ttl_seconds: int
+    cursor_secret: str = ""
 
     def table_name(self, name: str) -> str:
         """Name of a consumer table: ``{prefix}_{stage}_{name}``."""
@@ -95,6 +98,7 @@ def get_config() -> Config:
         hub_role_arn=env.get("OUROBOROS_HUB_ROLE_ARN", ""),
         data_dir=Path(env.get("OUROBOROS_DATA_DIR", ".local")).resolve(),
         sessions_ttl_seconds=int(ttl),
+        cursor_secret=env.get("OUROBOROS_CURSOR_SECRET", ""),
     )
 
 
