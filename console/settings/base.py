@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "console.access",
     "console.dashboard",
     "console.jobs",
+    "console.findings",
+    "console.controls",
+    "console.executions",
 ]
 
 MIDDLEWARE = [
@@ -127,3 +130,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("OUROBOROS_LOG_LEVEL", "INFO")},
     "loggers": {"botocore": {"level": "WARNING"}, "pynamodb": {"level": "WARNING"}},
 }
+
+#: "Remediate now" on a finding's page (operators): rendered only when this is True AND a URL named
+#: ``finding_remediate`` exists. The workflow registers that URL (POST fields ``finding_id`` and
+#: ``dry_run``) and turns this on; until then the form is not rendered at all.
+CONSOLE_REMEDIATE_ENABLED = False

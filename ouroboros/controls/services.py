@@ -230,3 +230,18 @@ def control_exemption_remove(
         exemptions=kept,
         actor=actor,
     )
+
+
+def control_assign_reactor(
+    *, control_id: str, expected_version: int, reactor_id: str | None, mode: str, actor: str
+) -> ControlModel:
+    """Set the reactor and mode of a control at ``expected_version``; keep its exemptions."""
+    current = _stored(control_id, expected_version)
+    return control_configure(
+        control_id=control_id,
+        expected_version=expected_version,
+        reactor_id=reactor_id,
+        mode=mode,
+        exemptions=list(current.exemptions or []),
+        actor=actor,
+    )

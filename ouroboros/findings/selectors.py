@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from ouroboros.errors import NotFoundError, ValidationError
-from ouroboros.models import ControlModel, FindingModel
+from ouroboros.models import AggregateModel, ControlModel, FindingModel
 from ouroboros.models.controls import KIND_CONTROL
 from ouroboros.models.findings import SEVERITY_RANK, title_key
 from ouroboros.pagination import QuerySource, query_page
@@ -393,3 +393,15 @@ def finding_get(*, finding_id: str) -> FindingDetail:
         return FindingDetail(finding=finding, asff=finding_asff(finding))
     except (zlib.error, ValueError) as exc:
         return FindingDetail(finding=finding, asff=None, asff_error=f"unreadable raw ASFF: {exc}")
+
+
+def finding_accounts(*, record_state: str = "ACTIVE") -> list[str]:
+    """Accounts that have findings in ``record_state`` (from the ``findings#account`` aggregate)."""
+    prefix = f"{record_state}#"
+    return sorted(
+        item.bucket.removeprefix(prefix)
+        for item in AggregateModel.query(
+            "findings#account", AggregateModel.bucket.startswith(prefix)
+        )
+        if (item.total or 0) > 0
+    )
