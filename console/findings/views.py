@@ -16,6 +16,7 @@ from ouroboros.executions.selectors import ExecutionFilters, execution_list
 from ouroboros.findings.selectors import finding_accounts, finding_get, finding_list
 from ouroboros.securityhub.catalog import catalog_controls
 
+
 @role_required("viewer")
 def finding_list_view(request: HttpRequest) -> HttpResponse:
     form = FindingFilterForm(request.GET)
