@@ -60,10 +60,7 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(f"Console: http://127.0.0.1:{options['port']}/  (Ctrl-C stops)")
                 call_command(
-                    "runserver",
-                    f"127.0.0.1:{options['port']}",
-                    use_reloader=False,
-                    use_threading=True,
+                    "runserver", f"127.0.0.1:{options['port']}", use_reloader=False, use_threading=True
                 )
         except KeyboardInterrupt:
             pass
