@@ -60,6 +60,7 @@ class FindingFilterForm(forms.Form):
         required=False,
         coerce=int,
         empty_value=PAGE_SIZES[1],
+        initial=PAGE_SIZES[1],
         choices=[(n, f"{n} per page") for n in PAGE_SIZES],
         label="Page size",
     )

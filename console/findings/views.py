@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 
 from console.access.roles import has_role, role_required
 from console.findings.forms import SEARCH_LABELS, SORT_LABELS, FindingFilterForm
@@ -15,6 +18,15 @@ from ouroboros.errors import NotFoundError, ValidationError
 from ouroboros.executions.selectors import ExecutionFilters, execution_list
 from ouroboros.findings.selectors import finding_accounts, finding_get, finding_list
 from ouroboros.securityhub.catalog import catalog_controls
+
+
+def _options(values: list[str]) -> SafeString:
+    return format_html_join("", '<option value="{}">', ((v,) for v in values))
+
+
+@lru_cache(maxsize=1)
+def _control_options() -> SafeString:
+    return _options([c.control_id for c in catalog_controls()])
 
 
 @role_required("viewer")
@@ -38,8 +50,10 @@ def finding_list_view(request: HttpRequest) -> HttpResponse:
         "sort": form.sort_order() if form.is_valid() else "-updated",
         "sort_labels": SORT_LABELS,
         "search_labels": SEARCH_LABELS,
-        "accounts": finding_accounts(record_state=request.GET.get("record_state") or "ACTIVE"),
-        "controls": [c.control_id for c in catalog_controls()],
+        "account_options": _options(
+            finding_accounts(record_state=request.GET.get("record_state") or "ACTIVE")
+        ),
+        "control_options": _control_options(),
     }
     return render(request, "findings/list.html", context, status=200 if page else 400)
 
