@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from console.access.roles import role_required
 from console.controls.forms import (
@@ -45,6 +45,7 @@ def _reactor_choices() -> list[tuple[str, str]]:
 
 
 @role_required("viewer")
+@require_safe
 def control_list_view(request: HttpRequest) -> HttpResponse:
     reactors = [value for value, _ in _reactor_choices()]
     services = sorted({c.service for c in catalog_controls()}, key=str.lower)
@@ -88,6 +89,7 @@ def _detail(
 
 
 @role_required("viewer")
+@require_safe
 def control_detail_view(request: HttpRequest, control_id: str) -> HttpResponse:
     return _detail(request, control_id)
 

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from console.access.roles import role_required
 from console.dashboard.charts import bar_chart, remediation_chart
@@ -18,6 +19,7 @@ def _findings_link(**query: str) -> str:
 
 
 @role_required("viewer")
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     board = dashboard_get(record_state="ACTIVE", days=30)
     charts = {

@@ -6,6 +6,7 @@ import json
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from console.access.roles import role_required
 from console.executions.forms import ExecutionFilterForm
@@ -16,6 +17,7 @@ PAGE_SIZE = 50
 
 
 @role_required("viewer")
+@require_safe
 def execution_list_view(request: HttpRequest) -> HttpResponse:
     form = ExecutionFilterForm(request.GET)
     page, error = None, None
@@ -31,6 +33,7 @@ def execution_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @role_required("viewer")
+@require_safe
 def execution_detail_view(request: HttpRequest, execution_id: str) -> HttpResponse:
     try:
         execution = execution_get(execution_id=execution_id)

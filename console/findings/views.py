@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
+from django.views.decorators.http import require_safe
 
 from console.access.roles import has_role, role_required
 from console.findings.forms import SEARCH_LABELS, SORT_LABELS, FindingFilterForm
@@ -30,6 +31,7 @@ def _control_options() -> SafeString:
 
 
 @role_required("viewer")
+@require_safe
 def finding_list_view(request: HttpRequest) -> HttpResponse:
     form = FindingFilterForm(request.GET)
     page, error = None, None
@@ -69,6 +71,7 @@ def _remediate_url(request: HttpRequest) -> str | None:
 
 
 @role_required("viewer")
+@require_safe
 def finding_detail_view(request: HttpRequest) -> HttpResponse:
     try:
         detail = finding_get(finding_id=request.GET.get("id", ""))
