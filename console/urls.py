@@ -15,4 +15,7 @@ urlpatterns = [
     path("tokens/", include("console.api.page_urls")),
     path("audit/", include("console.audit.urls")),
     path("reactors/", include("console.reactors.urls")),
+    path("findings/", include("console.findings.urls")),
+    path("controls/", include("console.controls.urls")),
+    path("executions/", include("console.executions.urls")),
 ]

@@ -21,6 +21,8 @@ Variables (all optional):
 - ``OUROBOROS_LOCAL_SCHEDULE_SECONDS`` (``300``): how often the local runtime's scheduler runs the
   collectors and other scheduled jobs.
 - ``OUROBOROS_HUB_BUCKET`` (``ouroboros-hub-artifacts``): the Hub's S3 bucket of reactor artifacts.
+- ``OUROBOROS_CURSOR_SECRET``: key that signs pagination cursors (`ouroboros.pagination`); without
+  it cursors are still checked for integrity, with a key derived from the deployment's names.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class Config:
     sessions_ttl_seconds: int
     local_schedule_seconds: int = 300
     hub_bucket: str = "ouroboros-hub-artifacts"
+    cursor_secret: str = ""
 
     def table_name(self, name: str) -> str:
         """Name of a consumer table: ``{prefix}_{stage}_{name}``."""
@@ -105,6 +108,7 @@ def get_config() -> Config:
         sessions_ttl_seconds=int(ttl),
         local_schedule_seconds=int(schedule),
         hub_bucket=env.get("OUROBOROS_HUB_BUCKET", "ouroboros-hub-artifacts"),
+        cursor_secret=env.get("OUROBOROS_CURSOR_SECRET", ""),
     )
 
 

@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +112,49 @@ def local_runtime(isolated_env: Path) -> Iterator[Any]:
         yield runtime
     finally:
         runtime.stop()
+
+
+class SharedStage:
+    """Tables in the session's DynamoDB Local shared by the tests of one module (see below)."""
+
+    def __init__(self, url: str, stage: str) -> None:
+        self.url, self.stage = url, stage
+
+    def apply(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        for key in _AWS_VARS:
+            monkeypatch.delenv(key, raising=False)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        monkeypatch.setenv("AWS_REGION", "us-east-1")
+        monkeypatch.setenv("OUROBOROS_HUB_TABLE_PREFIX", "hub")
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", self.url)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", self.url)
+        monkeypatch.setenv("OUROBOROS_STAGE", self.stage)
+        _refresh()
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        """Point models at these tables for the block (module-scoped set-up writes data here)."""
+        with pytest.MonkeyPatch.context() as mp:
+            self.apply(mp)
+            yield
+        _refresh()
+
+
+@pytest.fixture(scope="module")
+def ddb_module_stage(dynamodb_local: str) -> SharedStage:
+    """Tables created once per test module: for modules whose set-up data the tests only read."""
+    from ouroboros.models.tables import tables_ensure
+
+    shared = SharedStage(dynamodb_local, f"m{next(_stage_numbers)}")
+    with shared.active():
+        tables_ensure("all")
+    return shared
+
+
+@pytest.fixture
+def ddb_module_tables(ddb_module_stage: SharedStage, monkeypatch: pytest.MonkeyPatch) -> str:
+    """This test runs against its module's shared tables (``ddb_module_stage``)."""
+    ddb_module_stage.apply(monkeypatch)
+    return ddb_module_stage.url

@@ -24,11 +24,13 @@ def user_role(user: Any) -> str | None:
         return None
     if user.is_superuser:
         return "admin"
+    cached = getattr(user, "_console_role", False)
+    if cached is not False:  # one groups query per request, however often the role is asked
+        return cached  # type: ignore[no-any-return]
     names = {group.name for group in user.groups.all()}
-    for role in reversed(ROLES):
-        if role in names:
-            return role
-    return None
+    role = next((r for r in reversed(ROLES) if r in names), None)
+    user._console_role = role
+    return role
 
 
 def has_role(user: Any, role: str) -> bool:

@@ -1,14 +1,50 @@
-"""Home page: headline counts read from DynamoDB aggregates (one Query each)."""
+"""Dashboard: posture and remediation charts drawn from aggregates (a few Queries, no counting)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from console.access.roles import role_required
-from ouroboros.aggregates import summary_counts
+from console.dashboard.charts import bar_chart, remediation_chart
+from ouroboros.aggregates.dashboard import dashboard_get
+
+
+def _findings_link(**query: str) -> str:
+    return f"{reverse('finding_list')}?{urlencode(query)}"
 
 
 @role_required("viewer")
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "dashboard/home.html", {"counts": summary_counts()})
+    board = dashboard_get(record_state="ACTIVE", days=30)
+    charts = {
+        "severity": bar_chart(
+            board.by_severity,
+            css=lambda s: f"bar sev-{s}",
+            href=lambda s: _findings_link(severity=s),
+        ),
+        "compliance": bar_chart(
+            board.by_compliance,
+            css=lambda s: f"bar st-{s}",
+            href=lambda s: _findings_link(compliance=s),
+        ),
+        "workflow": bar_chart(
+            board.by_workflow,
+            css=lambda s: f"bar wf-{s}",
+            href=lambda s: _findings_link(workflow=s),
+        ),
+        "accounts": bar_chart(board.by_account, href=lambda a: _findings_link(account=a)),
+        "controls": bar_chart(
+            board.top_controls,
+            css=lambda c: "bar st-FAILED" if board.controls_basis == "failed" else "bar",
+            href=lambda c: reverse("control_detail", args=[c]),
+        ),
+        "remediations": remediation_chart(board.remediations),
+    }
+    context = {"board": board, "counts": board.totals, "charts": charts}
+    return render(request, "dashboard/home.html", context)

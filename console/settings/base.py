@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "console.audit",
     "console.api",
     "console.reactors",
+    "console.findings",
+    "console.controls",
+    "console.executions",
 ]
 
 MIDDLEWARE = [
@@ -194,3 +197,7 @@ HUB_STORAGE = {
         "querystring_expire": 300,
     },
 }
+#: "Remediate now" on a finding's page (operators): rendered only when this is True AND a URL named
+#: ``finding_remediate`` exists. The workflow registers that URL (POST fields ``finding_id`` and
+#: ``dry_run``) and turns this on; until then the form is not rendered at all.
+CONSOLE_REMEDIATE_ENABLED = False

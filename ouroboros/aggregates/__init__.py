@@ -10,6 +10,10 @@ Aggregates and their buckets (the contract between writers and the dashboard):
 - ``findings#severity``, ``findings#compliance``, ``findings#workflow``, ``findings#account``,
   ``findings#control``: ``<record state>#<value>`` (e.g. ``ACTIVE#CRITICAL``).
 - ``executions#day``: ``<YYYY-MM-DD>#<status>``.
+- ``findings#control_failed``: ``<record state>#<control id>``, findings whose compliance status
+  is FAILED (the dashboard's top failing controls; it falls back to ``findings#control``).
+- ``executions#mttr``: ``<YYYY-MM-DD>#seconds`` and ``<YYYY-MM-DD>#count`` (mean time to
+  remediate; contract and writer in `ouroboros.aggregates.remediation`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,477 @@
+"""Console at scale: server time and DynamoDB items read per page, against a Scan baseline.
+
+Loads N synthetic findings (default 100,000), made from the real ASFF samples in
+``tests/events/asff_findings`` (ids, accounts, regions, times, statuses varied; raw ASFF kept,
+compressed, as the collectors store it), into DynamoDB Local in memory, then renders every page
+type with Django's test Client (the whole middleware stack and template rendering: "server
+time") and records, with a botocore ``after-call`` hook on the models' clients, the items
+DynamoDB read (``ScannedCount`` of each Query, 1 per GetItem). In the same run it measures the
+scan-and-filter baseline: a Scan with the same filter as a FilterExpression, page after page,
+until a page of results is filled (the first matches found, in table order: it cannot even
+sort), and the ratio of its time to the findings page's server time. For two views it also
+times, once, the Scan that returns the *same* page as the Query (newest first: every item is
+read, then sorted).
+
+Usage: ``.venv/bin/python benchmarks/console.py [--findings 100000] [--repeat 40]``; prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PAGE_SIZE = 50
+ACCOUNTS = [f"{100000000000 + n * 7919:012d}" for n in range(20)]
+REGIONS = ["us-east-1", "us-east-2", "eu-west-1", "ap-northeast-1"]
+WORKFLOWS = ["NEW"] * 14 + ["NOTIFIED"] * 3 + ["RESOLVED"] * 2 + ["SUPPRESSED"]
+
+
+def _environment(data_dir: Path, url: str) -> None:
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL_DYNAMODB": url,
+            "OUROBOROS_STAGE": "bench",
+            "OUROBOROS_HUB_TABLE_PREFIX": "hub",
+            "OUROBOROS_DATA_DIR": str(data_dir),
+            "DJANGO_SETTINGS_MODULE": "console.settings.test",
+            "DJANGO_ALLOWED_HOSTS": "testserver",
+        }
+    )
+    from ouroboros.aws import reset_sessions
+    from ouroboros.config import reset_config
+    from ouroboros.models import bind_models
+
+    reset_config()
+    reset_sessions()
+    bind_models()
+
+
+def _synthetic(count: int, seed: int = 7) -> list[Any]:
+    from tests.findings_factory import finding_from_asff, sample_asffs
+
+    rng = random.Random(seed)
+    samples = sample_asffs()
+    start = datetime(2024, 6, 1, tzinfo=UTC)
+    findings = []
+    for n in range(count):
+        asff = samples[n % len(samples)]
+        updated = start - timedelta(seconds=n * 37 + rng.randint(0, 30))
+        observed = updated - timedelta(hours=rng.randint(1, 24 * 60))
+        compliance = (asff.get("Compliance") or {}).get("Status")
+        if compliance and rng.random() < 0.15:
+            compliance = "PASSED"
+        overrides: dict[str, Any] = {
+            "Id": f"{asff['Id']}/bench-{n}",
+            "AwsAccountId": ACCOUNTS[n % len(ACCOUNTS)],
+            "Region": REGIONS[(n // 7) % len(REGIONS)],
+            "UpdatedAt": updated.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "FirstObservedAt": observed.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "RecordState": "ARCHIVED" if rng.random() < 0.1 else "ACTIVE",
+            "workflow": rng.choice(WORKFLOWS),
+            "resource_id": f"{asff['Resources'][0]['Id']}-{n % 3000}",
+        }
+        if compliance:
+            overrides["compliance"] = compliance
+        findings.append(finding_from_asff(asff, **overrides))
+    return findings
+
+
+def _batch_write(table: str, items: list[dict[str, Any]]) -> None:
+    from ouroboros.aws import client
+
+    dynamodb = client("dynamodb")
+    requests = [{"PutRequest": {"Item": item}} for item in items]
+    delay = 0.05
+    while requests:
+        response = dynamodb.batch_write_item(RequestItems={table: requests})
+        requests = response.get("UnprocessedItems", {}).get(table, [])
+        if requests:
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+def _load(models: list[Any], threads: int) -> float:
+    """Write ``models`` with BatchWriteItem (25 a call) on ``threads`` threads; seconds taken."""
+    if not models:
+        return 0.0
+    table = models[0].Meta.table_name
+    items = [m.serialize() for m in models]
+    chunks = [items[i : i + 25] for i in range(0, len(items), 25)]
+    began = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda chunk: _batch_write(table, chunk), chunks))
+    return time.perf_counter() - began
+
+
+def _executions(findings: list[Any], count: int) -> list[Any]:
+    from ouroboros.models import ExecutionModel
+
+    rng = random.Random(11)
+    start = datetime(2024, 6, 1, tzinfo=UTC)
+    executions = []
+    for n in range(count):
+        finding = findings[rng.randrange(len(findings))]
+        started = start - timedelta(minutes=n * 13)
+        status = rng.choice(["succeeded"] * 6 + ["failed", "skipped", "rolled_back"])
+        executions.append(
+            ExecutionModel(
+                f"{started.isoformat()}#{n:06d}",
+                finding_id=finding.finding_id,
+                control_id=finding.control_id,
+                account_id=finding.account_id,
+                region=finding.region,
+                resource_id=finding.resource_id,
+                reactor_id="aws-s3-2-remove-public-read",
+                reactor_version="1.0.0",
+                trigger=rng.choice(["event", "manual"]),
+                status=status,
+                dry_run=rng.random() < 0.2,
+                started_at=started.isoformat(),
+                finished_at=(started + timedelta(seconds=4)).isoformat(),
+                duration_ms=4000,
+                changes=[{"action": "s3:PutPublicAccessBlock"}],
+            )
+        )
+    return executions
+
+
+def _aggregates(findings: list[Any], executions: list[Any]) -> None:
+    from ouroboros.aggregates import aggregate_add
+    from tests.findings_factory import aggregate_deltas
+
+    for aggregate, counter in aggregate_deltas(findings).items():
+        aggregate_add(aggregate, dict(counter))
+    per_day: Counter[str] = Counter(f"{e.started_at[:10]}#{e.status}" for e in executions)
+    aggregate_add("executions#day", dict(per_day))
+
+
+class ReadCounter:
+    """Counts DynamoDB calls and items read, from botocore ``after-call`` events."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.items = 0
+
+    def __call__(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
+        name = model.name
+        self.calls[name] += 1
+        if name in ("Query", "Scan"):
+            self.items += int(parsed.get("ScannedCount", 0))
+        elif name == "GetItem":
+            self.items += 1 if parsed.get("Item") else 0
+        elif name == "BatchGetItem":
+            self.items += sum(len(v) for v in parsed.get("Responses", {}).values())
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.items = 0
+
+
+def _hook(counter: ReadCounter) -> None:
+    from ouroboros.aws import client
+    from ouroboros.models import CONSUMER_MODELS
+
+    clients = [model._get_connection().connection.client for model in CONSUMER_MODELS]
+    clients.append(client("dynamodb"))
+    for botocore_client in {id(c): c for c in clients}.values():
+        botocore_client.meta.events.register("after-call.dynamodb", counter)
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def _measure(client: Any, url: str, counter: ReadCounter, repeat: int) -> dict[str, Any]:
+    for _ in range(3):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+    times, reads, calls = [], [], []
+    for _ in range(repeat):
+        counter.reset()
+        began = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - began) * 1000)
+        reads.append(counter.items)
+        calls.append(dict(counter.calls))
+    assert "Scan" not in calls[-1], url
+    shown = response.content.decode().count('<td><span class="badge sev-')
+    return {
+        "url": url,
+        "p50_ms": round(statistics.median(times), 2),
+        "p95_ms": round(_percentile(times, 95), 2),
+        "items_read_per_page": max(reads),
+        "items_shown": shown,
+        "dynamodb_calls": calls[-1],
+    }
+
+
+def _scan_baseline(filter_condition: Any, counter: ReadCounter, repeat: int) -> dict[str, Any]:
+    """Scan the table with ``filter_condition`` until PAGE_SIZE matches are found."""
+    from ouroboros.models import FindingModel
+
+    connection = FindingModel._get_connection()
+    times, reads = [], []
+    for _ in range(repeat):
+        counter.reset()
+        began = time.perf_counter()
+        found, start = 0, None
+        while found < PAGE_SIZE:
+            response = connection.scan(filter_condition=filter_condition, exclusive_start_key=start)
+            found += len(response.get("Items", []))
+            start = response.get("LastEvaluatedKey")
+            if start is None:
+                break
+        times.append((time.perf_counter() - began) * 1000)
+        reads.append(counter.items)
+    return {
+        "p50_ms": round(statistics.median(times), 2),
+        "p95_ms": round(_percentile(times, 95), 2),
+        "items_read_per_page": max(reads),
+    }
+
+
+def _full_scan_same_page(filter_condition: Any, counter: ReadCounter) -> dict[str, Any]:
+    """The same page the Query serves (the newest PAGE_SIZE matches) by Scan: read everything."""
+    from ouroboros.models import FindingModel
+
+    connection = FindingModel._get_connection()
+    counter.reset()
+    began = time.perf_counter()
+    matches: list[dict[str, Any]] = []
+    start = None
+    while True:
+        response = connection.scan(filter_condition=filter_condition, exclusive_start_key=start)
+        matches += response.get("Items", [])
+        start = response.get("LastEvaluatedKey")
+        if start is None:
+            break
+    matches.sort(key=lambda item: item["updated_at"]["S"], reverse=True)
+    del matches[PAGE_SIZE:]
+    return {
+        "ms": round((time.perf_counter() - began) * 1000, 1),
+        "items_read": counter.items,
+    }
+
+
+def _finding_urls(findings: list[Any]) -> dict[str, tuple[str, Any]]:
+    """Findings list views: name -> (url, equivalent Scan filter) (None: no baseline)."""
+    from django.urls import reverse
+
+    from ouroboros.models import FindingModel as F
+
+    active = F.record_state == "ACTIVE"
+    sample = next(f for f in findings if f.record_state == "ACTIVE" and f.control_id == "S3.5")
+    base = reverse("finding_list")
+    views: dict[str, tuple[dict[str, str], Any]] = {
+        "default_sort": ({}, active),
+        "severity": ({"severity": "CRITICAL"}, active & (F.severity_label == "CRITICAL")),
+        "compliance": ({"compliance": "PASSED"}, active & (F.compliance_status == "PASSED")),
+        "workflow": ({"workflow": "SUPPRESSED"}, active & (F.workflow_status == "SUPPRESSED")),
+        "record_state": ({"record_state": "ARCHIVED"}, F.record_state == "ARCHIVED"),
+        "account": ({"account": ACCOUNTS[3]}, active & (F.account_id == ACCOUNTS[3])),
+        "region": ({"region": "eu-west-1"}, active & (F.region == "eu-west-1")),
+        "control": ({"control": "S3.5"}, active & (F.control_id == "S3.5")),
+        "resource_type": (
+            {"resource_type": "AwsIamUser"},
+            active & (F.resource_type == "AwsIamUser"),
+        ),
+        "product": ({"product": "GuardDuty"}, active & (F.product_name == "GuardDuty")),
+        "two_filters": (
+            {"severity": "HIGH", "account": ACCOUNTS[5]},
+            active & (F.severity_label == "HIGH") & (F.account_id == ACCOUNTS[5]),
+        ),
+        "sort_severity": ({"sort": "-severity"}, None),
+        "sort_first_observed": ({"sort": "-first_observed"}, None),
+        "search_control": ({"q": "s3.5"}, None),
+        "search_resource": ({"q": sample.resource_id}, None),
+        "search_title_words": ({"q": "public read"}, None),
+    }
+    return {name: (f"{base}?{urlencode(q)}", scan) for name, (q, scan) in views.items()}
+
+
+def _other_urls(client: Any, findings: list[Any], executions: list[Any]) -> dict[str, str]:
+    from django.urls import reverse
+
+    html = client.get(reverse("finding_list")).content.decode()
+    match = re.search(r'href="\?cursor=([^"&]+)" id="next-page"', html)
+    assert match, "the first findings page has no next page"
+    first = unquote(match.group(1))
+    detail_id = findings[5].finding_id
+    return {
+        "findings_page_2": f"{reverse('finding_list')}?{urlencode({'cursor': first})}",
+        "finding_detail": f"{reverse('finding_detail')}?{urlencode({'id': detail_id})}",
+        "controls_list": reverse("control_list"),
+        "controls_filtered": f"{reverse('control_list')}?severity=HIGH&sort=-failed",
+        "control_detail": reverse("control_detail", args=["S3.5"]),
+        "executions_list": reverse("execution_list"),
+        "executions_by_status": f"{reverse('execution_list')}?status=failed",
+        "execution_detail": reverse("execution_detail", args=[executions[7].execution_id]),
+        "dashboard": reverse("home"),
+    }
+
+
+def _django_client() -> Any:
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import Group, User
+    from django.core.management import call_command
+    from django.test import Client
+
+    # No setup_test_environment(): its instrumented template rendering would add to server time.
+    call_command("migrate", verbosity=0, interactive=False)
+    user = User.objects.create_user("bench-viewer")
+    user.groups.add(Group.objects.get(name="viewer"))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--findings", type=int, default=100_000)
+    parser.add_argument("--executions", type=int, default=3_000)
+    parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--scan-repeat", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args()
+
+    from ouroboros.local.dynamodb_local import dynamodb_local_start
+
+    with tempfile.TemporaryDirectory(prefix="ouroboros-bench-") as tmp:
+        data_dir = Path(tmp)
+        server = dynamodb_local_start(data_dir, in_memory=True)
+        try:
+            _environment(data_dir, server.url)
+            result = run(args)
+        finally:
+            server.stop()
+    print(json.dumps(result, indent=2))
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from ouroboros.controls.services import control_catalog_upsert
+    from ouroboros.models import LocalReactorModel
+    from ouroboros.models.tables import tables_ensure
+    from ouroboros.securityhub.catalog import FSBP_STANDARD_ID, catalog_controls
+
+    tables_ensure("consumer")
+    control_catalog_upsert(controls=catalog_controls(), standard_id=FSBP_STANDARD_ID)
+    LocalReactorModel(
+        "aws-s3-2-remove-public-read", version="1.0.0", sha256="ab" * 32, status="installed"
+    ).save()
+    began = time.perf_counter()
+    findings = _synthetic(args.findings)
+    generate_s = time.perf_counter() - began
+    load_s = _load(findings, args.threads)
+    executions = _executions(findings, args.executions)
+    _load(executions, args.threads)
+    _aggregates(findings, executions)
+
+    client = _django_client()
+    counter = ReadCounter()
+    _hook(counter)
+    threading.current_thread().name = "bench"
+
+    pages: dict[str, Any] = {}
+    baseline: dict[str, Any] = {}
+    for name, (url, scan_filter) in _finding_urls(findings).items():
+        pages[f"findings_list.{name}"] = _measure(client, url, counter, args.repeat)
+        if scan_filter is not None:
+            baseline[f"findings_list.{name}"] = _scan_baseline(
+                scan_filter, counter, args.scan_repeat
+            )
+    for name, url in _other_urls(client, findings, executions).items():
+        pages[name] = _measure(client, url, counter, args.repeat)
+
+    full_scan = {
+        name: _full_scan_same_page(_finding_urls(findings)[name][1], counter)
+        for name in ("default_sort", "control")
+    }
+    comparisons = {}
+    for name, scan in baseline.items():
+        page = pages[name]
+        comparisons[name] = {
+            "page_p50_ms": page["p50_ms"],
+            "scan_p50_ms": scan["p50_ms"],
+            "speedup_p50": round(scan["p50_ms"] / page["p50_ms"], 1),
+            "page_items_read": page["items_read_per_page"],
+            "scan_items_read": scan["items_read_per_page"],
+        }
+    single = [f"findings_list.{n}" for n in ("default_sort", *sorted(_single_filters()))]
+    acceptance = {
+        "findings_list_p95_under_100ms": all(pages[n]["p95_ms"] < 100 for n in single),
+        "items_read_at_most_2x_page": all(
+            pages[n]["items_read_per_page"] <= 2 * PAGE_SIZE for n in single
+        ),
+        "at_least_20x_faster_than_scan": all(
+            comparisons[n]["speedup_p50"] >= 20 for n in single if n in comparisons
+        ),
+        "checked": single,
+    }
+    return {
+        "benchmark": "console",
+        "findings": args.findings,
+        "active_findings": sum(1 for f in findings if f.record_state == "ACTIVE"),
+        "executions": args.executions,
+        "page_size": PAGE_SIZE,
+        "repeat": args.repeat,
+        "scan_repeat": args.scan_repeat,
+        "generate_seconds": round(generate_s, 1),
+        "load_seconds": round(load_s, 1),
+        "load_items_per_second": round(args.findings / load_s) if load_s else None,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "pages": pages,
+        "scan_baseline": baseline,
+        "comparison": comparisons,
+        "full_scan_same_page": {
+            name: {
+                **result,
+                "speedup": round(result["ms"] / pages[f"findings_list.{name}"]["p50_ms"], 1),
+            }
+            for name, result in full_scan.items()
+        },
+        "acceptance": acceptance,
+    }
+
+
+def _single_filters() -> set[str]:
+    return {
+        "severity",
+        "compliance",
+        "workflow",
+        "record_state",
+        "account",
+        "region",
+        "control",
+        "resource_type",
+        "product",
+    }
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,8 @@
+"""App config of console.controls."""
+
+from django.apps import AppConfig
+
+
+class ControlsConfig(AppConfig):
+    name = "console.controls"
+    label = "controls"

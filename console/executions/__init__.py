@@ -1,0 +1,1 @@
+"""Console pages of executions: every remediation attempt, and what one changed."""

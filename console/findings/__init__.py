@@ -1,0 +1,1 @@
+"""Console pages of findings: the list (filters, sort, search, cursor pages) and one finding."""

@@ -1,0 +1,93 @@
+"""Findings pages: thin adapters from the URL query to `ouroboros.findings.selectors`."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
+from django.views.decorators.http import require_safe
+
+from console.access.roles import has_role, role_required
+from console.findings.forms import SEARCH_LABELS, SORT_LABELS, FindingFilterForm
+from ouroboros.errors import NotFoundError, ValidationError
+from ouroboros.executions.selectors import ExecutionFilters, execution_list
+from ouroboros.findings.selectors import finding_accounts, finding_get, finding_list
+from ouroboros.securityhub.catalog import catalog_controls
+
+
+def _options(values: list[str]) -> SafeString:
+    return format_html_join("", '<option value="{}">', ((v,) for v in values))
+
+
+@lru_cache(maxsize=1)
+def _control_options() -> SafeString:
+    return _options([c.control_id for c in catalog_controls()])
+
+
+@role_required("viewer")
+@require_safe
+def finding_list_view(request: HttpRequest) -> HttpResponse:
+    form = FindingFilterForm(request.GET)
+    page, error = None, None
+    if form.is_valid():
+        try:
+            page = finding_list(
+                filters=form.filters(),
+                sort=form.sort_order(),
+                cursor=request.GET.get("cursor"),
+                limit=form.cleaned_data["size"],
+            )
+        except ValidationError as exc:
+            error = str(exc)
+    context = {
+        "form": form,
+        "page": page,
+        "error": error,
+        "sort": form.sort_order() if form.is_valid() else "-updated",
+        "sort_labels": SORT_LABELS,
+        "search_labels": SEARCH_LABELS,
+        "account_options": _options(
+            finding_accounts(record_state=request.GET.get("record_state") or "ACTIVE")
+        ),
+        "control_options": _control_options(),
+    }
+    return render(request, "findings/list.html", context, status=200 if page else 400)
+
+
+def _remediate_url(request: HttpRequest) -> str | None:
+    """Where "Remediate now" posts, or None: the workflow is off, absent, or the user a viewer."""
+    if not settings.CONSOLE_REMEDIATE_ENABLED or not has_role(request.user, "operator"):
+        return None
+    try:
+        return reverse("finding_remediate")
+    except NoReverseMatch:
+        return None
+
+
+@role_required("viewer")
+@require_safe
+def finding_detail_view(request: HttpRequest) -> HttpResponse:
+    try:
+        detail = finding_get(finding_id=request.GET.get("id", ""))
+    except NotFoundError as exc:
+        raise Http404(str(exc)) from exc
+    history = execution_list(filters=ExecutionFilters(finding_id=detail.finding.finding_id))
+    recommendation = ((detail.asff or {}).get("Remediation") or {}).get("Recommendation") or {}
+    url = str(recommendation.get("Url") or "")
+    context = {
+        "recommendation_text": recommendation.get("Text"),
+        "recommendation_url": url if url.startswith("https://") else None,
+        "finding": detail.finding,
+        "asff": detail.asff or {},
+        "asff_text": json.dumps(detail.asff, indent=2) if detail.asff else "",
+        "asff_error": detail.asff_error,
+        "history": history,
+        "remediate_url": _remediate_url(request),
+    }
+    return render(request, "findings/detail.html", context)

@@ -1,0 +1,1 @@
+"""Executions: remediation attempts, the audit of what changed (selectors read)."""

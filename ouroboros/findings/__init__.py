@@ -1,0 +1,1 @@
+"""Findings: normalized Security Hub findings (services write, selectors read)."""

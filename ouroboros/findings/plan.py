@@ -1,0 +1,313 @@
+"""How a findings list is served: the plan of ONE Query on one index of `FindingModel`.
+
+`finding_plan` picks the index and key of `FindingModel` (see its docstring):
+
+- no filter: ``state-updated-index`` (or ``state-severity-index`` / ``state-observed-index`` to
+  sort by severity or by first observation);
+- one filter: that filter's index, keyed ``<record state>#<value>``, newest first;
+- more filters: the most selective one (in the order of ``FILTERS`` below: resource, control,
+  account, resource type, product, region, workflow, compliance, severity) is the Query's key, the
+  others are a filter expression, and a page reads until it is full or its read budget is spent;
+- a search replaces the key: a control id uses ``control-index``, a resource id / ARN
+  ``resource-index``, words of a title are resolved first (see below).
+
+A filtered list is always ordered by update time (``updated`` / ``-updated``); sorting by severity
+or first observation is offered on the unfiltered list, where the ``state-*`` indexes hold that
+order. The page says so in ``plan.notices`` rather than sorting in memory.
+
+Title search, and its limitation. DynamoDB cannot search inside strings without reading every
+item, so words are resolved to keys first: the words are matched (all of them, any case) against
+the control titles of ``security_controls`` (one cached Query on ``kind-index``), and the findings
+of each matching control are read from ``control-index`` (at most ``TITLE_MAX_CONTROLS``
+controls, merged by update time). The whole text is also looked up as an exact title in
+``title-index`` (case and spacing ignored), which finds findings without a control (GuardDuty,
+Inspector...) when the title is pasted whole. Words inside the title of a finding that has no
+control are therefore not found; that would need a Scan, or a search index beside DynamoDB.
+Resource search is exact on the resource id / ARN the finding lists first.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+
+from ouroboros.errors import ValidationError
+from ouroboros.models import ControlModel, FindingModel
+from ouroboros.models.controls import KIND_CONTROL
+from ouroboros.models.findings import SEVERITY_RANK, title_key
+from ouroboros.pagination import QuerySource
+from ouroboros.securityhub.catalog import catalog_lookup
+
+RECORD_STATES = ("ACTIVE", "ARCHIVED")
+SEVERITIES = tuple(sorted(SEVERITY_RANK, key=lambda s: -SEVERITY_RANK[s]))
+COMPLIANCE_STATUSES = ("FAILED", "WARNING", "NOT_AVAILABLE", "PASSED")
+WORKFLOW_STATUSES = ("NEW", "NOTIFIED", "RESOLVED", "SUPPRESSED")
+SORTS = ("-updated", "updated", "-severity", "severity", "-first_observed", "first_observed")
+SEARCH_KINDS = ("auto", "control", "resource", "title")
+TITLE_MAX_CONTROLS = 8
+MAX_LIMIT = 200
+
+#: Filter name -> (index, key attribute), most selective first (the first present is the key).
+FILTERS: dict[str, tuple[str, str]] = {
+    "resource": ("resource-index", "g_resource"),
+    "control": ("control-index", "g_control"),
+    "account": ("account-index", "g_account"),
+    "resource_type": ("resource-type-index", "g_resource_type"),
+    "product": ("product-index", "g_product"),
+    "region": ("region-index", "g_region"),
+    "workflow": ("workflow-index", "g_workflow"),
+    "compliance": ("compliance-index", "g_compliance"),
+    "severity": ("severity-index", "g_severity"),
+}
+_STATE_INDEXES = {
+    "updated": ("state-updated-index", "updated_at"),
+    "severity": ("state-severity-index", "severity_sort"),
+    "first_observed": ("state-observed-index", "first_observed_at"),
+}
+#: What a list row shows (the raw ASFF and the rest stay behind: every attribute a page
+#: does not read is parsing time saved, see benchmarks/console.py).
+LIST_ATTRIBUTES = [
+    "finding_id",
+    "title",
+    "control_id",
+    "severity_label",
+    "compliance_status",
+    "workflow_status",
+    "record_state",
+    "account_id",
+    "region",
+    "resource_type",
+    "resource_id",
+    "product_name",
+    "updated_at",
+    "first_observed_at",
+]
+_ARN_OR_ID = re.compile(r"^(arn:|[a-z0-9]+-[0-9a-f]{6,}$)|[:/]")
+_CONTROL_ID = re.compile(r"^[A-Za-z][A-Za-z0-9-]*\.[0-9A-Za-z.]+$|^[0-9]+(\.[0-9]+)+$")
+
+
+@dataclass(frozen=True)
+class FindingFilters:
+    """What the user asked for; empty strings and None mean "any"."""
+
+    record_state: str = "ACTIVE"
+    severity: str | None = None
+    compliance: str | None = None
+    workflow: str | None = None
+    account: str | None = None
+    region: str | None = None
+    control: str | None = None
+    resource_type: str | None = None
+    product: str | None = None
+    resource: str | None = None
+    search: str | None = None
+    search_in: Literal["auto", "control", "resource", "title"] = "auto"
+
+
+@dataclass
+class FindingPlan:
+    """The Query a list runs, said in words for the page and the tests."""
+
+    index: str
+    keys: list[str]
+    filter_names: list[str]
+    sort: str
+    notices: list[str] = field(default_factory=list)
+    search_kind: str | None = None
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    upper = value.strip().upper().replace(" ", "_")
+    if upper not in allowed:
+        raise ValidationError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+    return upper
+
+
+def _text(name: str, value: str) -> str:
+    text = value.strip()
+    if len(text) > 1024 or any(ord(c) < 32 for c in text):
+        raise ValidationError(f"{name} is too long or contains control characters")
+    return text
+
+
+def control_id_canonical(value: str) -> str:
+    """A control id in AWS's spelling when the catalog knows it, else as given (trimmed)."""
+    known = catalog_lookup(value)
+    return known.control_id if known else value.strip()
+
+
+def _normalized(filters: FindingFilters) -> dict[str, str]:
+    """The filters in the spelling the index keys use; raises `ValidationError` on bad values."""
+    values: dict[str, str] = {}
+    for f in fields(filters):
+        raw = getattr(filters, f.name)
+        if f.name in ("record_state", "search", "search_in") or not raw or not str(raw).strip():
+            continue
+        value = str(raw)
+        if f.name == "severity":
+            values[f.name] = _choice("Severity", value, SEVERITIES)
+        elif f.name == "compliance":
+            values[f.name] = _choice("Compliance status", value, COMPLIANCE_STATUSES)
+        elif f.name == "workflow":
+            values[f.name] = _choice("Workflow status", value, WORKFLOW_STATUSES)
+        elif f.name == "account":
+            account = value.strip()
+            if not (account.isdigit() and len(account) == 12):
+                raise ValidationError(f"Account must be a 12-digit AWS account id (got {value!r})")
+            values[f.name] = account
+        elif f.name == "control":
+            values[f.name] = control_id_canonical(_text("Control", value))
+        else:
+            values[f.name] = _text(f.name.replace("_", " ").capitalize(), value)
+    return values
+
+
+_titles_cache: dict[str, tuple[float, list[tuple[str, str]]]] = {}
+_TITLES_TTL = 300.0
+
+
+def control_titles() -> list[tuple[str, str]]:
+    """(control id, title) of every control (one Query on ``kind-index``, cached 5 minutes)."""
+    table = ControlModel.Meta.table_name
+    cached = _titles_cache.get(table)
+    if cached and time.monotonic() - cached[0] < _TITLES_TTL:
+        return cached[1]
+    titles = [
+        (item.control_id, item.title or "")
+        for item in ControlModel.kind_index.query(
+            KIND_CONTROL, attributes_to_get=["control_id", "sk", "kind", "title"]
+        )
+    ]
+    _titles_cache[table] = (time.monotonic(), titles)
+    return titles
+
+
+def control_titles_reset() -> None:
+    """Forget the cached control titles (tests; after the catalog changed)."""
+    _titles_cache.clear()
+
+
+def _natural(control_id: str) -> list[Any]:
+    return [int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", control_id)]
+
+
+def _search_kind(text: str, requested: str) -> str:
+    if requested != "auto":
+        if requested not in SEARCH_KINDS:
+            raise ValidationError(f"Search in must be one of {', '.join(SEARCH_KINDS)}")
+        return requested
+    if catalog_lookup(text) or _CONTROL_ID.match(text):
+        return "control"
+    if " " not in text and _ARN_OR_ID.search(text):
+        return "resource"
+    return "title"
+
+
+def _source(index: str, attribute: str, hash_value: str, sort_attr: str, forward: bool) -> Any:
+    key_attributes = ("finding_id", attribute, sort_attr)
+    return QuerySource(index, hash_value, key_attributes, sort_attr, forward=forward)
+
+
+def _search_sources(
+    state: str, text: str, kind: str, forward: bool, plan: FindingPlan
+) -> list[QuerySource]:
+    if kind == "control":
+        control = control_id_canonical(text)
+        plan.keys.append(f"control {control}")
+        return [_source("control-index", "g_control", f"{state}#{control}", "updated_at", forward)]
+    if kind == "resource":
+        plan.keys.append(f"resource {text}")
+        return [_source("resource-index", "g_resource", f"{state}#{text}", "updated_at", forward)]
+    words = [w.lower() for w in text.split() if w]
+    matches = sorted(
+        (
+            control_id
+            for control_id, title in control_titles()
+            if all(w in f"{control_id} {title}".lower() for w in words)
+        ),
+        key=lambda control_id: (
+            control_id.split(".")[0].lower() not in words,
+            _natural(control_id),
+        ),
+    )
+    if len(matches) > TITLE_MAX_CONTROLS:
+        plan.notices.append(
+            f"{len(matches)} controls have these words in their title; showing the findings of "
+            f"the first {TITLE_MAX_CONTROLS}. Add words to narrow the search."
+        )
+        matches = matches[:TITLE_MAX_CONTROLS]
+    sources = [
+        _source("title-index", "g_title", f"{state}#{title_key(text)}", "updated_at", forward)
+    ]
+    plan.keys.append(f"title = {title_key(text)!r}")
+    for control_id in matches:
+        plan.keys.append(f"control {control_id}")
+        sources.append(
+            _source("control-index", "g_control", f"{state}#{control_id}", "updated_at", forward)
+        )
+    return sources
+
+
+def finding_plan(*, filters: FindingFilters, sort: str) -> tuple[FindingPlan, list[QuerySource]]:
+    """The Query (or, for a title search, the few merged Queries) serving ``filters``."""
+    state = _choice("Record state", filters.record_state or "ACTIVE", RECORD_STATES)
+    if sort not in SORTS:
+        raise ValidationError(f"Sort must be one of {', '.join(SORTS)} (got {sort!r})")
+    forward = not sort.startswith("-")
+    sort_field = sort.lstrip("-")
+    values = _normalized(filters)
+    search = _text("Search", filters.search or "")
+    if not values and not search:
+        index, attribute = _STATE_INDEXES[sort_field]
+        plan = FindingPlan(index=index, keys=[f"record state {state}"], filter_names=[], sort=sort)
+        return plan, [_source(index, "g_state", state, attribute, forward)]
+    applied = "updated" if forward else "-updated"
+    plan = FindingPlan(index="", keys=[], filter_names=[], sort=applied)
+    if sort_field != "updated":
+        plan.notices.append(
+            f"Sorting by {sort_field.replace('_', ' ')} applies to the unfiltered list; "
+            "filtered and searched lists are sorted by last update."
+        )
+    key_filter: str | None = None
+    if search:
+        plan.search_kind = _search_kind(search, filters.search_in)
+        sources = _search_sources(state, search, plan.search_kind, forward, plan)
+    else:
+        key_filter = next(name for name in FILTERS if name in values)
+        index, attribute = FILTERS[key_filter]
+        plan.keys.append(f"{key_filter} {values[key_filter]}")
+        key = f"{state}#{values[key_filter]}"
+        sources = [_source(index, attribute, key, "updated_at", forward)]
+    condition: Any = None
+    for name in FILTERS:
+        if name in values and name != key_filter:
+            attribute = getattr(FindingModel, FILTERS[name][1])
+            clause = attribute == f"{state}#{values[name]}"
+            condition = clause if condition is None else condition & clause
+            plan.filter_names.append(name)
+    plan.index = ", ".join(sorted({s.index_name or "table" for s in sources}))
+    sources = [
+        QuerySource(
+            s.index_name,
+            s.hash_value,
+            s.key_attributes,
+            s.sort_attribute,
+            forward=s.forward,
+            filter_condition=condition,
+        )
+        for s in sources
+    ]
+    return plan, sources
+
+
+def finding_scope(filters: FindingFilters, plan: FindingPlan, sources: list[QuerySource]) -> str:
+    parts = [
+        "findings",
+        plan.sort,
+        *(f"{s.index_name}={s.hash_value}" for s in sources),
+        *plan.filter_names,
+    ]
+    parts += [f"{f.name}={getattr(filters, f.name)}" for f in fields(filters)]
+    return "|".join(parts)

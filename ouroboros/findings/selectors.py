@@ -1,0 +1,157 @@
+"""Reads of findings: the list every findings page and API shows, and one finding in full.
+
+`finding_list` runs the plan of `ouroboros.findings.plan` (one Query on the right index; a title
+search, a few merged) through `ouroboros.pagination`, so a page reads about its own size and is
+resumed by an opaque, signed cursor. `finding_get` returns one finding with its raw ASFF.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from ouroboros.errors import NotFoundError, ValidationError
+from ouroboros.findings.plan import (
+    COMPLIANCE_STATUSES,
+    LIST_ATTRIBUTES,
+    MAX_LIMIT,
+    RECORD_STATES,
+    SEARCH_KINDS,
+    SEVERITIES,
+    SORTS,
+    WORKFLOW_STATUSES,
+    FindingFilters,
+    FindingPlan,
+    finding_plan,
+    finding_scope,
+)
+from ouroboros.findings.plan import control_titles_reset as _control_titles_reset
+from ouroboros.models import AggregateModel, FindingModel
+from ouroboros.pagination import query_page
+
+__all__ = [
+    "COMPLIANCE_STATUSES",
+    "RECORD_STATES",
+    "SEARCH_KINDS",
+    "SEVERITIES",
+    "SORTS",
+    "WORKFLOW_STATUSES",
+    "FindingDetail",
+    "FindingFilters",
+    "FindingPage",
+    "control_titles_reset",
+    "finding_accounts",
+    "finding_asff",
+    "finding_get",
+    "finding_list",
+]
+
+
+@dataclass
+class FindingPage:
+    """A page of findings (list attributes only), the next page's cursor and what it cost."""
+
+    items: list[FindingModel]
+    next_cursor: str | None
+    plan: FindingPlan
+    read_count: int
+    query_count: int
+    partial: bool
+
+
+@dataclass
+class FindingDetail:
+    """One finding with its raw ASFF decoded (None if absent or unreadable)."""
+
+    finding: FindingModel
+    asff: dict[str, Any] | None
+    asff_error: str | None = None
+
+
+def finding_list(
+    *,
+    filters: FindingFilters | None = None,
+    sort: str = "-updated",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> FindingPage:
+    """One page of findings for ``filters`` in ``sort`` order, after ``cursor``.
+
+    Raises `ValidationError` for a bad filter value, sort or limit, and `InvalidCursorError`
+    (a `ValidationError`) for a cursor that was altered or belongs to another view.
+    """
+    filters = filters or FindingFilters()
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}")
+    plan, sources = finding_plan(filters=filters, sort=sort)
+    page = query_page(
+        FindingModel,
+        sources,
+        scope=finding_scope(filters, plan, sources),
+        item_key="finding_id",
+        limit=limit,
+        cursor=cursor or None,
+        attributes=LIST_ATTRIBUTES,
+    )
+    return FindingPage(
+        items=[FindingModel.from_raw_data(item) for item in page.items],
+        next_cursor=page.next_cursor,
+        plan=plan,
+        read_count=page.read_count,
+        query_count=page.query_count,
+        partial=page.partial,
+    )
+
+
+def finding_asff(finding: FindingModel) -> dict[str, Any] | None:
+    """The raw ASFF of ``finding`` (zlib-compressed JSON in ``raw``), or None if absent."""
+    if not finding.raw:
+        return None
+    data = json.loads(zlib.decompress(finding.raw))
+    return data if isinstance(data, dict) else {"value": data}
+
+
+def finding_get(*, finding_id: str) -> FindingDetail:
+    """A finding with its raw ASFF; `NotFoundError` if there is none with ``finding_id``."""
+    finding_id = (finding_id or "").strip()
+    if not finding_id or len(finding_id) > 2048:
+        raise NotFoundError("No finding id given")
+    try:
+        finding = FindingModel.get(finding_id)
+    except FindingModel.DoesNotExist:
+        raise NotFoundError(f"Finding {finding_id} does not exist (or was removed)") from None
+    try:
+        return FindingDetail(finding=finding, asff=finding_asff(finding))
+    except (zlib.error, ValueError) as exc:
+        return FindingDetail(finding=finding, asff=None, asff_error=f"unreadable raw ASFF: {exc}")
+
+
+_accounts_cache: dict[tuple[str, str], tuple[float, list[str]]] = {}
+_ACCOUNTS_TTL = 60.0
+
+
+def finding_accounts(*, record_state: str = "ACTIVE") -> list[str]:
+    """Accounts with findings in ``record_state`` (``findings#account`` aggregate, cached 1 min)."""
+    key = (AggregateModel.Meta.table_name, record_state)
+    cached = _accounts_cache.get(key)
+    if cached and time.monotonic() - cached[0] < _ACCOUNTS_TTL:
+        return cached[1]
+    prefix = f"{record_state}#"
+    accounts = sorted(
+        item.bucket.removeprefix(prefix)
+        for item in AggregateModel.query(
+            "findings#account", AggregateModel.bucket.startswith(prefix)
+        )
+        if (item.total or 0) > 0
+    )
+    _accounts_cache[key] = (time.monotonic(), accounts)
+    return accounts
+
+
+def control_titles_reset() -> None:
+    """Forget the cached control titles and accounts (tests; after the catalog changed)."""
+    _control_titles_reset()
+    _accounts_cache.clear()

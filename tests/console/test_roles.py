@@ -1,0 +1,201 @@
+"""Viewers read, operators change, anonymous users see the login page only; CSRF everywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from ouroboros.models import ControlModel
+from tests.console.conftest import Seeded, seed_security_data
+from tests.console.pages import read_urls, write_urls
+
+pytestmark = pytest.mark.integration
+
+
+def stored(control_id: str) -> tuple[Any, ...]:
+    item = ControlModel.get(control_id, "CONTROL")
+    return (item.version, item.reactor_id, item.mode, item.exemptions, item.updated_by)
+
+
+def test_anonymous_users_are_sent_to_the_login_page_everywhere(seeded: Seeded, db: None) -> None:
+    client = Client()
+    login = reverse("login")
+
+    for url in read_urls(seeded):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith(login), url
+    for url, body in write_urls():
+        response = client.post(url, body)
+        assert response.status_code == 302 and response["Location"].startswith(login), url
+    page = client.get(login)
+    assert page.status_code == 200
+    assert 'name="password"' in page.content.decode()
+    assert "Findings" not in page.content.decode()
+
+
+def test_a_user_without_a_role_is_forbidden(seeded: Seeded, db: None) -> None:
+    from django.contrib.auth.models import User
+
+    client = Client()
+    client.force_login(User.objects.create_user("nobody", password="x"))
+
+    assert client.get(reverse("finding_list")).status_code == 403
+
+
+@pytest.fixture
+def fresh(ddb_tables: str) -> Seeded:
+    return seed_security_data()
+
+
+def test_a_viewer_cannot_post_any_form_and_nothing_is_written(
+    fresh: Seeded, as_role: Callable[[str], Client]
+) -> None:
+    viewer = as_role("viewer")
+    before = stored("S3.2")
+
+    for url, body in write_urls():
+        assert viewer.post(url, body).status_code == 403, url
+
+    assert stored("S3.2") == before
+    page = viewer.get(reverse("control_detail", args=["S3.2"])).content.decode()
+    assert "configure-form" not in page and "exemption-form" not in page
+    assert 'method="post"' not in page.replace('method="post" action="/logout/"', "")
+
+
+def test_an_operator_can_post_every_form(fresh: Seeded, as_role: Callable[[str], Client]) -> None:
+    operator = as_role("operator")
+    (configure, configure_body), (add, add_body), _ = write_urls()
+
+    assert operator.post(configure, configure_body).status_code == 302
+    add_body = {**add_body, "version": "1"}
+    assert operator.post(add, add_body).status_code == 302
+    version, reactor, mode, exemptions, by = stored("S3.2")
+    assert (version, reactor, mode, by) == (
+        2,
+        configure_body["reactor_id"],
+        "auto",
+        "operator-user",
+    )
+    [exemption] = exemptions
+    remove = reverse("control_exemption_remove", args=["S3.2", exemption.exemption_id])
+    assert operator.post(remove, {"version": "2"}).status_code == 302
+    assert stored("S3.2")[3] is None
+
+
+def test_posts_without_a_csrf_token_are_refused(
+    fresh: Seeded, make_user: Callable[[str], Any]
+) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user("operator"))
+    before = stored("S3.2")
+
+    for url, body in write_urls():
+        assert client.post(url, body).status_code == 403, url
+
+    assert stored("S3.2") == before
+    page = client.get(reverse("control_detail", args=["S3.2"])).content.decode()
+    assert page.count('name="csrfmiddlewaretoken"') >= 3
+
+
+def test_remediate_now_appears_only_for_operators_when_the_workflow_is_available(
+    seeded: Seeded, as_role: Callable[[str], Client]
+) -> None:
+    url = f"{reverse('finding_detail')}?id={seeded.hostile.finding_id}"
+    operator, viewer = as_role("operator"), as_role("viewer")
+
+    assert "remediate-form" not in operator.get(url).content.decode()
+    with override_settings(CONSOLE_REMEDIATE_ENABLED=True):
+        assert "remediate-form" not in operator.get(url).content.decode()  # no URL yet
+    with override_settings(
+        CONSOLE_REMEDIATE_ENABLED=True, ROOT_URLCONF="tests.console.remediate_urls"
+    ):
+        html = operator.get(url).content.decode()
+        assert 'action="/remediate/"' in html and 'name="dry_run"' in html
+        assert 'name="csrfmiddlewaretoken"' in html
+        assert "remediate-form" not in viewer.get(url).content.decode()
+
+
+def test_production_settings_use_secure_cookies(monkeypatch: Any) -> None:
+    import importlib
+
+    monkeypatch.setenv("DJANGO_SECRET_KEY", "x" * 50)
+    production = importlib.import_module("console.settings.production")
+
+    assert production.SESSION_COOKIE_SECURE and production.CSRF_COOKIE_SECURE
+    assert production.SESSION_COOKIE_HTTPONLY and production.CSRF_COOKIE_HTTPONLY
+    assert production.SESSION_COOKIE_NAME.startswith("__Host-")
+    assert production.CSRF_COOKIE_NAME.startswith("__Host-")
+    assert production.SECURE_HSTS_SECONDS >= 31536000
+    assert "script-src 'self'" in production.CONTENT_SECURITY_POLICY
+
+
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+SKIPPED_PREFIXES = ("admin/", "login/", "logout/")
+
+
+def console_urls(seeded: Seeded) -> list[str]:
+    """Every URL pattern of the console (outside admin and login), with its parameters filled."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    values = {
+        "control_id": "S3.2",
+        "exemption_id": "abc123",
+        "execution_id": seeded.executions[0].execution_id,
+    }
+    urls: list[str] = []
+
+    def walk(patterns: list[Any], prefix: str) -> None:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if route.startswith(SKIPPED_PREFIXES):
+                continue
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, route)
+            elif isinstance(pattern, URLPattern):
+                url = "/" + route
+                for name, value in values.items():
+                    url = url.replace(f"<str:{name}>", quote(value, safe=""))
+                assert "<" not in url, f"fill the parameters of {url}"
+                urls.append(url)
+
+    walk(get_resolver().url_patterns, "")
+    return urls
+
+
+def test_a_viewer_posting_to_any_console_url_is_refused_and_writes_nothing(
+    seeded: Seeded, as_role: Callable[[str], Client]
+) -> None:
+    from unittest import mock
+
+    import botocore.client
+
+    viewer = as_role("viewer")
+    urls = console_urls(seeded)
+    assert len(urls) >= 10
+    calls: list[str] = []
+    real = botocore.client.BaseClient._make_api_call
+
+    def record(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        calls.append(operation)
+        return real(self, operation, params)
+
+    body = {
+        "reactor_id": "aws-s3-2-remove-public-read",
+        "mode": "auto",
+        "version": "0",
+        "account": "111111111111",
+        "reason": "x",
+        "finding_id": seeded.hostile.finding_id,
+    }
+    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", record):
+        for url in urls:
+            for method in (viewer.post, viewer.put, viewer.delete, viewer.patch):
+                status = method(url, body).status_code
+                assert status in (403, 405), (url, method, status)
+
+    assert not WRITES & set(calls), calls
