@@ -103,7 +103,7 @@ def control_catalog_upsert(
 class ControlConflictError(ConflictError):
     """The control changed since the form was read; ``current`` is what is stored now."""
 
-    def __init__(self, message: str, *, current: ControlModel | None) -> None:
+    def __init__(self, message: str, *, current: ControlModel | None = None) -> None:
         super().__init__(message)
         self.current = current
 
