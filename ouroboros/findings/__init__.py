@@ -1,0 +1,1 @@
+"""Findings: the normalized Security Hub findings kept in ``security_findings``."""
