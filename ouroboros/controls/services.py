@@ -24,13 +24,13 @@ Two ways to call it:
   missing from ``standards`` are marked ``DISABLED``, and stored controls missing from ``controls``
   get status ``DISABLED`` and no standards (their user configuration stays).
 
-`control_failed_count_add` is what the findings writer uses to keep ``failed_count``.
+`control_failed_count_actions` is what the findings writer uses to keep ``failed_count``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -297,30 +297,22 @@ def _unchanged(
     return stored == standard_ids if complete else standard_ids <= stored
 
 
-def control_failed_count_add(
-    deltas: Mapping[str, int], *, client: Any = None, executor: Executor | None = None
-) -> int:
-    """Add ``deltas`` (control id -> change) to the controls' ``failed_count``; return writes.
+def control_failed_count_actions(deltas: Mapping[str, int]) -> list[dict[str, Any]]:
+    """TransactWriteItems actions adding ``deltas`` (control id -> change) to ``failed_count``.
 
     A control the catalog does not hold yet gets an item with only the count; the catalog fills it
     in later (its catalog writes are updates, so the count survives).
     """
-    ddb = client or aws_client("dynamodb")
-
-    def add(control_id: str, delta: int) -> None:
-        ddb.update_item(
-            TableName=ControlModel.Meta.table_name,
-            Key={"control_id": {"S": control_id}, "sk": {"S": KIND_CONTROL}},
-            UpdateExpression="ADD #c :d",
-            ExpressionAttributeNames={"#c": "failed_count"},
-            ExpressionAttributeValues={":d": {"N": str(delta)}},
-        )
-
-    work = [(control_id, delta) for control_id, delta in deltas.items() if delta]
-    if executor is None or len(work) < 2:
-        for control_id, delta in work:
-            add(control_id, delta)
-    else:
-        for future in [executor.submit(add, control_id, delta) for control_id, delta in work]:
-            future.result()
-    return len(work)
+    return [
+        {
+            "Update": {
+                "TableName": ControlModel.Meta.table_name,
+                "Key": {"control_id": {"S": control_id}, "sk": {"S": KIND_CONTROL}},
+                "UpdateExpression": "ADD #c :d",
+                "ExpressionAttributeNames": {"#c": "failed_count"},
+                "ExpressionAttributeValues": {":d": {"N": str(delta)}},
+            }
+        }
+        for control_id, delta in sorted(deltas.items())
+        if delta
+    ]

@@ -12,7 +12,8 @@ For a batch of normalized findings it:
    which the workflow, not the collector, owns;
 5. moves the aggregates (`ouroboros.aggregates`) by the difference between each written finding's
    stored state and its new one: one ``ADD`` per bucket for the whole batch, plus the control
-   item's ``failed_count`` (active FAILED findings of the control).
+   item's ``failed_count`` (active FAILED findings of the control), in TransactWriteItems calls
+   of up to 100 actions (`aggregate_add_many`).
 
 Archived findings (RecordState ARCHIVED) stay stored; their index keys carry ``ARCHIVED#``, so they
 leave every active view, and the aggregates move them from ``ACTIVE#...`` to ``ARCHIVED#...``.
@@ -27,22 +28,24 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
 from ouroboros.aggregates import aggregate_add_many
 from ouroboros.aws import client as aws_client
 from ouroboros.aws.dynamodb_batch import (
+    MAX_GET_KEYS,
     BatchStats,
     BatchWriteError,
     RetryPolicy,
     batch_get,
     batch_write,
+    chunked,
 )
-from ouroboros.controls.services import control_failed_count_add
+from ouroboros.controls.services import control_failed_count_actions
 from ouroboros.findings.items import (
     STORED_ATTRIBUTES,
     FindingItem,
@@ -118,75 +121,109 @@ def finding_upsert_batch(
 ) -> FindingUpsertReport:
     """Store ``findings``; write only what changed; keep the aggregates exact (module docstring).
 
-    ``client`` is a low-level DynamoDB client (default: `ouroboros.aws.client`); ``executor`` runs
-    the batch's calls in parallel (default: a pool of `WRITE_WORKERS` for this call).
+    ``client`` is a low-level DynamoDB client (default: `ouroboros.aws.client`). The batch is cut
+    into slices of 100 (one BatchGetItem each); each slice is read, compared and written as one
+    task, and ``executor`` runs the tasks in parallel (default: a pool of `WRITE_WORKERS` for this
+    call), so reads of one slice overlap writes of another. Aggregates move once, at the end.
     """
     latest = _latest_per_id(findings)
     report = FindingUpsertReport(received=len(latest))
     if not latest:
         return report
-    if executor is None and len(latest) > 25:
-        with ThreadPoolExecutor(WRITE_WORKERS, thread_name_prefix="finding-upsert") as pool:
-            return _upsert(latest, report, now, client, pool, retry)
-    return _upsert(latest, report, now, client, executor, retry)
-
-
-def _upsert(
-    latest: dict[str, NormalizedFinding],
-    report: FindingUpsertReport,
-    now: datetime,
-    client: Any,
-    executor: Executor | None,
-    retry: RetryPolicy | None,
-) -> FindingUpsertReport:
     ddb = client or aws_client("dynamodb")
+    if executor is None and len(latest) > MAX_GET_KEYS:
+        with ThreadPoolExecutor(WRITE_WORKERS, thread_name_prefix="finding-upsert") as pool:
+            return _upsert(list(latest.values()), report, now, ddb, pool, retry)
+    return _upsert(list(latest.values()), report, now, ddb, executor, retry)
+
+
+@dataclass
+class _SliceResult:
+    """What one slice task read and wrote (``error`` set if its writes failed part way)."""
+
+    stored: dict[str, dict[str, Any]]
+    landed: list[NormalizedFinding]
+    unchanged: int = 0
+    stale: int = 0
+    stats: BatchStats = field(default_factory=BatchStats)
+    error: BatchWriteError | None = None
+
+
+def _upsert_slice(
+    ddb: Any, findings: Sequence[NormalizedFinding], now: datetime, retry: RetryPolicy | None
+) -> _SliceResult:
     table = FindingModel.Meta.table_name
-    options: dict[str, Any] = {"executor": executor}
-    if retry is not None:
-        options["retry"] = retry
+    options: dict[str, Any] = {} if retry is None else {"retry": retry}
+    keys = [{"finding_id": {"S": f.finding_id}} for f in findings]
     stored = {
         item["finding_id"]["S"]: item
-        for item in batch_get(
-            ddb,
-            table,
-            [{"finding_id": {"S": finding_id}} for finding_id in latest],
-            attributes=STORED_ATTRIBUTES,
-            **options,
-        )
+        for item in batch_get(ddb, table, keys, attributes=STORED_ATTRIBUTES, **options)
     }
+    result = _SliceResult(stored, [])
     to_write: list[FindingItem] = []
-    for finding_id, finding in latest.items():
+    for finding in findings:
         built = finding_item_build(finding, now=now)
-        old = stored.get(finding_id)
+        old = stored.get(finding.finding_id)
         if old is not None:
             if old.get("content_hash", {}).get("S") == built.content_hash:
-                report.unchanged += 1
+                result.unchanged += 1
                 continue
             if old.get("updated_at", {}).get("S", "") > finding.updated_at:
-                report.stale += 1
+                result.stale += 1
                 continue
             if "last_remediation" in old:
                 built.item["last_remediation"] = old["last_remediation"]
         to_write.append(built)
-    stats = BatchStats()
-    error: BatchWriteError | None = None
     try:
-        batch_write(ddb, table, [b.item for b in to_write], stats=stats, **options)
-        landed = to_write
+        batch_write(ddb, table, [b.item for b in to_write], stats=result.stats, **options)
+        result.landed = [b.finding for b in to_write]
     except BatchWriteError as exc:
-        error = exc
+        result.error = exc
         ids = {item["finding_id"]["S"] for item in exc.written}
-        landed = [b for b in to_write if b.finding.finding_id in ids]
-    report.written = len(landed)
-    report.created = sum(1 for b in landed if b.finding.finding_id not in stored)
-    report.write_calls = stats.calls
-    report.resends = stats.resends
-    buckets, failing = _deltas((stored.get(b.finding.finding_id), b.finding) for b in landed)
-    report.aggregate_writes = aggregate_add_many(buckets, client=ddb, executor=executor, now=now)
-    report.aggregate_writes += control_failed_count_add(failing, client=ddb, executor=executor)
-    if error is not None:
-        logger.error(
-            "finding upsert: %d of %d writes landed: %s", len(landed), len(to_write), error
-        )
-        raise error
+        result.landed = [b.finding for b in to_write if b.finding.finding_id in ids]
+    return result
+
+
+def _upsert(
+    findings: list[NormalizedFinding],
+    report: FindingUpsertReport,
+    now: datetime,
+    ddb: Any,
+    executor: Executor | None,
+    retry: RetryPolicy | None,
+) -> FindingUpsertReport:
+    slices = list(chunked(findings, MAX_GET_KEYS))
+    results: list[_SliceResult] = []
+    errors: list[BaseException] = []
+    if executor is None:
+        for part in slices:
+            try:
+                results.append(_upsert_slice(ddb, part, now, retry))
+            except Exception as exc:  # a failed read: nothing of this slice was written
+                errors.append(exc)
+    else:
+        futures = [executor.submit(_upsert_slice, ddb, part, now, retry) for part in slices]
+        for future in futures:
+            failure = future.exception()
+            if failure is None:
+                results.append(future.result())
+            else:
+                errors.append(failure)
+    landed: list[tuple[dict[str, Any] | None, NormalizedFinding]] = []
+    for result in results:
+        report.unchanged += result.unchanged
+        report.stale += result.stale
+        report.write_calls += result.stats.calls
+        report.resends += result.stats.resends
+        report.written += len(result.landed)
+        report.created += sum(1 for f in result.landed if f.finding_id not in result.stored)
+        landed += [(result.stored.get(f.finding_id), f) for f in result.landed]
+    buckets, failing = _deltas(landed)
+    report.aggregate_writes = aggregate_add_many(
+        buckets, client=ddb, now=now, also=control_failed_count_actions(failing)
+    )
+    errors += [result.error for result in results if result.error is not None]
+    if errors:
+        logger.error("finding upsert: %d landed, then: %s", report.written, errors[0])
+        raise errors[0]
     return report

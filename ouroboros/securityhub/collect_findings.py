@@ -5,7 +5,8 @@ page, with both record states (archived findings must leave the active views, so
 collected too) and, incrementally, an ``UpdatedAt`` range starting at the stored watermark
 (`ouroboros.aggregates.sync_state_get`) minus an overlap. Pages stream into `findings_ingest`,
 which parses them, groups them into batches and hands each to `finding_upsert_batch` on a
-background thread while the next pages are read; an unchanged finding costs a read, no write.
+background thread while the next pages are read (`_Pipeline`); an unchanged finding costs a read,
+no write.
 
 Throttling: GetFindings allows 3 requests/s (burst 6). The client retries throttling in botocore's
 adaptive mode (client-side rate limiting after the first throttle, `ouroboros.aws.session`); if it
@@ -36,6 +37,7 @@ from botocore.exceptions import ClientError
 from ouroboros.aggregates import sync_state_get, sync_state_set
 from ouroboros.aws import client as aws_client
 from ouroboros.errors import ThrottledError, ValidationError
+from ouroboros.findings import services as finding_services
 from ouroboros.findings.services import FindingUpsertReport, finding_upsert_batch
 from ouroboros.securityhub.asff import (
     AsffValidationError,
@@ -49,6 +51,7 @@ logger = logging.getLogger(__name__)
 WATERMARK = "findings"
 PAGE_SIZE = 100
 BATCH_SIZE = 1000
+IN_FLIGHT = 2
 OVERLAP = timedelta(minutes=5)
 RECORD_STATES = ("ACTIVE", "ARCHIVED")
 FINDING_EVENT_TYPES = ("Security Hub Findings - Imported", "Security Hub Findings - Custom Action")
@@ -94,6 +97,57 @@ def _iso(moment: datetime) -> str:
     return asff_timestamp(moment.astimezone(UTC).isoformat(), "now")
 
 
+class _Pipeline:
+    """Batches being upserted in the background: at most `IN_FLIGHT`, never two sharing an id.
+
+    Two batches in flight let one batch's aggregate update overlap the next batch's reads and
+    writes. A batch waits for any in-flight batch holding one of its finding ids, so the
+    read-before-write of a finding always sees the previous write of it. The batches' slices share
+    one pool of ``WRITE_WORKERS`` threads: no more DynamoDB calls at once than one batch makes.
+    """
+
+    def __init__(self, now: datetime, client: Any, report: FindingsCollectReport) -> None:
+        self.now, self.client, self.report = now, client, report
+        self.in_flight: list[tuple[frozenset[str], Future[FindingUpsertReport]]] = []
+        self.limit = IN_FLIGHT
+        self.batches = ThreadPoolExecutor(self.limit, thread_name_prefix="findings-batch")
+        self.slices = ThreadPoolExecutor(
+            finding_services.WRITE_WORKERS, thread_name_prefix="findings-slice"
+        )
+
+    def _collect(self, index: int) -> None:
+        _, future = self.in_flight.pop(index)
+        self.report.upsert.merge(future.result())
+
+    def submit(self, batch: list[NormalizedFinding]) -> None:
+        ids = frozenset(f.finding_id for f in batch)
+        while any(held & ids for held, _ in self.in_flight):
+            self._collect(next(i for i, (held, _) in enumerate(self.in_flight) if held & ids))
+        if len(self.in_flight) >= self.limit:
+            self._collect(0)
+        future = self.batches.submit(
+            finding_upsert_batch,
+            findings=batch,
+            now=self.now,
+            client=self.client,
+            executor=self.slices,
+        )
+        self.in_flight.append((ids, future))
+
+    def drain(self) -> None:
+        while self.in_flight:
+            self._collect(0)
+
+    def close(self) -> None:
+        """Let what is in flight finish; count what succeeded (errors yield to the one raised)."""
+        for _, future in self.in_flight:
+            if future.exception() is None:
+                self.report.upsert.merge(future.result())
+        self.in_flight.clear()
+        self.batches.shutdown()
+        self.slices.shutdown()
+
+
 def findings_ingest(
     *,
     pages: Iterable[Page],
@@ -104,43 +158,29 @@ def findings_ingest(
 ) -> FindingsCollectReport:
     """Parse ``pages`` of ASFF and upsert them in batches; the source of pages is the caller's.
 
-    Writing a batch overlaps with reading and parsing the next pages (one batch in flight).
+    Parsing and reading the next pages overlap with writing the previous batches (`_Pipeline`).
     """
     report = report or FindingsCollectReport()
+    pipeline = _Pipeline(now, client, report)
     batch: list[NormalizedFinding] = []
-    in_flight: Future[FindingUpsertReport] | None = None
-    with ThreadPoolExecutor(1, thread_name_prefix="findings-ingest") as writer:
-
-        def flush() -> None:
-            nonlocal in_flight, batch
-            if in_flight is not None:
-                report.upsert.merge(in_flight.result())
-                in_flight = None
-            if batch:
-                in_flight = writer.submit(
-                    finding_upsert_batch, findings=batch, now=now, client=client
-                )
+    try:
+        for page in pages:
+            report.pages += 1
+            for raw in page:
+                report.read += 1
+                try:
+                    batch.append(asff_parse(raw))
+                except AsffValidationError as exc:
+                    report.invalid += 1
+                    logger.error("skipping a malformed finding: %s", exc)
+            if len(batch) >= batch_size:
+                pipeline.submit(batch)
                 batch = []
-
-        try:
-            for page in pages:
-                report.pages += 1
-                for raw in page:
-                    report.read += 1
-                    try:
-                        batch.append(asff_parse(raw))
-                    except AsffValidationError as exc:
-                        report.invalid += 1
-                        logger.error("skipping a malformed finding: %s", exc)
-                if len(batch) >= batch_size:
-                    flush()
-            flush()  # sends the last batch
-            flush()  # waits for it
-        finally:
-            # On an error, let the batch in flight finish and count it; its own error, if any,
-            # yields to the one already propagating.
-            if in_flight is not None and in_flight.exception() is None:
-                report.upsert.merge(in_flight.result())
+        if batch:
+            pipeline.submit(batch)
+        pipeline.drain()
+    finally:
+        pipeline.close()
     return report
 
 
