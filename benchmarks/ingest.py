@@ -7,16 +7,21 @@ findings from the real samples in ``tests/events`` (ids, accounts, resources, se
 compliance / workflow / record states varied; seeded, so runs are comparable). Then:
 
 1. ceiling: the same items the collector writes (built beforehand, untimed) put with a plain
-   ``batch_write_item`` loop of the low-level client into a copy of the findings table (same keys
-   and indexes), on as many threads as the collector uses, and on one thread;
+   ``batch_write_item`` loop of a plain low-level client into a copy of the findings table (same
+   keys and indexes), on as many threads as the collector uses, and on one thread; and, for
+   transparency, with the collector's own client (client-side parameter validation off);
 2. collector: `findings_ingest` over the source's pages (parse, build, BatchGet, BatchWrite,
    aggregates) into the real findings table;
 3. re-run: the same pages again; every DynamoDB write call is counted (should be 0).
 
-Prints one JSON object: findings/s of each, ``ratio`` = collector / best ceiling, and the writes
-of the unchanged re-run. ``--source`` picks where findings come from: ``synthetic`` (in memory) or
-``securityhub`` (GetFindings from the Security Hub at ``AWS_ENDPOINT_URL_SECURITYHUB``, seeded with
-the synthetic findings through BatchImportFindings; for the local Security Hub).
+The N findings are cut into ``--rounds`` parts; each round runs every path on its part, in an
+order that turns each round, so load from elsewhere on the machine falls on all paths alike.
+
+Prints one JSON object: findings/s of each, ``ratio`` = collector / best plain-client ceiling (and
+per round), the ratio against the collector-client ceiling, and the writes of the unchanged re-run.
+``--source`` picks where findings come from: ``synthetic`` (in memory) or ``securityhub``
+(GetFindings from the Security Hub at ``AWS_ENDPOINT_URL_SECURITYHUB``, seeded with the synthetic
+findings through BatchImportFindings; meant for the local Security Hub).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +161,7 @@ class WriteCounter:
     @staticmethod
     def _emitters() -> Iterable[Any]:
         yield client("dynamodb").meta.events
+        yield finding_services.finding_writer_client().meta.events
         yield FindingModel._get_connection().connection.client.meta.events
 
 
@@ -164,50 +171,63 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def ceiling_write(items: list[dict[str, Any]], table: str, pool: ThreadPoolExecutor | None) -> None:
+def ceiling_write(
+    ddb: Any, items: list[dict[str, Any]], table: str, pool: ThreadPoolExecutor | None
+) -> None:
     """Plain batch_write_item calls of ``items`` (the same retry loop, nothing else)."""
-    batch_write(client("dynamodb"), table, items, stats=BatchStats(), executor=pool)
+    batch_write(ddb, table, items, stats=BatchStats(), executor=pool)
+
+
+CEILINGS = ("ceiling_parallel", "ceiling_serial", "ceiling_writer_client")
 
 
 def run(n: int, source: str, batch_size: int, workers: int, rounds: int) -> dict[str, Any]:
     findings = synthesize(n)
     now = datetime.now(UTC)
-    findings_table = FindingModel.Meta.table_name
-    for name in ("warmup", "ceiling_parallel", "ceiling_serial"):
-        copy_table(findings_table, f"{findings_table}_{name}")
+    table = FindingModel.Meta.table_name
+    for name in ("warmup", *CEILINGS):
+        copy_table(table, f"{table}_{name}")
     items = [finding_item_build(asff_parse(raw), now=now).item for raw in findings]
     if source == "securityhub":
         rounds = 1  # the hub holds every finding: one round reads them all
     size = -(-n // rounds)
     parts = [(findings[i : i + size], items[i : i + size]) for i in range(0, n, size)]
-    elapsed = {"ceiling_parallel": 0.0, "ceiling_serial": 0.0, "collector": 0.0}
+    plain, tuned = client("dynamodb"), finding_services.finding_writer_client()
+    elapsed = dict.fromkeys((*CEILINGS, "collector"), 0.0)
+    per_round: list[float] = []
     report = FindingsCollectReport()
     with ThreadPoolExecutor(workers) as pool:
-        ceiling_write(items[: min(2000, n)], f"{findings_table}_warmup", pool)  # JIT warm-up
+        ceiling_write(plain, items[: min(2000, n)], f"{table}_warmup", pool)  # JIT warm-up
         # Interleaved rounds, the order turning each round, so load from elsewhere on the
         # machine falls on every path alike.
-        for index, (raws, part_items) in enumerate(parts):
+        for index, (raws, part) in enumerate(parts):
             pages = pages_of(raws) if source == "synthetic" else securityhub_source(raws)
             steps: list[tuple[str, Callable[[], object]]] = [
-                (
-                    "ceiling_parallel",
-                    lambda p=part_items: ceiling_write(
-                        p, f"{findings_table}_ceiling_parallel", pool
-                    ),
-                ),
-                (
-                    "ceiling_serial",
-                    lambda p=part_items: ceiling_write(p, f"{findings_table}_ceiling_serial", None),
-                ),
+                (name, partial(ceiling_write, ddb, part, f"{table}_{name}", threads))
+                for name, ddb, threads in (
+                    ("ceiling_parallel", plain, pool),
+                    ("ceiling_serial", plain, None),
+                    ("ceiling_writer_client", tuned, pool),
+                )
+            ]
+            steps.append(
                 (
                     "collector",
-                    lambda pages=pages: findings_ingest(
-                        pages=pages(), now=now, batch_size=batch_size, report=report
+                    partial(
+                        findings_ingest,
+                        pages=pages(),
+                        now=now,
+                        batch_size=batch_size,
+                        report=report,
                     ),
-                ),
-            ]
-            for name, step in steps[index % 3 :] + steps[: index % 3]:
-                elapsed[name] += timed(step)
+                )
+            )
+            took: dict[str, float] = {}
+            for name, step in steps[index % 4 :] + steps[: index % 4]:
+                took[name] = timed(step)
+                elapsed[name] += took[name]
+            best_plain = min(took["ceiling_parallel"], took["ceiling_serial"])
+            per_round.append(round(best_plain / took["collector"], 3))
 
     counter = WriteCounter()
     counter.attach()
@@ -229,13 +249,19 @@ def run(n: int, source: str, batch_size: int, workers: int, rounds: int) -> dict
         "rounds": len(parts),
         "ceiling_parallel_findings_per_s": round(rate["ceiling_parallel"], 1),
         "ceiling_serial_findings_per_s": round(rate["ceiling_serial"], 1),
+        "ceiling_writer_client_findings_per_s": round(rate["ceiling_writer_client"], 1),
         "collector_findings_per_s": round(rate["collector"], 1),
         "ratio": round(rate["collector"] / best, 3),
+        "ratio_per_round": per_round,
+        "ratio_vs_writer_client_ceiling": round(
+            rate["collector"] / rate["ceiling_writer_client"], 3
+        ),
         "collector": report.as_dict(),
         "rerun_findings_per_s": round(n / rerun_s, 1),
         "rerun_written": again.written,
         "rerun_unchanged": again.unchanged,
         "rerun_write_calls": counter.calls,
+        "load_average_1m": round(os.getloadavg()[0], 1),
     }
 
 

@@ -2,7 +2,8 @@
 
 `controls_collect` reads, all paginated:
 
-1. ``GetEnabledStandards``: the standards subscribed in this (administrator) account, and
+1. ``GetEnabledStandards``: the standards subscribed in this (administrator) account (a
+   subscription still PENDING, DELETING or FAILED counts as not enabled), and
    ``DescribeStandards`` for their names (the ARN stands in where that call is refused);
 2. ``DescribeStandardsControls`` per subscription: every standard control with its status in that
    standard, title, severity, remediation URL. Standard control ids become security control ids
@@ -53,12 +54,17 @@ UNAVAILABLE_CODES = frozenset(
         "InvalidAccessException",
         "InvalidInputException",
         "UnknownOperationException",
+        "InvalidAction",
+        "NotImplemented",
         "NotImplementedError",
+        "NotImplementedException",
         "501",
         "404",
     }
 )
 THROTTLING_CODES = frozenset({"ThrottlingException", "TooManyRequestsException"})
+#: Subscriptions whose controls cannot be read (yet, or any more): treated as not enabled.
+NOT_COLLECTED = frozenset({"PENDING", "DELETING", "FAILED"})
 
 
 @dataclass
@@ -114,6 +120,8 @@ def _standards(client: Any) -> list[tuple[StandardRecord, str]]:
             raise
     found = []
     for sub in _pages(client, "get_enabled_standards", "StandardsSubscriptions"):
+        if sub.get("StandardsStatus") in NOT_COLLECTED:
+            continue
         arn = sub["StandardsArn"]
         standard_id = standard_id_from_arn(arn) or arn
         record = StandardRecord(

@@ -163,6 +163,8 @@ def findings_ingest(
     report = report or FindingsCollectReport()
     pipeline = _Pipeline(now, client, report)
     batch: list[NormalizedFinding] = []
+    # The first batch is one page, so that writing starts while the next pages are read.
+    target = min(batch_size, PAGE_SIZE)
     try:
         for page in pages:
             report.pages += 1
@@ -173,9 +175,10 @@ def findings_ingest(
                 except AsffValidationError as exc:
                     report.invalid += 1
                     logger.error("skipping a malformed finding: %s", exc)
-            if len(batch) >= batch_size:
+            if len(batch) >= target:
                 pipeline.submit(batch)
                 batch = []
+                target = batch_size
         if batch:
             pipeline.submit(batch)
         pipeline.drain()
@@ -225,7 +228,10 @@ def findings_collect(
     watermark = None if full else sync_state_get(WATERMARK)
     start = None
     if watermark:
-        start = _iso(datetime.fromisoformat(watermark) - overlap)
+        try:
+            start = _iso(datetime.fromisoformat(watermark) - overlap)
+        except ValueError:
+            logger.warning("unreadable findings watermark %r: syncing everything", watermark)
     report = FindingsCollectReport(mode="incremental" if start else "full", start=start)
     report.end = _iso(now)
     findings_ingest(

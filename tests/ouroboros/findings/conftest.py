@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from ouroboros.aws import client
+from ouroboros.findings.services import finding_writer_client
 from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
 from tests.conftest import EVENTS_DIR, load_event
 
@@ -57,7 +58,9 @@ class WriteCounter:
 @pytest.fixture
 def writes() -> Iterator[WriteCounter]:
     counter = WriteCounter()
-    events = client("dynamodb").meta.events
-    events.register("before-call.dynamodb", counter)
+    emitters = [client("dynamodb").meta.events, finding_writer_client().meta.events]
+    for events in emitters:
+        events.register("before-call.dynamodb", counter)
     yield counter
-    events.unregister("before-call.dynamodb", counter)
+    for events in emitters:
+        events.unregister("before-call.dynamodb", counter)

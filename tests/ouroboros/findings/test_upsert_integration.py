@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 
 from ouroboros.aggregates import aggregate_read, summary_counts
-from ouroboros.aws import client
 from ouroboros.aws.dynamodb_batch import RetryPolicy
 from ouroboros.findings.items import finding_raw
-from ouroboros.findings.services import finding_upsert_batch
+from ouroboros.findings.services import finding_upsert_batch, finding_writer_client
 from ouroboros.models import ControlModel, FindingModel
 from tests.ouroboros.findings.conftest import WriteCounter, parsed, sample_raws, variant
 
@@ -133,7 +132,7 @@ def test_duplicates_in_one_batch_keep_the_latest(ddb_tables: str) -> None:
 
 def test_unprocessed_items_are_resent_until_nothing_is_lost(ddb_tables: str) -> None:
     """DynamoDB writes part of a request and returns the rest as UnprocessedItems."""
-    ddb = client("dynamodb")
+    ddb = finding_writer_client()
     held = threading.local()  # the writer runs chunks on several threads
     calls = {"n": 0}
     lock = threading.Lock()
@@ -174,7 +173,7 @@ def test_throttling_errors_are_retried_until_nothing_is_lost(ddb_tables: str) ->
     """ProvisionedThroughputExceeded answers (HTTP 400) are retried by botocore's adaptive mode."""
     from botocore.awsrequest import AWSResponse
 
-    ddb = client("dynamodb")
+    ddb = finding_writer_client()
     throttled = {"n": 0}
 
     class _Raw:
