@@ -12,7 +12,8 @@ standard) and writes only what changed, so an unchanged re-collection makes zero
   25s (`ouroboros.aws.dynamodb_batch`).
 
 It keeps the ``controls`` aggregate (bucket ``total``) exact: a control counts when its item first
-gets a title. ``collected_at`` is the time the catalog fields last changed.
+gets a title, as the UpdateItem itself reports (``ALL_OLD``), so a stale index read never
+counts a control twice. ``collected_at`` is the time the catalog fields last changed.
 
 Two ways to call it:
 
@@ -96,8 +97,11 @@ def _control_update(
     standards: set[str],
     replace_standards: bool,
     now: datetime,
-) -> None:
-    """UpdateItem of catalog fields only (never version, reactor, mode, exemptions)."""
+) -> bool:
+    """UpdateItem of catalog fields only (never version, reactor, mode, exemptions).
+
+    Returns whether the control is new to the catalog.
+    """
     names = {"#kind": "kind", "#collected": "collected_at", "#std": "standard_ids"}
     attr_values: dict[str, Any] = {
         ":kind": {"S": KIND_CONTROL},
@@ -127,13 +131,16 @@ def _control_update(
         expression += " REMOVE " + ", ".join(removes)
     if adds:
         expression += " ADD " + ", ".join(adds)
-    ddb.update_item(
+    response = ddb.update_item(
         TableName=ControlModel.Meta.table_name,
         Key={"control_id": {"S": control_id}, "sk": {"S": KIND_CONTROL}},
         UpdateExpression=expression,
         ExpressionAttributeNames=names,
         ExpressionAttributeValues=attr_values,
+        ReturnValues="ALL_OLD",
     )
+    # New in the catalog when it had no title before this very write (exact, whatever was read).
+    return "title" not in response.get("Attributes", {})
 
 
 def _stored_controls() -> dict[str, ControlModel]:
@@ -251,32 +258,32 @@ def control_catalog_upsert(
         member_of.setdefault(member.control_id, set()).add(member.standard_id)
 
     stored = _stored_controls()
-    # (control id, catalog values, standards, new?) of every control item that must change.
-    updates: list[tuple[str, dict[str, str | None], set[str], bool]] = []
+    # (control id, catalog values, standards) of every control item that must change.
+    updates: list[tuple[str, dict[str, str | None], set[str]]] = []
     for control_id, control in wanted.items():
         values = _catalog_values(control, (statuses or {}).get(control_id, status))
         standard_ids = member_of.get(control_id, set())
         old = stored.pop(control_id, None)
         if old is not None and _unchanged(old, values, standard_ids, complete):
             continue
-        updates.append((control_id, values, standard_ids, old is None))
+        updates.append((control_id, values, standard_ids))
     if complete:
         for control_id, old in stored.items():
             if old.status != STATUS_DISABLED or old.standard_ids:
                 values = {name: getattr(old, name) for name in _CATALOG_FIELDS}
-                updates.append((control_id, {**values, "status": STATUS_DISABLED}, set(), False))
+                updates.append((control_id, {**values, "status": STATUS_DISABLED}, set()))
 
     created = 0
     error: BaseException | None = None
     with ThreadPoolExecutor(UPDATE_WORKERS, thread_name_prefix="control-upsert") as pool:
         futures = [
-            (is_new, pool.submit(_control_update, ddb, cid, values, stds, complete, now))
-            for cid, values, stds, is_new in updates
+            pool.submit(_control_update, ddb, cid, values, stds, complete, now)
+            for cid, values, stds in updates
         ]
-        for is_new, future in futures:
+        for future in futures:
             failure = future.exception()
             if failure is None:
-                created += is_new
+                created += future.result()
             elif error is None:
                 error = failure
     # Count what landed even when some updates failed, so a retry never counts a control twice.

@@ -4,12 +4,14 @@ The collectors (full and incremental sync) and the "Findings - Imported" event p
 For a batch of normalized findings it:
 
 1. keeps one finding per id (the latest ``UpdatedAt``; BatchWriteItem refuses duplicate keys);
-2. reads what is stored for them with BatchGetItem (100 keys a call, only the compared fields);
+2. reads what is stored for them with BatchGetItem (100 keys a call, only the compared fields,
+   strongly consistent: the deltas of step 5 must start from the latest write);
 3. skips what is unchanged (same ``content_hash``: zero writes) and what is older than the stored
    finding (``UpdatedAt`` before the stored one: a late event must not undo a newer collection);
-4. writes the rest with BatchWriteItem in 25s, in parallel, re-sending ``UnprocessedItems`` with
-   backoff and jitter (`ouroboros.aws.dynamodb_batch`). A rewrite keeps ``last_remediation``,
-   which the workflow, not the collector, owns;
+4. writes the rest with BatchWriteItem in 25s, re-sending ``UnprocessedItems`` with backoff and
+   jitter (`ouroboros.aws.dynamodb_batch`). A rewrite keeps ``last_remediation``, which the
+   workflow, not the collector, owns. Steps 2-4 run per slice of 100 findings, slices in
+   parallel, so one slice's reads overlap another's writes;
 5. moves the aggregates (`ouroboros.aggregates`) by the difference between each written finding's
    stored state and its new one: one ``ADD`` per bucket for the whole batch, plus the control
    item's ``failed_count`` (active FAILED findings of the control), in TransactWriteItems calls
