@@ -116,15 +116,26 @@ def member_session(account_id: str, *, region: str | None = None) -> boto3.Sessi
     )
 
 
-def client(service: str, *, region: str | None = None, session: boto3.Session | None = None) -> Any:
-    """A cached client for ``service`` from ``session`` (default: the base session)."""
+def client(
+    service: str,
+    *,
+    region: str | None = None,
+    session: boto3.Session | None = None,
+    config: BotoConfig | None = None,
+) -> Any:
+    """A cached client for ``service`` from ``session`` (default: the base session).
+
+    ``config`` is merged over the retry configuration (e.g. a bulk writer that turns off client-side
+    parameter validation); pass a module-level constant, clients are cached per config object.
+    """
     session = session or base_session(region)
     region = region or session.region_name or get_config().region
-    key = (str(id(session)), service, region, "")
+    key = (str(id(session)), service, region, str(id(config)) if config else "")
     with _lock:
         cached = _clients.get(key)
         if cached is None:
-            cached = session.client(service, region_name=region, config=RETRY_CONFIG)
+            merged = RETRY_CONFIG.merge(config) if config else RETRY_CONFIG
+            cached = session.client(service, region_name=region, config=merged)
             _clients[key] = cached
         return cached
 

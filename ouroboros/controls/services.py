@@ -1,45 +1,228 @@
 """Writes to controls. Catalog writes never touch what users configured on a control.
 
-`control_catalog_upsert` is what the collectors and the demo seed use: it SETs only catalog
-fields (title, severity, ...) with UpdateItem, without the version bump, so ``reactor_id``,
-``mode`` and ``exemptions`` survive any number of re-collections and a user's edit in progress is
-not invalidated by a collector run. It keeps the ``controls`` aggregate (bucket ``total``) exact.
+`control_catalog_upsert` is what the collectors and the demo seed use. It reads what is stored
+first (one Query of ``kind-index`` for every control, one Query of ``standard-index`` per
+standard) and writes only what changed, so an unchanged re-collection makes zero writes:
 
-`control_configure` (and `control_exemption_add` / `control_exemption_remove`, built on it) is
-what people use: it writes the user fields only if the item is still at the version the person's
-form was read at (optimistic lock on ``version``), so of two concurrent edits the second gets
-`ControlConflictError` with what is stored now, and nothing of either is lost.
+- a control item is changed with UpdateItem that SETs catalog fields only (title, severity,
+  status, standards...), without the version bump, so ``reactor_id``, ``mode`` and ``exemptions``
+  survive any number of re-collections and a user's edit in progress is not invalidated; changed
+  controls are updated in parallel;
+- membership and standard items belong to the collector alone: they are Put with BatchWriteItem in
+  25s (`ouroboros.aws.dynamodb_batch`).
+
+It keeps the ``controls`` aggregate (bucket ``total``) exact: a control counts when its item first
+gets a title, as the UpdateItem itself reports (``ALL_OLD``), so a stale index read never
+counts a control twice. ``collected_at`` is the time the catalog fields last changed.
+
+Two ways to call it:
+
+- one standard (``standard_id=``, the demo seed): every control becomes a member of that standard
+  with ``status``; the controls' ``standard_ids`` gain the standard and keep the others;
+- a complete collection (``standards=`` and ``memberships=``, the controls collector): the
+  controls' ``standard_ids`` become exactly the standards they are members of, per-control status
+  comes from ``statuses``, members no longer in a collected standard are deleted, stored standards
+  missing from ``standards`` are marked ``DISABLED``, and stored controls missing from ``controls``
+  get status ``DISABLED`` and no standards (their user configuration stays).
+
+`control_failed_count_actions` is what the findings writer uses to keep ``failed_count``.
+
+People's writes (reactor, mode, exemptions) are in `ouroboros.controls.configuration`, re-exported
+here so callers have one place to import control services from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-from pynamodb.expressions.update import Action
-
 from ouroboros.aggregates import aggregate_add
-from ouroboros.controls.exemptions import MAX_EXEMPTIONS, ExemptionInput, exemption_build
-from ouroboros.errors import ConflictError, NotFoundError, ValidationError
-from ouroboros.models import ControlModel, LocalReactorModel
-from ouroboros.models.controls import (
-    KIND_CONTROL,
-    KIND_MEMBERSHIP,
-    KIND_STANDARD,
-    MODES,
-    Exemption,
-)
+from ouroboros.aws import client as aws_client
+from ouroboros.aws.dynamodb_batch import batch_write
+from ouroboros.models import ControlModel
+from ouroboros.models.controls import KIND_CONTROL, KIND_MEMBERSHIP, KIND_STANDARD
 from ouroboros.securityhub.catalog import CatalogControl
 
+UPDATE_WORKERS = 4
+STATUS_DISABLED = "DISABLED"
 
-def _update_unversioned(control_id: str, sk: str, actions: list[Action]) -> dict[str, Any]:
-    """UpdateItem without touching ``version``; returns the item's old attributes ({} if new)."""
-    response = ControlModel._get_connection().update_item(
-        control_id, range_key=sk, actions=actions, return_values="ALL_OLD"
+
+@dataclass(frozen=True)
+class StandardRecord:
+    """An enabled standard as the collector found it."""
+
+    standard_id: str
+    standard_arn: str
+    name: str
+    status: str = "READY"
+
+
+@dataclass(frozen=True)
+class MembershipRecord:
+    """A security control's place in one standard, with its status there."""
+
+    control_id: str
+    standard_id: str
+    standard_control_id: str
+    status: str = "ENABLED"
+
+
+_CATALOG_FIELDS = (
+    "title",
+    "description",
+    "severity",
+    "service",
+    "status",
+    "resource_type",
+    "remediation_url",
+)
+
+
+def _catalog_values(control: CatalogControl, status: str) -> dict[str, str | None]:
+    return {
+        "title": control.title,
+        "description": control.description,
+        "severity": control.severity,
+        "service": control.service,
+        "status": status,
+        "resource_type": control.resource_type,
+        "remediation_url": control.remediation_url,
+    }
+
+
+def _control_update(
+    ddb: Any,
+    control_id: str,
+    values: Mapping[str, str | None],
+    standards: set[str],
+    replace_standards: bool,
+    now: datetime,
+) -> bool:
+    """UpdateItem of catalog fields only (never version, reactor, mode, exemptions).
+
+    Returns whether the control is new to the catalog.
+    """
+    names = {"#kind": "kind", "#collected": "collected_at", "#std": "standard_ids"}
+    attr_values: dict[str, Any] = {
+        ":kind": {"S": KIND_CONTROL},
+        ":collected": {"S": ControlModel.collected_at.serialize(now)},
+    }
+    sets = ["#kind = :kind", "#collected = :collected"]
+    removes: list[str] = []
+    adds: list[str] = []
+    for index, (name, value) in enumerate(values.items()):
+        names[f"#f{index}"] = name
+        if value is None:
+            removes.append(f"#f{index}")
+        else:
+            attr_values[f":f{index}"] = {"S": value}
+            sets.append(f"#f{index} = :f{index}")
+    if standards:
+        attr_values[":std"] = {"SS": sorted(standards)}
+        (sets if replace_standards else adds).append(
+            "#std = :std" if replace_standards else "#std :std"
+        )
+    elif replace_standards:
+        removes.append("#std")
+    else:
+        del names["#std"]
+    expression = "SET " + ", ".join(sets)
+    if removes:
+        expression += " REMOVE " + ", ".join(removes)
+    if adds:
+        expression += " ADD " + ", ".join(adds)
+    response = ddb.update_item(
+        TableName=ControlModel.Meta.table_name,
+        Key={"control_id": {"S": control_id}, "sk": {"S": KIND_CONTROL}},
+        UpdateExpression=expression,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=attr_values,
+        ReturnValues="ALL_OLD",
     )
-    return dict(response.get("Attributes", {}))
+    # New in the catalog when it had no title before this very write (exact, whatever was read).
+    return "title" not in response.get("Attributes", {})
+
+
+def _stored_controls() -> dict[str, ControlModel]:
+    return {item.control_id: item for item in ControlModel.kind_index.query(KIND_CONTROL)}
+
+
+def _membership_item(member: MembershipRecord) -> dict[str, Any]:
+    return {
+        "control_id": {"S": member.control_id},
+        "sk": {"S": f"{KIND_STANDARD}#{member.standard_id}"},
+        "kind": {"S": KIND_MEMBERSHIP},
+        "standard_id": {"S": member.standard_id},
+        "standard_control_id": {"S": member.standard_control_id},
+        "standard_status": {"S": member.status},
+    }
+
+
+def _standard_item(standard: StandardRecord, now: datetime) -> dict[str, Any]:
+    return {
+        "control_id": {"S": f"{KIND_STANDARD}#{standard.standard_id}"},
+        "sk": {"S": KIND_STANDARD},
+        "kind": {"S": KIND_STANDARD},
+        "standard_arn": {"S": standard.standard_arn},
+        "name": {"S": standard.name},
+        "standard_status": {"S": standard.status},
+        "collected_at": {"S": ControlModel.collected_at.serialize(now)},
+    }
+
+
+def _sync_standards(
+    ddb: Any, standards: list[StandardRecord], complete: bool, now: datetime
+) -> int:
+    stored = {item.control_id: item for item in ControlModel.kind_index.query(KIND_STANDARD)}
+    puts = []
+    for standard in standards:
+        old = stored.pop(f"{KIND_STANDARD}#{standard.standard_id}", None)
+        if old is None or (old.standard_arn, old.name, old.standard_status) != (
+            standard.standard_arn,
+            standard.name,
+            standard.status,
+        ):
+            puts.append(_standard_item(standard, now))
+    if complete:
+        for old in stored.values():
+            if old.standard_status != STATUS_DISABLED:
+                record = StandardRecord(
+                    old.control_id.removeprefix(f"{KIND_STANDARD}#"),
+                    old.standard_arn or "",
+                    old.name or "",
+                    STATUS_DISABLED,
+                )
+                puts.append(_standard_item(record, now))
+    batch_write(ddb, ControlModel.Meta.table_name, puts)
+    return len(puts)
+
+
+def _sync_memberships(
+    ddb: Any, memberships: list[MembershipRecord], standard_ids: set[str], complete: bool
+) -> int:
+    stored: dict[tuple[str, str], ControlModel] = {}
+    for standard_id in standard_ids:
+        for item in ControlModel.standard_index.query(standard_id):
+            stored[(item.control_id, standard_id)] = item
+    puts = []
+    for member in memberships:
+        old = stored.pop((member.control_id, member.standard_id), None)
+        if old is None or (old.standard_control_id, old.standard_status) != (
+            member.standard_control_id,
+            member.status,
+        ):
+            puts.append(_membership_item(member))
+    batch_write(ddb, ControlModel.Meta.table_name, puts)
+    deletes = list(stored) if complete else []
+    for control_id, standard_id in deletes:
+        ddb.delete_item(
+            TableName=ControlModel.Meta.table_name,
+            Key={"control_id": {"S": control_id}, "sk": {"S": f"{KIND_STANDARD}#{standard_id}"}},
+        )
+    return len(puts) + len(deletes)
 
 
 def control_catalog_upsert(
@@ -49,199 +232,118 @@ def control_catalog_upsert(
     standard_arn: str | None = None,
     standard_name: str | None = None,
     status: str = "ENABLED",
+    statuses: Mapping[str, str] | None = None,
+    standards: Iterable[StandardRecord] | None = None,
+    memberships: Iterable[MembershipRecord] | None = None,
     now: datetime | None = None,
+    client: Any = None,
 ) -> int:
     """Create or refresh the catalog fields of ``controls``; return how many controls were new.
 
-    With ``standard_id`` the standard item and one membership item per control are written too.
+    See the module docstring for the one-standard and the complete-collection forms.
     """
     now = now or datetime.now(UTC)
-    created = 0
-    if standard_id:
-        _update_unversioned(
-            f"{KIND_STANDARD}#{standard_id}",
-            KIND_STANDARD,
-            [
-                ControlModel.kind.set(KIND_STANDARD),
-                ControlModel.standard_arn.set(standard_arn or standard_id),
-                ControlModel.name.set(standard_name or standard_id),
-                ControlModel.collected_at.set(now),
-            ],
+    ddb = client or aws_client("dynamodb")
+    wanted = {control.control_id: control for control in controls}
+    complete = memberships is not None
+    if complete:
+        standard_list = list(standards or ())
+        member_list = [m for m in memberships or () if m.control_id in wanted]
+    else:
+        standard_list = (
+            [StandardRecord(standard_id, standard_arn or standard_id, standard_name or standard_id)]
+            if standard_id
+            else []
         )
-    for control in controls:
-        actions: list[Action] = [
-            ControlModel.kind.set(KIND_CONTROL),
-            ControlModel.title.set(control.title),
-            ControlModel.description.set(control.description),
-            ControlModel.severity.set(control.severity),
-            ControlModel.service.set(control.service),
-            ControlModel.status.set(status),
-            ControlModel.collected_at.set(now),
+        member_list = [MembershipRecord(c, standard_id, c, status) for c in wanted if standard_id]
+    member_of: dict[str, set[str]] = {}
+    for member in member_list:
+        member_of.setdefault(member.control_id, set()).add(member.standard_id)
+
+    stored = _stored_controls()
+    # (control id, catalog values, standards) of every control item that must change.
+    updates: list[tuple[str, dict[str, str | None], set[str]]] = []
+    for control_id, control in wanted.items():
+        values = _catalog_values(control, (statuses or {}).get(control_id, status))
+        standard_ids = member_of.get(control_id, set())
+        old = stored.pop(control_id, None)
+        if old is not None and _unchanged(old, values, standard_ids, complete):
+            continue
+        updates.append((control_id, values, standard_ids))
+    if complete:
+        for control_id, old in stored.items():
+            if old.status != STATUS_DISABLED or old.standard_ids:
+                values = {name: getattr(old, name) for name in _CATALOG_FIELDS}
+                updates.append((control_id, {**values, "status": STATUS_DISABLED}, set()))
+
+    created = 0
+    error: BaseException | None = None
+    with ThreadPoolExecutor(UPDATE_WORKERS, thread_name_prefix="control-upsert") as pool:
+        futures = [
+            pool.submit(_control_update, ddb, cid, values, stds, complete, now)
+            for cid, values, stds in updates
         ]
-        if control.resource_type:
-            actions.append(ControlModel.resource_type.set(control.resource_type))
-        if standard_id:
-            actions.append(ControlModel.standard_ids.add({standard_id}))
-        old = _update_unversioned(control.control_id, KIND_CONTROL, actions)
-        if "title" not in old:
-            created += 1
-        if standard_id:
-            _update_unversioned(
-                control.control_id,
-                f"{KIND_STANDARD}#{standard_id}",
-                [
-                    ControlModel.kind.set(KIND_MEMBERSHIP),
-                    ControlModel.standard_id.set(standard_id),
-                    ControlModel.standard_control_id.set(control.control_id),
-                    ControlModel.standard_status.set(status),
-                ],
-            )
+        for future in futures:
+            failure = future.exception()
+            if failure is None:
+                created += future.result()
+            elif error is None:
+                error = failure
+    # Count what landed even when some updates failed, so a retry never counts a control twice.
     aggregate_add("controls", {"total": created})
+    if error is not None:
+        raise error
+    _sync_standards(ddb, standard_list, complete, now)
+    _sync_memberships(ddb, member_list, {s.standard_id for s in standard_list}, complete)
     return created
 
 
-class ControlConflictError(ConflictError):
-    """The control changed since the form was read; ``current`` is what is stored now."""
-
-    def __init__(self, message: str, *, current: ControlModel | None = None) -> None:
-        super().__init__(message)
-        self.current = current
-
-
-def _control_current(control_id: str) -> ControlModel:
-    try:
-        return ControlModel.get(control_id, KIND_CONTROL, consistent_read=True)
-    except ControlModel.DoesNotExist:
-        raise NotFoundError(f"Control {control_id} does not exist") from None
+def _unchanged(
+    old: ControlModel, values: Mapping[str, str | None], standard_ids: set[str], complete: bool
+) -> bool:
+    if any(getattr(old, name) != values[name] for name in _CATALOG_FIELDS):
+        return False
+    stored = set(old.standard_ids or ())
+    return stored == standard_ids if complete else standard_ids <= stored
 
 
-def _conflict(control_id: str, expected_version: int) -> ControlConflictError:
-    current = _control_current(control_id)
-    who = current.updated_by or "someone"
-    when = f" at {current.updated_at:%Y-%m-%d %H:%M:%S} UTC" if current.updated_at else ""
-    return ControlConflictError(
-        f"Control {control_id} was changed by {who}{when} after you opened it (it is now at "
-        f"version {current.version or 0}, your form had version {expected_version}). Nothing "
-        "was saved: review the current configuration and apply your change again.",
-        current=current,
-    )
+def control_failed_count_actions(deltas: Mapping[str, int]) -> list[dict[str, Any]]:
+    """TransactWriteItems actions adding ``deltas`` (control id -> change) to ``failed_count``.
 
-
-def _reactor_check(reactor_id: str | None, mode: str) -> None:
-    if mode not in MODES:
-        raise ValidationError(f"Mode must be one of {', '.join(MODES)} (got {mode!r})")
-    if mode != "off" and not reactor_id:
-        raise ValidationError(f"Mode {mode} needs a reactor: select an installed reactor first")
-    if not reactor_id:
-        return
-    try:
-        reactor = LocalReactorModel.get(reactor_id)
-    except LocalReactorModel.DoesNotExist:
-        raise ValidationError(f"Reactor {reactor_id} is not installed in this account") from None
-    if reactor.status != "installed":
-        raise ValidationError(
-            f"Reactor {reactor_id} is not ready (status {reactor.status}); "
-            "wait for its installation to finish"
-        )
-
-
-def control_configure(
-    *,
-    control_id: str,
-    expected_version: int,
-    reactor_id: str | None,
-    mode: str,
-    exemptions: Sequence[Exemption | ExemptionInput],
-    actor: str,
-    now: datetime | None = None,
-) -> ControlModel:
-    """Set the reactor, mode and exemptions of a control, if nobody changed it since version
-    ``expected_version`` (0: never configured).
-
-    Stored `Exemption` entries are kept as they are; `ExemptionInput` entries are validated and
-    added. Raises `ValidationError` (nothing written) for a bad mode, a reactor that is not
-    installed, or a bad exemption; `NotFoundError` for an unknown control;
-    `ControlConflictError` (a `ConflictError`) when the version moved on.
+    A control the catalog does not hold yet gets an item with only the count; the catalog fills it
+    in later (its catalog writes are updates, so the count survives).
     """
-    now = now or datetime.now(UTC)
-    reactor_id = (reactor_id or "").strip() or None
-    _reactor_check(reactor_id, mode)
-    entries = [
-        e if isinstance(e, Exemption) else exemption_build(e, actor=actor, now=now)
-        for e in exemptions
+    return [
+        {
+            "Update": {
+                "TableName": ControlModel.Meta.table_name,
+                "Key": {"control_id": {"S": control_id}, "sk": {"S": KIND_CONTROL}},
+                "UpdateExpression": "ADD #c :d",
+                "ExpressionAttributeNames": {"#c": "failed_count"},
+                "ExpressionAttributeValues": {":d": {"N": str(delta)}},
+            }
+        }
+        for control_id, delta in sorted(deltas.items())
+        if delta
     ]
-    if len(entries) > MAX_EXEMPTIONS:
-        raise ValidationError(f"A control holds at most {MAX_EXEMPTIONS} exemptions")
-    control = ControlModel(control_id, KIND_CONTROL)
-    if expected_version:
-        control.version = expected_version
-    actions: list[Action] = [
-        ControlModel.mode.set(mode),
-        ControlModel.updated_by.set(actor),
-        ControlModel.updated_at.set(now),
-        ControlModel.reactor_id.set(reactor_id) if reactor_id else ControlModel.reactor_id.remove(),
-        ControlModel.exemptions.set(entries) if entries else ControlModel.exemptions.remove(),
-    ]
-    exists = ControlModel.control_id.exists() & (ControlModel.kind == KIND_CONTROL)
-    try:
-        control.update(actions=actions, condition=exists)
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        raise _conflict(control_id, expected_version) from None
-    return control
 
 
-def _stored(control_id: str, expected_version: int) -> ControlModel:
-    current = _control_current(control_id)
-    if (current.version or 0) != expected_version:
-        raise _conflict(control_id, expected_version)
-    return current
+from ouroboros.controls.configuration import (  # noqa: E402 - re-export, see the docstring
+    ControlConflictError,
+    control_assign_reactor,
+    control_configure,
+    control_exemption_add,
+    control_exemption_remove,
+)
 
-
-def control_exemption_add(
-    *, control_id: str, expected_version: int, exemption: ExemptionInput, actor: str
-) -> ControlModel:
-    """Add one exemption to a control at ``expected_version`` (see `control_configure`)."""
-    current = _stored(control_id, expected_version)
-    return control_configure(
-        control_id=control_id,
-        expected_version=expected_version,
-        reactor_id=current.reactor_id,
-        mode=current.mode or "off",
-        exemptions=[*(current.exemptions or []), exemption],
-        actor=actor,
-    )
-
-
-def control_exemption_remove(
-    *, control_id: str, expected_version: int, exemption_id: str, actor: str
-) -> ControlModel:
-    """Remove the exemption ``exemption_id`` from a control at ``expected_version``."""
-    current = _stored(control_id, expected_version)
-    kept = [e for e in current.exemptions or [] if e.exemption_id != exemption_id]
-    if len(kept) == len(current.exemptions or []):
-        raise NotFoundError(f"Control {control_id} has no exemption {exemption_id}")
-    return control_configure(
-        control_id=control_id,
-        expected_version=expected_version,
-        reactor_id=current.reactor_id,
-        mode=current.mode or "off",
-        exemptions=kept,
-        actor=actor,
-    )
-
-
-def control_assign_reactor(
-    *, control_id: str, expected_version: int, reactor_id: str | None, mode: str, actor: str
-) -> ControlModel:
-    """Set the reactor and mode of a control at ``expected_version``; keep its exemptions."""
-    current = _stored(control_id, expected_version)
-    return control_configure(
-        control_id=control_id,
-        expected_version=expected_version,
-        reactor_id=reactor_id,
-        mode=mode,
-        exemptions=list(current.exemptions or []),
-        actor=actor,
-    )
+__all__ = [
+    "ControlConflictError",
+    "MembershipRecord",
+    "StandardRecord",
+    "control_assign_reactor",
+    "control_catalog_upsert",
+    "control_configure",
+    "control_exemption_add",
+    "control_exemption_remove",
+    "control_failed_count_actions",
+]

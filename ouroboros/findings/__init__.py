@@ -1,1 +1,1 @@
-"""Findings: normalized Security Hub findings (services write, selectors read)."""
+"""Findings: the normalized Security Hub findings kept in ``security_findings``."""

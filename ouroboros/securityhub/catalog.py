@@ -28,6 +28,7 @@ class CatalogControl:
     severity: str
     service: str
     resource_type: str | None
+    remediation_url: str | None = None
 
 
 @lru_cache(maxsize=1)

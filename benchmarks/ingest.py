@@ -1,0 +1,308 @@
+"""Findings ingest throughput: the collector path vs the raw BatchWriteItem ceiling, same run.
+
+    .venv/bin/python benchmarks/ingest.py [--n 20000] [--source synthetic] [--batch-size 1000]
+
+Starts its own DynamoDB Local in memory (127.0.0.1), creates the tables, and synthesizes N
+findings from the real samples in ``tests/events`` (ids, accounts, resources, severities,
+compliance / workflow / record states varied; seeded, so runs are comparable). Then:
+
+1. ceiling: the same items the collector writes (built beforehand, untimed) put with a plain
+   ``batch_write_item`` loop of a plain low-level client into a copy of the findings table (same
+   keys and indexes), on as many threads as the collector uses, and on one thread; and, for
+   transparency, with the collector's own client (client-side parameter validation off);
+2. collector: `findings_ingest` over the source's pages (parse, build, BatchGet, BatchWrite,
+   aggregates) into the real findings table;
+3. re-run: the same pages again; every DynamoDB write call is counted (should be 0).
+
+The N findings are cut into ``--rounds`` parts; each round runs every path on its part, in an
+order that turns each round, so load from elsewhere on the machine falls on all paths alike.
+
+Prints one JSON object: findings/s of each, ``ratio`` = collector / best plain-client ceiling (and
+per round), the ratio against the collector-client ceiling, and the writes of the unchanged re-run.
+``--source`` picks where findings come from: ``synthetic`` (in memory) or ``securityhub``
+(GetFindings from the Security Hub at ``AWS_ENDPOINT_URL_SECURITYHUB``, seeded with the synthetic
+findings through BatchImportFindings; meant for the local Security Hub).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ouroboros.aws import client, reset_sessions  # noqa: E402
+from ouroboros.aws.dynamodb_batch import BatchStats, batch_write  # noqa: E402
+from ouroboros.config import reset_config  # noqa: E402
+from ouroboros.findings import services as finding_services  # noqa: E402
+from ouroboros.findings.items import finding_item_build  # noqa: E402
+from ouroboros.local.dynamodb_local import dynamodb_local_start  # noqa: E402
+from ouroboros.models import FindingModel, bind_models  # noqa: E402
+from ouroboros.models.tables import tables_ensure  # noqa: E402
+from ouroboros.securityhub.asff import asff_parse  # noqa: E402
+from ouroboros.securityhub.collect_findings import (  # noqa: E402
+    PAGE_SIZE,
+    FindingsCollectReport,
+    _get_findings_pages,
+    findings_filters,
+    findings_ingest,
+)
+
+EVENTS = ROOT / "tests" / "events"
+WRITE_OPERATIONS = {"BatchWriteItem", "PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"}
+SEVERITIES = ["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
+WORKFLOWS = ["NEW", "NEW", "NEW", "NOTIFIED", "RESOLVED", "SUPPRESSED"]
+
+Page = Sequence[dict[str, Any]]
+
+
+def sample_findings() -> list[dict[str, Any]]:
+    """The real ASFF samples: every findings file and every finding inside the events."""
+    raws = [json.loads(p.read_text()) for p in sorted((EVENTS / "asff_findings").glob("*.json"))]
+    for path in sorted((EVENTS / "eventbridge_events").glob("*.json")):
+        raws += json.loads(path.read_text())["detail"]["findings"]
+    return raws
+
+
+def synthesize(n: int, seed: int = 42) -> list[dict[str, Any]]:
+    """``n`` findings shaped like the samples, with varied ids, accounts, resources, states."""
+    rng = random.Random(seed)
+    samples = sample_findings()
+    accounts = [f"{100000000000 + k * 1111111:012d}" for k in range(20)]
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    out = []
+    for i in range(n):
+        base = samples[i % len(samples)]
+        account = rng.choice(accounts)
+        text = json.dumps(base).replace(base["AwsAccountId"], account)
+        raw = json.loads(text)
+        raw["Id"] = f"{raw['Id'].rsplit('/', 1)[0]}/{uuid.UUID(int=rng.getrandbits(128))}"
+        raw["Resources"][0]["Id"] = f"{raw['Resources'][0]['Id']}-{rng.randrange(5000)}"
+        raw["Severity"] = {"Label": rng.choice(SEVERITIES)}
+        if "Compliance" in raw:
+            raw["Compliance"]["Status"] = "FAILED" if rng.random() < 0.7 else "PASSED"
+        raw["Workflow"] = {"Status": rng.choice(WORKFLOWS)}
+        raw["RecordState"] = "ARCHIVED" if rng.random() < 0.1 else "ACTIVE"
+        raw["UpdatedAt"] = (start + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        out.append(raw)
+    return out
+
+
+def pages_of(findings: Sequence[dict[str, Any]]) -> Callable[[], Iterator[Page]]:
+    """A synthetic source: the findings in GetFindings-sized pages."""
+
+    def pages() -> Iterator[Page]:
+        for start in range(0, len(findings), PAGE_SIZE):
+            yield findings[start : start + PAGE_SIZE]
+
+    return pages
+
+
+def securityhub_source(findings: Sequence[dict[str, Any]]) -> Callable[[], Iterator[Page]]:
+    """Seed the Security Hub at the configured endpoint, then read it back with GetFindings."""
+    if not os.environ.get("AWS_ENDPOINT_URL_SECURITYHUB"):
+        raise SystemExit("--source securityhub needs AWS_ENDPOINT_URL_SECURITYHUB (local hub)")
+    hub = client("securityhub")
+    for start in range(0, len(findings), 100):
+        hub.batch_import_findings(Findings=list(findings[start : start + 100]))
+    end = datetime.now(UTC) + timedelta(days=1)
+    filters = findings_filters(start=None, end=end.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+    return lambda: _get_findings_pages(hub, filters)
+
+
+def copy_table(source: str, name: str) -> None:
+    """An empty table with the keys and indexes of ``source``."""
+    ddb = client("dynamodb")
+    table = ddb.describe_table(TableName=source)["Table"]
+    ddb.create_table(
+        TableName=name,
+        KeySchema=table["KeySchema"],
+        AttributeDefinitions=table["AttributeDefinitions"],
+        BillingMode="PAY_PER_REQUEST",
+        GlobalSecondaryIndexes=[
+            {k: gsi[k] for k in ("IndexName", "KeySchema", "Projection")}
+            for gsi in table.get("GlobalSecondaryIndexes", [])
+        ],
+    )
+    ddb.get_waiter("table_exists").wait(TableName=name)
+
+
+class WriteCounter:
+    """Counts write calls on every DynamoDB client in play (low-level and PynamoDB's)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        if model.name in WRITE_OPERATIONS:
+            self.calls += 1
+
+    def attach(self) -> None:
+        for events in self._emitters():
+            events.register("before-call.dynamodb", self)
+
+    def detach(self) -> None:
+        for events in self._emitters():
+            events.unregister("before-call.dynamodb", self)
+
+    @staticmethod
+    def _emitters() -> Iterable[Any]:
+        yield client("dynamodb").meta.events
+        yield finding_services.finding_writer_client().meta.events
+        yield FindingModel._get_connection().connection.client.meta.events
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def ceiling_write(
+    ddb: Any, items: list[dict[str, Any]], table: str, pool: ThreadPoolExecutor | None
+) -> None:
+    """Plain batch_write_item calls of ``items`` (the same retry loop, nothing else)."""
+    batch_write(ddb, table, items, stats=BatchStats(), executor=pool)
+
+
+CEILINGS = ("ceiling_parallel", "ceiling_serial", "ceiling_writer_client")
+
+
+def run(n: int, source: str, batch_size: int, workers: int, rounds: int) -> dict[str, Any]:
+    findings = synthesize(n)
+    now = datetime.now(UTC)
+    table = FindingModel.Meta.table_name
+    for name in ("warmup", *CEILINGS):
+        copy_table(table, f"{table}_{name}")
+    items = [finding_item_build(asff_parse(raw), now=now).item for raw in findings]
+    if source == "securityhub":
+        rounds = 1  # the hub holds every finding: one round reads them all
+    size = -(-n // rounds)
+    parts = [(findings[i : i + size], items[i : i + size]) for i in range(0, n, size)]
+    plain, tuned = client("dynamodb"), finding_services.finding_writer_client()
+    # The benchmark's own data (every finding, raw and built) would otherwise be rescanned by
+    # each full garbage collection, a cost that grows with N and that a collector holding one
+    # batch at a time does not pay: set it aside from the collector's measurement (all paths).
+    gc.collect()
+    gc.freeze()
+    elapsed = dict.fromkeys((*CEILINGS, "collector"), 0.0)
+    per_round: list[float] = []
+    report = FindingsCollectReport()
+    with ThreadPoolExecutor(workers) as pool:
+        ceiling_write(plain, items[: min(2000, n)], f"{table}_warmup", pool)  # JIT warm-up
+        # Interleaved rounds, the order turning each round, so load from elsewhere on the
+        # machine falls on every path alike.
+        for index, (raws, part) in enumerate(parts):
+            pages = pages_of(raws) if source == "synthetic" else securityhub_source(raws)
+            steps: list[tuple[str, Callable[[], object]]] = [
+                (name, partial(ceiling_write, ddb, part, f"{table}_{name}", threads))
+                for name, ddb, threads in (
+                    ("ceiling_parallel", plain, pool),
+                    ("ceiling_serial", plain, None),
+                    ("ceiling_writer_client", tuned, pool),
+                )
+            ]
+            steps.append(
+                (
+                    "collector",
+                    partial(
+                        findings_ingest,
+                        pages=pages(),
+                        now=now,
+                        batch_size=batch_size,
+                        report=report,
+                    ),
+                )
+            )
+            took: dict[str, float] = {}
+            for name, step in steps[index % 4 :] + steps[: index % 4]:
+                took[name] = timed(step)
+                elapsed[name] += took[name]
+            best_plain = min(took["ceiling_parallel"], took["ceiling_serial"])
+            per_round.append(round(best_plain / took["collector"], 3))
+
+    counter = WriteCounter()
+    counter.attach()
+    all_pages = pages_of(findings) if source == "synthetic" else securityhub_source([])
+    # (the securityhub source was seeded in its round; seeding nothing reads it all back)
+    again = FindingsCollectReport()
+    rerun_s = timed(
+        lambda: findings_ingest(pages=all_pages(), now=now, batch_size=batch_size, report=again)
+    )
+    counter.detach()
+
+    rate = {name: n / seconds for name, seconds in elapsed.items()}
+    best = max(rate["ceiling_parallel"], rate["ceiling_serial"])
+    return {
+        "n": n,
+        "source": source,
+        "batch_size": batch_size,
+        "write_workers": workers,
+        "rounds": len(parts),
+        "ceiling_parallel_findings_per_s": round(rate["ceiling_parallel"], 1),
+        "ceiling_serial_findings_per_s": round(rate["ceiling_serial"], 1),
+        "ceiling_writer_client_findings_per_s": round(rate["ceiling_writer_client"], 1),
+        "collector_findings_per_s": round(rate["collector"], 1),
+        "ratio": round(rate["collector"] / best, 3),
+        "ratio_per_round": per_round,
+        "ratio_vs_writer_client_ceiling": round(
+            rate["collector"] / rate["ceiling_writer_client"], 3
+        ),
+        "collector": report.as_dict(),
+        "rerun_findings_per_s": round(n / rerun_s, 1),
+        "rerun_written": again.written,
+        "rerun_unchanged": again.unchanged,
+        "rerun_write_calls": counter.calls,
+        "load_average_1m": round(os.getloadavg()[0], 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=20_000)
+    parser.add_argument("--source", choices=["synthetic", "securityhub"], default="synthetic")
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=finding_services.WRITE_WORKERS)
+    parser.add_argument("--rounds", type=int, default=4, help="interleaved measurement rounds")
+    args = parser.parse_args()
+    finding_services.WRITE_WORKERS = args.workers
+    with tempfile.TemporaryDirectory(prefix="ouroboros-bench-") as tmp:
+        server = dynamodb_local_start(Path(tmp), in_memory=True)
+        try:
+            os.environ.update(
+                {
+                    "AWS_ENDPOINT_URL_DYNAMODB": server.url,
+                    "AWS_ACCESS_KEY_ID": "bench",
+                    "AWS_SECRET_ACCESS_KEY": "bench",
+                    "AWS_DEFAULT_REGION": "us-east-1",
+                    "AWS_REGION": "us-east-1",
+                    "OUROBOROS_STAGE": "bench",
+                    "OUROBOROS_DATA_DIR": tmp,
+                }
+            )
+            reset_config()
+            reset_sessions()
+            bind_models()
+            tables_ensure("consumer")
+            result = run(args.n, args.source, args.batch_size, args.workers, args.rounds)
+        finally:
+            server.stop()
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,243 @@
+"""Writes to findings: `finding_upsert_batch`, the one path every finding takes into DynamoDB.
+
+The collectors (full and incremental sync) and the "Findings - Imported" event path all call it.
+For a batch of normalized findings it:
+
+1. keeps one finding per id (the latest ``UpdatedAt``; BatchWriteItem refuses duplicate keys);
+2. reads what is stored for them with BatchGetItem (100 keys a call, only the compared fields,
+   strongly consistent: the deltas of step 5 must start from the latest write);
+3. skips what is unchanged (same ``content_hash``: zero writes) and what is older than the stored
+   finding (``UpdatedAt`` before the stored one: a late event must not undo a newer collection);
+4. writes the rest with BatchWriteItem in 25s, re-sending ``UnprocessedItems`` with backoff and
+   jitter (`ouroboros.aws.dynamodb_batch`). A rewrite keeps ``last_remediation``, which the
+   workflow, not the collector, owns. Steps 2-4 run per slice of 100 findings, slices in
+   parallel, so one slice's reads overlap another's writes;
+5. moves the aggregates (`ouroboros.aggregates`) by the difference between each written finding's
+   stored state and its new one: one ``ADD`` per bucket for the whole batch, plus the control
+   item's ``failed_count`` (active FAILED findings of the control), in TransactWriteItems calls
+   of up to 100 actions (`aggregate_add_many`).
+
+Archived findings (RecordState ARCHIVED) stay stored; their index keys carry ``ARCHIVED#``, so they
+leave every active view, and the aggregates move them from ``ACTIVE#...`` to ``ARCHIVED#...``.
+
+If a write fails half way, the aggregates still move for exactly the findings that landed, then
+the error is raised: a retry skips those (unchanged) and counts nothing twice. What is not covered:
+a crash between step 4 and step 5, or two writers racing on one finding between steps 2 and 4,
+can leave the counters off by those findings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+from botocore.config import Config as BotoConfig
+
+from ouroboros.aggregates import aggregate_add_many
+from ouroboros.aws import client as aws_client
+from ouroboros.aws.dynamodb_batch import (
+    MAX_GET_KEYS,
+    BatchStats,
+    BatchWriteError,
+    RetryPolicy,
+    batch_get,
+    batch_write,
+    chunked,
+)
+from ouroboros.controls.services import control_failed_count_actions
+from ouroboros.findings.items import (
+    STORED_ATTRIBUTES,
+    FindingItem,
+    FindingState,
+    finding_item_build,
+    state_buckets,
+)
+from ouroboros.models import FindingModel
+from ouroboros.securityhub.asff import NormalizedFinding
+
+logger = logging.getLogger(__name__)
+
+#: Threads writing one batch in parallel (each runs one BatchWriteItem at a time).
+WRITE_WORKERS = 4
+
+#: The writer's DynamoDB client skips botocore's client-side parameter validation: it is half of
+#: botocore's CPU per item written, the items are built by `finding_item_build` (whose output a
+#: test keeps equal to PynamoDB's serialization), and DynamoDB validates every request anyway.
+WRITER_CONFIG = BotoConfig(parameter_validation=False)
+
+
+def finding_writer_client() -> Any:
+    """The low-level DynamoDB client `finding_upsert_batch` uses by default."""
+    return aws_client("dynamodb", config=WRITER_CONFIG)
+
+
+@dataclass
+class FindingUpsertReport:
+    """What `finding_upsert_batch` did; reports of several batches add up with `merge`."""
+
+    received: int = 0
+    written: int = 0
+    created: int = 0
+    unchanged: int = 0
+    stale: int = 0
+    write_calls: int = 0
+    resends: int = 0
+    aggregate_writes: int = 0
+
+    def merge(self, other: FindingUpsertReport) -> FindingUpsertReport:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        return self
+
+
+def _latest_per_id(findings: Iterable[NormalizedFinding]) -> dict[str, NormalizedFinding]:
+    latest: dict[str, NormalizedFinding] = {}
+    for finding in findings:
+        known = latest.get(finding.finding_id)
+        if known is None or finding.updated_at >= known.updated_at:
+            latest[finding.finding_id] = finding
+    return latest
+
+
+def _deltas(
+    written: Iterable[tuple[dict[str, Any] | None, NormalizedFinding]],
+) -> tuple[Counter[tuple[str, str]], Counter[str]]:
+    """Aggregate deltas and ``failed_count`` deltas of moving each stored state to its new one."""
+    buckets: Counter[tuple[str, str]] = Counter()
+    failing: Counter[str] = Counter()
+    for stored, finding in written:
+        new = FindingState.of(finding)
+        for key in state_buckets(new):
+            buckets[key] += 1
+        if new.failing and new.control_id:
+            failing[new.control_id] += 1
+        if stored is not None:
+            old = FindingState.from_item(stored)
+            for key in state_buckets(old):
+                buckets[key] -= 1
+            if old.failing and old.control_id:
+                failing[old.control_id] -= 1
+    return buckets, failing
+
+
+def finding_upsert_batch(
+    *,
+    findings: Iterable[NormalizedFinding],
+    now: datetime,
+    client: Any = None,
+    executor: Executor | None = None,
+    retry: RetryPolicy | None = None,
+) -> FindingUpsertReport:
+    """Store ``findings``; write only what changed; keep the aggregates exact (module docstring).
+
+    ``client`` is a low-level DynamoDB client (default: `finding_writer_client`). The batch is cut
+    into slices of 100 (one BatchGetItem each); each slice is read, compared and written as one
+    task, and ``executor`` runs the tasks in parallel (default: a pool of `WRITE_WORKERS` for this
+    call), so reads of one slice overlap writes of another. Aggregates move once, at the end.
+    """
+    latest = _latest_per_id(findings)
+    report = FindingUpsertReport(received=len(latest))
+    if not latest:
+        return report
+    ddb = client or finding_writer_client()
+    if executor is None and len(latest) > MAX_GET_KEYS:
+        with ThreadPoolExecutor(WRITE_WORKERS, thread_name_prefix="finding-upsert") as pool:
+            return _upsert(list(latest.values()), report, now, ddb, pool, retry)
+    return _upsert(list(latest.values()), report, now, ddb, executor, retry)
+
+
+@dataclass
+class _SliceResult:
+    """What one slice task read and wrote (``error`` set if its writes failed part way)."""
+
+    stored: dict[str, dict[str, Any]]
+    landed: list[NormalizedFinding]
+    unchanged: int = 0
+    stale: int = 0
+    stats: BatchStats = field(default_factory=BatchStats)
+    error: BatchWriteError | None = None
+
+
+def _upsert_slice(
+    ddb: Any, findings: Sequence[NormalizedFinding], now: datetime, retry: RetryPolicy | None
+) -> _SliceResult:
+    table = FindingModel.Meta.table_name
+    options: dict[str, Any] = {} if retry is None else {"retry": retry}
+    keys = [{"finding_id": {"S": f.finding_id}} for f in findings]
+    stored = {
+        item["finding_id"]["S"]: item
+        for item in batch_get(ddb, table, keys, attributes=STORED_ATTRIBUTES, **options)
+    }
+    result = _SliceResult(stored, [])
+    to_write: list[FindingItem] = []
+    for finding in findings:
+        built = finding_item_build(finding, now=now)
+        old = stored.get(finding.finding_id)
+        if old is not None:
+            if old.get("content_hash", {}).get("S") == built.content_hash:
+                result.unchanged += 1
+                continue
+            if old.get("updated_at", {}).get("S", "") > finding.updated_at:
+                result.stale += 1
+                continue
+            if "last_remediation" in old:
+                built.item["last_remediation"] = old["last_remediation"]
+        to_write.append(built)
+    try:
+        batch_write(ddb, table, [b.item for b in to_write], stats=result.stats, **options)
+        result.landed = [b.finding for b in to_write]
+    except BatchWriteError as exc:
+        result.error = exc
+        ids = {item["finding_id"]["S"] for item in exc.written}
+        result.landed = [b.finding for b in to_write if b.finding.finding_id in ids]
+    return result
+
+
+def _upsert(
+    findings: list[NormalizedFinding],
+    report: FindingUpsertReport,
+    now: datetime,
+    ddb: Any,
+    executor: Executor | None,
+    retry: RetryPolicy | None,
+) -> FindingUpsertReport:
+    slices = list(chunked(findings, MAX_GET_KEYS))
+    results: list[_SliceResult] = []
+    errors: list[BaseException] = []
+    if executor is None:
+        for part in slices:
+            try:
+                results.append(_upsert_slice(ddb, part, now, retry))
+            except Exception as exc:  # a failed read: nothing of this slice was written
+                errors.append(exc)
+    else:
+        futures = [executor.submit(_upsert_slice, ddb, part, now, retry) for part in slices]
+        for future in futures:
+            failure = future.exception()
+            if failure is None:
+                results.append(future.result())
+            else:
+                errors.append(failure)
+    landed: list[tuple[dict[str, Any] | None, NormalizedFinding]] = []
+    for result in results:
+        report.unchanged += result.unchanged
+        report.stale += result.stale
+        report.write_calls += result.stats.calls
+        report.resends += result.stats.resends
+        report.written += len(result.landed)
+        report.created += sum(1 for f in result.landed if f.finding_id not in result.stored)
+        landed += [(result.stored.get(f.finding_id), f) for f in result.landed]
+    buckets, failing = _deltas(landed)
+    report.aggregate_writes = aggregate_add_many(
+        buckets, client=ddb, now=now, also=control_failed_count_actions(failing)
+    )
+    errors += [result.error for result in results if result.error is not None]
+    if errors:
+        logger.error("finding upsert: %d landed, then: %s", report.written, errors[0])
+        raise errors[0]
+    return report

@@ -1,0 +1,282 @@
+"""The findings collector (full and incremental sync) and the "Findings - Imported" event path.
+
+`findings_collect` pages through ``GetFindings`` in the (administrator) account, 100 findings a
+page, with both record states (archived findings must leave the active views, so they are
+collected too) and, incrementally, an ``UpdatedAt`` range starting at the stored watermark
+(`ouroboros.aggregates.sync_state_get`) minus an overlap. Pages stream into `findings_ingest`,
+which parses them, groups them into batches and hands each to `finding_upsert_batch` on a
+background thread while the next pages are read (`_Pipeline`); an unchanged finding costs a read,
+no write.
+
+Throttling: GetFindings allows 3 requests/s (burst 6). The client retries throttling in botocore's
+adaptive mode (client-side rate limiting after the first throttle, `ouroboros.aws.session`); if it
+still fails, `ThrottledError` is raised and the watermark stays where it was.
+
+Watermark: set, only after a run completed, to the run's start time (the ``End`` of its range).
+The next run starts ``overlap`` earlier (default 5 minutes) to take findings Security Hub indexed
+late; re-reading them writes nothing. A finding imported with an ``UpdatedAt`` older than that is
+caught by its "Findings - Imported" event (`finding_imported`) or the next full sync.
+
+`finding_imported` upserts every finding of an EventBridge event (the docs say one per event, real
+events carry more) through the same service. Malformed findings do not stop the valid ones: those
+are stored, then `AsffValidationError` is raised for the rest, so the event fails visibly (and goes
+to the function's retry / dead-letter path) instead of losing them silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ouroboros.aggregates import sync_state_get, sync_state_set
+from ouroboros.aws import client as aws_client
+from ouroboros.errors import ThrottledError, ValidationError
+from ouroboros.findings import services as finding_services
+from ouroboros.findings.services import FindingUpsertReport, finding_upsert_batch
+from ouroboros.securityhub.asff import (
+    AsffValidationError,
+    NormalizedFinding,
+    asff_parse,
+    asff_timestamp,
+)
+
+logger = logging.getLogger(__name__)
+
+WATERMARK = "findings"
+PAGE_SIZE = 100
+BATCH_SIZE = 1000
+IN_FLIGHT = 2
+OVERLAP = timedelta(minutes=5)
+RECORD_STATES = ("ACTIVE", "ARCHIVED")
+FINDING_EVENT_TYPES = ("Security Hub Findings - Imported", "Security Hub Findings - Custom Action")
+THROTTLING_CODES = frozenset({"ThrottlingException", "TooManyRequestsException"})
+
+Page = Sequence[Mapping[str, Any]]
+
+
+@dataclass
+class FindingsCollectReport:
+    """What a collection read and wrote (``upsert`` adds up every batch)."""
+
+    mode: str = "pages"
+    start: str | None = None
+    end: str | None = None
+    pages: int = 0
+    read: int = 0
+    invalid: int = 0
+    upsert: FindingUpsertReport = field(default_factory=FindingUpsertReport)
+
+    @property
+    def written(self) -> int:
+        return self.upsert.written
+
+    @property
+    def unchanged(self) -> int:
+        return self.upsert.unchanged
+
+    def as_dict(self) -> dict[str, Any]:
+        """Flat counts for logs, commands and Lambda results."""
+        return {
+            "mode": self.mode,
+            "start": self.start,
+            "end": self.end,
+            "pages": self.pages,
+            "read": self.read,
+            "invalid": self.invalid,
+            **vars(self.upsert),
+        }
+
+
+def _iso(moment: datetime) -> str:
+    return asff_timestamp(moment.astimezone(UTC).isoformat(), "now")
+
+
+class _Pipeline:
+    """Batches being upserted in the background: at most `IN_FLIGHT`, never two sharing an id.
+
+    Two batches in flight let one batch's aggregate update overlap the next batch's reads and
+    writes. A batch waits for any in-flight batch holding one of its finding ids, so the
+    read-before-write of a finding always sees the previous write of it. The batches' slices share
+    one pool of ``WRITE_WORKERS`` threads: no more DynamoDB calls at once than one batch makes.
+    """
+
+    def __init__(self, now: datetime, client: Any, report: FindingsCollectReport) -> None:
+        self.now, self.client, self.report = now, client, report
+        self.in_flight: list[tuple[frozenset[str], Future[FindingUpsertReport]]] = []
+        self.limit = IN_FLIGHT
+        self.batches = ThreadPoolExecutor(self.limit, thread_name_prefix="findings-batch")
+        self.slices = ThreadPoolExecutor(
+            finding_services.WRITE_WORKERS, thread_name_prefix="findings-slice"
+        )
+
+    def _collect(self, index: int) -> None:
+        _, future = self.in_flight.pop(index)
+        self.report.upsert.merge(future.result())
+
+    def submit(self, batch: list[NormalizedFinding]) -> None:
+        ids = frozenset(f.finding_id for f in batch)
+        while any(held & ids for held, _ in self.in_flight):
+            self._collect(next(i for i, (held, _) in enumerate(self.in_flight) if held & ids))
+        if len(self.in_flight) >= self.limit:
+            self._collect(0)
+        future = self.batches.submit(
+            finding_upsert_batch,
+            findings=batch,
+            now=self.now,
+            client=self.client,
+            executor=self.slices,
+        )
+        self.in_flight.append((ids, future))
+
+    def drain(self) -> None:
+        while self.in_flight:
+            self._collect(0)
+
+    def close(self) -> None:
+        """Let what is in flight finish; count what succeeded (errors yield to the one raised)."""
+        for _, future in self.in_flight:
+            if future.exception() is None:
+                self.report.upsert.merge(future.result())
+        self.in_flight.clear()
+        self.batches.shutdown()
+        self.slices.shutdown()
+
+
+def findings_ingest(
+    *,
+    pages: Iterable[Page],
+    now: datetime,
+    batch_size: int = BATCH_SIZE,
+    client: Any = None,
+    report: FindingsCollectReport | None = None,
+) -> FindingsCollectReport:
+    """Parse ``pages`` of ASFF and upsert them in batches; the source of pages is the caller's.
+
+    Parsing and reading the next pages overlap with writing the previous batches (`_Pipeline`).
+    """
+    report = report or FindingsCollectReport()
+    pipeline = _Pipeline(now, client, report)
+    batch: list[NormalizedFinding] = []
+    # The first batch is one page, so that writing starts while the next pages are read.
+    target = min(batch_size, PAGE_SIZE)
+    try:
+        for page in pages:
+            report.pages += 1
+            for raw in page:
+                report.read += 1
+                try:
+                    batch.append(asff_parse(raw))
+                except AsffValidationError as exc:
+                    report.invalid += 1
+                    logger.error("skipping a malformed finding: %s", exc)
+            if len(batch) >= target:
+                pipeline.submit(batch)
+                batch = []
+                target = batch_size
+        if batch:
+            pipeline.submit(batch)
+        pipeline.drain()
+    finally:
+        pipeline.close()
+    return report
+
+
+def _get_findings_pages(client: Any, filters: Mapping[str, Any]) -> Iterator[Page]:
+    paginator = client.get_paginator("get_findings")
+    try:
+        for page in paginator.paginate(
+            Filters=dict(filters),
+            SortCriteria=[{"Field": "UpdatedAt", "SortOrder": "asc"}],
+            PaginationConfig={"PageSize": PAGE_SIZE},
+        ):
+            yield page.get("Findings", [])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in THROTTLING_CODES:
+            raise ThrottledError("Security Hub GetFindings kept throttling") from exc
+        raise
+
+
+def findings_filters(*, start: str | None, end: str) -> dict[str, Any]:
+    """GetFindings filters of a sync: both record states, ``UpdatedAt`` in [start, end]."""
+    updated: dict[str, str] = {"End": end}
+    if start:
+        updated["Start"] = start
+    return {
+        "RecordState": [{"Value": state, "Comparison": "EQUALS"} for state in RECORD_STATES],
+        "UpdatedAt": [updated],
+    }
+
+
+def findings_collect(
+    *,
+    full: bool = False,
+    client: Any = None,
+    ddb_client: Any = None,
+    now: datetime | None = None,
+    batch_size: int = BATCH_SIZE,
+    overlap: timedelta = OVERLAP,
+) -> FindingsCollectReport:
+    """Sync findings from Security Hub: incrementally from the watermark, or everything."""
+    client = client or aws_client("securityhub")
+    now = now or datetime.now(UTC)
+    watermark = None if full else sync_state_get(WATERMARK)
+    start = None
+    if watermark:
+        try:
+            start = _iso(datetime.fromisoformat(watermark) - overlap)
+        except ValueError:
+            logger.warning("unreadable findings watermark %r: syncing everything", watermark)
+    report = FindingsCollectReport(mode="incremental" if start else "full", start=start)
+    report.end = _iso(now)
+    findings_ingest(
+        pages=_get_findings_pages(client, findings_filters(start=start, end=report.end)),
+        now=now,
+        batch_size=batch_size,
+        client=ddb_client,
+        report=report,
+    )
+    sync_state_set(WATERMARK, report.end)
+    logger.info("findings collected: %s", report.as_dict())
+    return report
+
+
+def imported_event_findings(event: Any) -> list[Any]:
+    """The findings of a Security Hub findings event; `ValidationError` for anything else."""
+    if not isinstance(event, Mapping):
+        raise ValidationError("event: expected an object")
+    if event.get("detail-type") not in FINDING_EVENT_TYPES:
+        raise ValidationError(
+            f"event: not a Security Hub findings event: {event.get('detail-type')!r}"
+        )
+    detail = event.get("detail")
+    findings = detail.get("findings") if isinstance(detail, Mapping) else None
+    if not isinstance(findings, list):
+        raise ValidationError("event: detail.findings is missing or not a list")
+    return findings
+
+
+def finding_imported(*, event: Any, now: datetime | None = None) -> FindingUpsertReport:
+    """Upsert every finding a "Findings - Imported" event carries (see the module docstring)."""
+    raws = imported_event_findings(event)
+    parsed: list[NormalizedFinding] = []
+    errors: list[AsffValidationError] = []
+    for raw in raws:
+        try:
+            parsed.append(asff_parse(raw))
+        except AsffValidationError as exc:
+            errors.append(exc)
+    report = finding_upsert_batch(findings=parsed, now=now or datetime.now(UTC))
+    if errors:
+        first = errors[0]
+        raise AsffValidationError(
+            first.field,
+            f"{len(errors)} of {len(raws)} findings malformed, the rest stored; first: {first}",
+            first.finding_id,
+        )
+    return report
