@@ -20,6 +20,7 @@ Variables (all optional):
 - ``OUROBOROS_DATA_DIR`` (``.local``): where the local runtime keeps its data and endpoints.
 - ``OUROBOROS_LOCAL_SCHEDULE_SECONDS`` (``300``): how often the local runtime's scheduler runs the
   collectors and other scheduled jobs.
+- ``OUROBOROS_HUB_BUCKET`` (``ouroboros-hub-artifacts``): the Hub's S3 bucket of reactor artifacts.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Config:
     data_dir: Path
     sessions_ttl_seconds: int
     local_schedule_seconds: int = 300
+    hub_bucket: str = "ouroboros-hub-artifacts"
 
     def table_name(self, name: str) -> str:
         """Name of a consumer table: ``{prefix}_{stage}_{name}``."""
@@ -102,6 +104,7 @@ def get_config() -> Config:
         data_dir=Path(env.get("OUROBOROS_DATA_DIR", ".local")).resolve(),
         sessions_ttl_seconds=int(ttl),
         local_schedule_seconds=int(schedule),
+        hub_bucket=env.get("OUROBOROS_HUB_BUCKET", "ouroboros-hub-artifacts"),
     )
 
 

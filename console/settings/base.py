@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "console.access",
     "console.dashboard",
     "console.jobs",
+    "console.reactors",
 ]
 
 MIDDLEWARE = [
@@ -126,4 +127,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("OUROBOROS_LOG_LEVEL", "INFO")},
     "loggers": {"botocore": {"level": "WARNING"}, "pynamodb": {"level": "WARNING"}},
+}
+
+#: The Hub's bucket of reactor artifacts (django-storages S3; ``OUROBOROS_HUB_BUCKET``). Endpoint
+#: and credentials come from the standard AWS variables (the local runtime's moto server locally).
+HUB_STORAGE = {
+    "BACKEND": "storages.backends.s3.S3Storage",
+    "OPTIONS": {
+        "bucket_name": get_config().hub_bucket,
+        "file_overwrite": True,
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": 300,
+    },
 }

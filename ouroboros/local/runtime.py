@@ -72,11 +72,16 @@ class RuntimeExtension(Protocol):
 def default_extensions() -> list[RuntimeExtension]:
     """The runtime's standard extensions, in start order (each capability appends its own)."""
     from ouroboros.local.bus import EventBusExtension
+    from ouroboros.local.hub_store import LocalHubStore
+    from ouroboros.local.lambda_invoke import LocalLambda
+    from ouroboros.local.s3control import S3ControlLoopback
     from ouroboros.local.scheduler import SchedulerExtension
     from ouroboros.local.securityhub_server import SecurityHubExtension
+    from ouroboros.local.streams import StreamPollers
 
     extensions: list[RuntimeExtension] = []
     extensions += [EventBusExtension(), SecurityHubExtension()]  # bus first: the others publish
+    extensions += [S3ControlLoopback(), LocalLambda(), LocalHubStore(), StreamPollers()]  # reactors
     extensions += [SchedulerExtension()]  # last: scheduled jobs use everything above
     return extensions
 

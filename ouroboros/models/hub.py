@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
+    NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
@@ -96,5 +97,8 @@ class HubReactorModel(OuroborosModel):
     published_by = UnicodeAttribute(null=True)
     published_at = UTCDateTimeAttribute(null=True)
     verified_at = UTCDateTimeAttribute(null=True)
+    #: Lower-case id, title, control ids and description: the catalog's search filter.
+    search_text = UnicodeAttribute(null=True)
+    size = NumberAttribute(null=True)
 
     catalog_index = HubCatalogIndex()

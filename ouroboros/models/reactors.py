@@ -53,5 +53,9 @@ class LocalReactorModel(OuroborosModel):
     installed_by = UnicodeAttribute(null=True)
     requested_at = UTCDateTimeAttribute(null=True)
     installed_at = UTCDateTimeAttribute(null=True)
+    function_name = UnicodeAttribute(null=True)
+    #: The version installed before an upgrade was requested (shown while upgrading).
+    previous_version = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
 
     kind_index = LocalReactorKindIndex()

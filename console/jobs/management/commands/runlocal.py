@@ -38,6 +38,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         try:
             report = demo_seed()
+            call_command("hub_publish", official=True, if_empty=True, skip_existing=True)
             self.stdout.write(
                 self.style.SUCCESS("Local runtime up")
                 + f"\n  DynamoDB ({endpoints.dynamodb_backend}): {endpoints.dynamodb}"

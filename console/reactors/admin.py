@@ -1,0 +1,111 @@
+"""Admin: the audit trail (read-only) and the bulk assignment of a reactor to controls.
+
+Controls live in DynamoDB, not in Django's ORM, so the bulk assignment is a custom admin page
+(``/admin/reactors/auditevent/assign/``), linked from the audit list: filter controls by
+standard, severity and service, tick many (or all listed), choose one installed reactor and a
+mode, and submit: one `control_reactor_assign` call and one audit record. Writing needs the
+operator role; the page is CSRF-protected like every admin form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path
+
+from console.access.roles import has_role
+from console.reactors.forms import BulkAssignForm, ControlFilterForm
+from console.reactors.models import AuditEvent
+from console.reactors.services import audit_record
+from ouroboros.errors import OuroborosError
+from ouroboros.reactors.assignment import (
+    assignment_candidates,
+    control_reactor_assign,
+    standards_list,
+)
+from ouroboros.reactors.services import reactor_installed_list
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("at", "actor", "action", "target", "count")
+    list_filter = ("action",)
+    search_fields = ("actor", "target")
+    readonly_fields = ("at", "actor", "action", "target", "count", "detail")
+    change_list_template = "admin/reactors/auditevent_change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[URLPattern]:
+        assign = path(
+            "assign/",
+            self.admin_site.admin_view(self.bulk_assign_view),
+            name="reactors_bulk_assign",
+        )
+        return [assign, *super().get_urls()]
+
+    def bulk_assign_view(self, request: HttpRequest) -> HttpResponse:
+        filters = ControlFilterForm(request.GET or None, standards=standards_list())
+        chosen = filters.cleaned_data if filters.is_valid() else {}
+        controls = assignment_candidates(
+            standard_id=chosen.get("standard") or None,
+            severity=chosen.get("severity") or None,
+            service=chosen.get("service") or None,
+        )
+        reactors = [r for r in reactor_installed_list() if r.status == "installed"]
+        form = BulkAssignForm(request.POST or None, controls=controls, reactors=reactors)
+        if request.method == "POST":
+            if not has_role(request.user, "operator"):
+                raise PermissionDenied("requires the operator role")
+            if form.is_valid():
+                response = self._assign(request, form)
+                if response is not None:
+                    return response
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Assign a reactor to controls",
+            "opts": self.model._meta,
+            "filters": filters,
+            "form": form,
+            "controls": controls,
+            "reactors": reactors,
+        }
+        return render(request, "admin/reactors/bulk_assign.html", context)
+
+    def _assign(self, request: HttpRequest, form: BulkAssignForm) -> HttpResponse | None:
+        actor = request.user.get_username()
+        data = form.cleaned_data
+        try:
+            result = control_reactor_assign(
+                control_ids=form.selected(),
+                reactor_id=data["reactor_id"],
+                mode=data["mode"],
+                actor=actor,
+            )
+        except OuroborosError as exc:
+            messages.error(request, str(exc))
+            return None
+        audit_record(
+            actor=actor,
+            action="controls.assign_reactor",
+            target=result.reactor_id,
+            count=len(result.control_ids),
+            detail={"mode": result.mode, "control_ids": result.control_ids},
+        )
+        messages.success(
+            request,
+            f"{result.reactor_id} assigned to {len(result.control_ids)} control(s), "
+            f"mode {result.mode}.",
+        )
+        return redirect(request.get_full_path())

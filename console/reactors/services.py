@@ -1,0 +1,66 @@
+"""Writes of the reactors console: the audit record and the Hub artifact upload.
+
+`hub_artifact_publish` is what ``manage.py hub_publish`` runs: it uploads the artifact's bytes
+to the Hub's bucket through django-storages (``settings.HUB_STORAGE``), then records the
+published version with the core service (status pending; the stream verifies it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
+
+from console.reactors.models import AuditEvent
+from ouroboros.errors import ConflictError
+from ouroboros.models import HubReactorModel
+from ouroboros.reactors.catalog import hub_reactor_get
+from ouroboros.reactors.errors import ReactorNotFoundError
+from ouroboros.reactors.hub import hub_artifact_key, hub_reactor_register
+from ouroboros.reactors.packaging import Artifact
+
+
+def audit_record(
+    *, actor: str, action: str, target: str, count: int = 1, detail: dict[str, Any] | None = None
+) -> AuditEvent:
+    """Record that ``actor`` did ``action`` on ``target``."""
+    return AuditEvent.objects.create(
+        actor=actor, action=action, target=target, count=count, detail=detail or {}
+    )
+
+
+def hub_storage() -> Storage:
+    """A fresh storage for the Hub's bucket (endpoints and credentials read now)."""
+    return storages.create_storage(settings.HUB_STORAGE)
+
+
+def hub_artifact_publish(*, artifact: Artifact, actor: str) -> HubReactorModel:
+    """Upload ``artifact`` to the Hub's bucket and record it as a pending version.
+
+    `ConflictError` (before uploading anything) when that version is published already.
+    """
+    reactor_id, version = artifact.manifest["id"], artifact.manifest["version"]
+    try:
+        hub_reactor_get(reactor_id=reactor_id, version=version)
+    except ReactorNotFoundError:
+        pass
+    else:
+        raise ConflictError(f"reactor {reactor_id} {version} is already published")
+    key = hub_artifact_key(manifest=artifact.manifest, sha256=artifact.sha256)
+    stored = hub_storage().save(key, ContentFile(artifact.path.read_bytes()))
+    item = hub_reactor_register(
+        manifest=artifact.manifest,
+        sha256=artifact.sha256,
+        size=artifact.size,
+        artifact_key=stored,
+        published_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action="hub.publish",
+        target=f"{item.reactor_id} {item.version}",
+        detail={"sha256": artifact.sha256, "artifact_key": stored},
+    )
+    return item

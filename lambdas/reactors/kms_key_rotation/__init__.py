@@ -1,0 +1,1 @@
+"""AFSBP KMS.4: turn on automatic rotation of a KMS key."""

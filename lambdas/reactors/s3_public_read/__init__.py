@@ -1,0 +1,1 @@
+"""AFSBP S3.2: remove the bucket policy statements that allow public reads."""

@@ -1,0 +1,1 @@
+"""AFSBP SNS.1: encrypt an SNS topic at rest with KMS."""

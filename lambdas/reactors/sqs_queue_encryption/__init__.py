@@ -1,0 +1,1 @@
+"""AFSBP SQS.1: encrypt an SQS queue at rest."""

@@ -1,0 +1,135 @@
+"""Reading the Hub: its catalog of verified reactors, their versions, and their artifacts.
+
+The catalog is one Query on ``catalog-index`` (only the latest verified version of each reactor
+carries ``latest``), with a ``contains`` filter on ``search_text`` when searching, paginated by an
+opaque cursor. Artifacts live in the Hub's bucket (``OUROBOROS_HUB_BUCKET``); consumers download
+them by pre-signed URL, or directly with S3 GetObject when the bucket policy lets them. With
+``OUROBOROS_HUB_ROLE_ARN`` set, S3 access goes through that role (the Hub's tables are read with
+the caller's credentials: in AWS, give the consumer read access to them).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ouroboros.aws import assume_role_session, client
+from ouroboros.config import get_config
+from ouroboros.models import HubReactorModel
+from ouroboros.reactors.errors import ArtifactError, ReactorNotFoundError
+from ouroboros.reactors.manifest import manifest_core
+
+LATEST = "LATEST"
+MAX_PAGE = 100
+
+
+@dataclass
+class CatalogPage:
+    """One page of the catalog and the cursor of the next one (None: last page)."""
+
+    items: list[HubReactorModel] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """Sort key of a MAJOR.MINOR.PATCH version (non-numbers sort first)."""
+    return tuple(int(p) if p.isdigit() else -1 for p in version.split("."))
+
+
+def search_text(manifest: dict[str, Any]) -> str:
+    """What a catalog search matches against (lower case)."""
+    parts = [manifest.get("id", ""), manifest.get("title", ""), *manifest.get("control_ids", [])]
+    parts.append(manifest.get("description", ""))
+    return " ".join(str(p) for p in parts).lower()[:4000]
+
+
+def _encode(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
+
+
+def _decode(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def hub_catalog_list(
+    *, search: str = "", limit: int = 50, cursor: str | None = None
+) -> CatalogPage:
+    """Latest verified version of each reactor, by id; ``search`` matches id, title, controls,
+    description (case-insensitive)."""
+    limit = max(1, min(limit, MAX_PAGE))
+    condition = HubReactorModel.search_text.contains(search.strip().lower()) if search else None
+    result = HubReactorModel.catalog_index.query(
+        LATEST,
+        filter_condition=condition,
+        limit=limit,
+        last_evaluated_key=_decode(cursor),
+    )
+    items = list(result)
+    return CatalogPage(items=items, next_cursor=_encode(result.last_evaluated_key))
+
+
+def hub_reactor_versions(*, reactor_id: str) -> list[HubReactorModel]:
+    """Every published version of ``reactor_id`` (any status), newest first."""
+    items = list(HubReactorModel.query(reactor_id))
+    return sorted(items, key=lambda item: version_key(item.version), reverse=True)
+
+
+def hub_reactor_get(*, reactor_id: str, version: str | None = None) -> HubReactorModel:
+    """One published version; without ``version`` the latest verified one."""
+    if version:
+        try:
+            return HubReactorModel.get(reactor_id, version)
+        except HubReactorModel.DoesNotExist:
+            raise ReactorNotFoundError(f"no reactor {reactor_id} {version} in the Hub") from None
+    for item in hub_reactor_versions(reactor_id=reactor_id):
+        if item.status == "verified":
+            return item
+    raise ReactorNotFoundError(f"no verified version of reactor {reactor_id} in the Hub")
+
+
+def hub_reactor_manifest(item: HubReactorModel) -> dict[str, Any]:
+    """The manifest of a published version as a plain dict (without sha256 / size)."""
+    return manifest_core(item.manifest.as_dict() if item.manifest is not None else {})
+
+
+def _hub_s3() -> Any:
+    role = get_config().hub_role_arn
+    if role:
+        return client("s3", session=assume_role_session(role, session_name="ouroboros-hub"))
+    return client("s3")
+
+
+def hub_artifact_url(*, artifact_key: str, expires_in: int = 300) -> str:
+    """A pre-signed GET URL of an artifact in the Hub's bucket."""
+    return str(
+        _hub_s3().generate_presigned_url(
+            "get_object",
+            Params={"Bucket": get_config().hub_bucket, "Key": artifact_key},
+            ExpiresIn=expires_in,
+        )
+    )
+
+
+def hub_artifact_fetch(*, artifact_key: str) -> bytes:
+    """The bytes of an artifact in the Hub's bucket; `ArtifactError` when it is missing."""
+    bucket = get_config().hub_bucket
+    try:
+        response = _hub_s3().get_object(Bucket=bucket, Key=artifact_key)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in ("NoSuchKey", "NoSuchBucket", "404", "AccessDenied", "403"):
+            raise ArtifactError(f"artifact s3://{bucket}/{artifact_key}: {code}") from exc
+        raise
+    return bytes(response["Body"].read())

@@ -1,0 +1,338 @@
+"""The consumer's installer: turns ``security_local_reactors`` stream records into AWS resources.
+
+The console and the API only write the table (`ouroboros.reactors.services`); the table's stream
+delivers each change to `reactor_stream_record_handle` (Lambda ``lambdas/reactor_installer.py``,
+or the local runtime's poller), as in the original system:
+
+- INSERT, or MODIFY into ``installing`` (a retry after a failure, or a new ``version``): install
+  or upgrade. The artifact is fetched from the Hub's bucket and refused, before anything is
+  created, when its sha256 differs from the Hub's record, when the Hub has not verified it, or
+  when its manifest is not the Hub's. Then the reactor's own IAM role (trust: Lambda; inline
+  policy: the manifest's permissions, ``sts:AssumeRole`` on the member role, its log group) and
+  its Lambda function (python3.12, the zip as is) are created, or updated on upgrade. The item
+  ends ``installed`` with the function's ARN, or ``failed`` with the reason.
+- REMOVE: delete the function and the role.
+
+Stale and repeated records are harmless (streams deliver at least once): an install acts only
+while the item still asks for that version, and an uninstall only while the item is gone.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import UpdateError
+
+from ouroboros.aws import client
+from ouroboros.config import get_config
+from ouroboros.models import HubReactorModel, LocalReactorModel
+from ouroboros.reactors.catalog import hub_artifact_fetch, hub_reactor_manifest
+from ouroboros.reactors.errors import ArtifactError, ManifestError
+from ouroboros.reactors.manifest import manifest_problems
+from ouroboros.reactors.packaging import artifact_manifest, sha256_hex
+from ouroboros.reactors.stream_records import StreamRecord
+
+logger = logging.getLogger(__name__)
+
+ROLE_POLICY_NAME = "ouroboros-reactor"
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+#: Waits between retries while IAM propagates a new role or Lambda finishes an update.
+RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+class InstallRefusedError(Exception):
+    """Internal: the install must end ``failed`` with this reason (nothing left created)."""
+
+
+@dataclass(frozen=True)
+class InstallOutcome:
+    """What the installer did with one record."""
+
+    reactor_id: str
+    action: str  # installed | failed | uninstalled | ignored
+    reason: str = ""
+
+
+def reactor_function_name(reactor_id: str) -> str:
+    """The Lambda function (and IAM role) name of an installed reactor."""
+    return f"ouroboros-{get_config().stage}-reactor-{reactor_id}"[:64]
+
+
+def reactor_role_policy(manifest: dict[str, Any], function_name: str) -> dict[str, Any]:
+    """The least-privilege inline policy of a reactor's role, from its manifest."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": f"Reactor{index}",
+            "Effect": "Allow",
+            "Action": list(permission["actions"]),
+            "Resource": list(permission["resources"]),
+        }
+        for index, permission in enumerate(manifest["permissions"])
+    ]
+    statements.append(
+        {
+            "Sid": "AssumeMemberRole",
+            "Effect": "Allow",
+            "Action": ["sts:AssumeRole"],
+            "Resource": [f"arn:aws:iam::*:role/{get_config().member_role_name}"],
+        }
+    )
+    statements.append(
+        {
+            "Sid": "OwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [f"arn:aws:logs:*:*:log-group:/aws/lambda/{function_name}:*"],
+        }
+    )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _retrying(call: Callable[[], Any], *, codes: tuple[str, ...]) -> Any:
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            return call()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") not in codes or delay is None:
+                raise
+            time.sleep(delay)
+    return None  # pragma: no cover (the loop returns or raises)
+
+
+def _role_ensure(manifest: dict[str, Any], name: str) -> tuple[str, bool]:
+    iam = client("iam")
+    created = True
+    try:
+        arn = iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST),
+            Description=f"Ouroboros reactor {manifest['id']} {manifest['version']}"[:1000],
+            Tags=[{"Key": "ouroboros:reactor-id", "Value": manifest["id"]}],
+        )["Role"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        created = False
+        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+        iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(LAMBDA_TRUST))
+    iam.put_role_policy(
+        RoleName=name,
+        PolicyName=ROLE_POLICY_NAME,
+        PolicyDocument=json.dumps(reactor_role_policy(manifest, name)),
+    )
+    return str(arn), created
+
+
+def _role_delete(name: str) -> None:
+    iam = client("iam")
+    try:
+        for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=name, PolicyName=policy)
+        for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
+            iam.detach_role_policy(RoleName=name, PolicyArn=attached["PolicyArn"])
+        iam.delete_role(RoleName=name)
+    except iam.exceptions.NoSuchEntityException:
+        pass
+
+
+def _function_ensure(manifest: dict[str, Any], data: bytes, role_arn: str, name: str) -> str:
+    lam = client("lambda")
+    config = get_config()
+    settings: dict[str, Any] = {
+        "Role": role_arn,
+        "Handler": manifest["entry_point"],
+        "Timeout": int(manifest["timeout_seconds"]),
+        "MemorySize": int(manifest["memory_mb"]),
+        "Description": manifest["title"][:256],
+        "Environment": {
+            "Variables": {
+                "OUROBOROS_STAGE": config.stage,
+                "OUROBOROS_MEMBER_ROLE_NAME": config.member_role_name,
+                "OUROBOROS_EXTERNAL_ID": config.external_id,
+            }
+        },
+    }
+    try:
+        lam.get_function(FunctionName=name)
+    except lam.exceptions.ResourceNotFoundException:
+        response = _retrying(
+            lambda: lam.create_function(
+                FunctionName=name,
+                Runtime=manifest["runtime"],
+                Code={"ZipFile": data},
+                Tags={"ouroboros:reactor-id": manifest["id"]},
+                **settings,
+            ),
+            codes=("InvalidParameterValueException",),
+        )
+    else:
+        _retrying(
+            lambda: lam.update_function_configuration(FunctionName=name, **settings),
+            codes=("ResourceConflictException",),
+        )
+        response = _retrying(
+            lambda: lam.update_function_code(FunctionName=name, ZipFile=data),
+            codes=("ResourceConflictException",),
+        )
+    expected = base64.b64encode(bytes.fromhex(sha256_hex(data))).decode()
+    if response.get("CodeSha256") not in (None, expected):
+        raise InstallRefusedError(f"Lambda stored other code than the artifact ({name})")
+    return str(response["FunctionArn"])
+
+
+def _function_delete(name: str) -> None:
+    lam = client("lambda")
+    with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
+        lam.delete_function(FunctionName=name)
+
+
+def _checked_artifact(item: LocalReactorModel) -> tuple[bytes, dict[str, Any]]:
+    """The artifact to install and its manifest; `InstallRefusedError` before creating anything."""
+    try:
+        hub = HubReactorModel.get(item.reactor_id, item.version, consistent_read=True)
+    except HubReactorModel.DoesNotExist:
+        raise InstallRefusedError(f"{item.reactor_id} {item.version} is not in the Hub") from None
+    if hub.status != "verified":
+        raise InstallRefusedError(
+            f"{item.reactor_id} {item.version} is not verified by the Hub (status {hub.status})"
+        )
+    if item.sha256 != hub.sha256:
+        raise InstallRefusedError(
+            f"requested sha256 {item.sha256} differs from the Hub's record {hub.sha256}"
+        )
+    try:
+        data = hub_artifact_fetch(artifact_key=hub.artifact_key)
+    except ArtifactError as exc:
+        raise InstallRefusedError(str(exc)) from exc
+    actual = sha256_hex(data)
+    if actual != hub.sha256:
+        raise InstallRefusedError(
+            f"artifact sha256 mismatch: the Hub recorded {hub.sha256}, the downloaded artifact "
+            f"has {actual}; refused, nothing was created"
+        )
+    try:
+        manifest = artifact_manifest(data)
+    except (ArtifactError, ManifestError) as exc:
+        raise InstallRefusedError(str(exc)) from exc
+    problems = manifest_problems(manifest)
+    if problems:
+        raise InstallRefusedError("invalid manifest: " + "; ".join(problems))
+    if json.dumps(manifest, sort_keys=True) != json.dumps(
+        hub_reactor_manifest(hub), sort_keys=True
+    ):
+        raise InstallRefusedError("the artifact's manifest differs from the Hub's record")
+    return data, manifest
+
+
+def _transition(item: LocalReactorModel, actions: list[Any]) -> bool:
+    """Apply ``actions`` while the item still asks to install this version."""
+    try:
+        item.update(
+            actions=[*actions, LocalReactorModel.updated_at.set(datetime.now(UTC))],
+            condition=(LocalReactorModel.status == "installing")
+            & (LocalReactorModel.version == item.version),
+        )
+    except UpdateError as exc:
+        if "ConditionalCheckFailed" in str(exc):
+            return False
+        raise
+    return True
+
+
+def _install(reactor_id: str, version: str) -> InstallOutcome:
+    try:
+        item = LocalReactorModel.get(reactor_id, consistent_read=True)
+    except LocalReactorModel.DoesNotExist:
+        return InstallOutcome(reactor_id, "ignored", "no longer requested")
+    if item.status != "installing" or item.version != version:
+        return InstallOutcome(reactor_id, "ignored", "stale record")
+    name = reactor_function_name(reactor_id)
+    created_role = False
+    try:
+        data, manifest = _checked_artifact(item)
+        role_arn, created_role = _role_ensure(manifest, name)
+        function_arn = _function_ensure(manifest, data, role_arn, name)
+    except (InstallRefusedError, ClientError) as exc:
+        if created_role:
+            _role_delete(name)
+        reason = str(exc)
+        _transition(
+            item,
+            [LocalReactorModel.status.set("failed"), LocalReactorModel.status_reason.set(reason)],
+        )
+        logger.warning("install of %s %s failed: %s", reactor_id, version, reason)
+        return InstallOutcome(reactor_id, "failed", reason)
+    _transition(
+        item,
+        [
+            LocalReactorModel.status.set("installed"),
+            LocalReactorModel.status_reason.remove(),
+            LocalReactorModel.function_arn.set(function_arn),
+            LocalReactorModel.function_name.set(name),
+            LocalReactorModel.role_arn.set(role_arn),
+            LocalReactorModel.installed_at.set(datetime.now(UTC)),
+            LocalReactorModel.previous_version.remove(),
+        ],
+    )
+    logger.info("installed %s %s as %s", reactor_id, version, function_arn)
+    return InstallOutcome(reactor_id, "installed")
+
+
+def reactor_resources_ensure(*, reactor_id: str) -> str:
+    """Re-create the role and function of an installed reactor from its checked artifact (the
+    local runtime after a restart: moto forgets them). Returns the function ARN."""
+    item = LocalReactorModel.get(reactor_id, consistent_read=True)
+    name = item.function_name or reactor_function_name(reactor_id)
+    try:
+        data, manifest = _checked_artifact(item)
+    except InstallRefusedError as exc:
+        raise ArtifactError(str(exc)) from exc
+    role_arn, _ = _role_ensure(manifest, name)
+    return _function_ensure(manifest, data, role_arn, name)
+
+
+def _uninstall(image: dict[str, Any]) -> InstallOutcome:
+    reactor_id = image["reactor_id"]
+    try:
+        LocalReactorModel.get(reactor_id, consistent_read=True)
+    except LocalReactorModel.DoesNotExist:
+        pass
+    else:
+        return InstallOutcome(reactor_id, "ignored", "requested again since")
+    name = image.get("function_name") or reactor_function_name(reactor_id)
+    _function_delete(name)
+    _role_delete(name)
+    logger.info("uninstalled %s (%s)", reactor_id, name)
+    return InstallOutcome(reactor_id, "uninstalled")
+
+
+def reactor_stream_record_handle(record: StreamRecord) -> InstallOutcome:
+    """Handle one ``security_local_reactors`` stream record (see the module docstring)."""
+    if record.event_name == "REMOVE":
+        return _uninstall(record.old_image or record.keys)
+    new, old = record.new_image or {}, record.old_image or {}
+    reactor_id = str(new.get("reactor_id") or record.keys.get("reactor_id", ""))
+    wants_install = new.get("status") == "installing" and (
+        record.event_name == "INSERT"
+        or old.get("status") != "installing"
+        or old.get("version") != new.get("version")
+    )
+    if not wants_install:
+        return InstallOutcome(reactor_id, "ignored", "no install requested")
+    return _install(reactor_id, str(new["version"]))

@@ -1,0 +1,89 @@
+"""Reactor pages: catalog, detail, installed; install / upgrade / uninstall by role, audited."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from console.reactors.models import AuditEvent
+from ouroboros.models import LocalReactorModel
+
+pytestmark = [pytest.mark.functional, pytest.mark.django_db]
+
+
+def test_catalog_lists_and_searches_verified_reactors(
+    viewer: Client, verified_reactor: str
+) -> None:
+    page = viewer.get("/reactors/").content.decode()
+    assert "s3-public-read" in page and "Remove bucket policy statements" in page
+    assert 'action="/reactors/hub/s3-public-read/install/"' not in page  # viewers cannot install
+    assert "s3-public-read" in viewer.get("/reactors/", {"q": "S3.2"}).content.decode()
+    assert "s3-public-read" not in viewer.get("/reactors/", {"q": "rotation"}).content.decode()
+
+
+def test_operators_see_install(operator: Client, verified_reactor: str) -> None:
+    page = operator.get("/reactors/").content.decode()
+    assert 'action="/reactors/hub/s3-public-read/install/"' in page
+
+
+def test_detail_shows_description_permissions_parameters_versions(
+    viewer: Client, verified_reactor: str
+) -> None:
+    page = viewer.get("/reactors/hub/s3-public-read/").content.decode()
+    assert "Public ACL grants are not touched" in page  # the docstring
+    assert "s3:GetBucketPolicy, s3:PutBucketPolicy, s3:DeleteBucketPolicy" in page
+    assert 'id="hub-status">verified<' in page
+    assert "X-Amz-Signature" in page or "Signature=" in page  # pre-signed download
+    assert viewer.get("/reactors/hub/nothing-here/").status_code == 404
+
+
+def test_install_requires_operator_post_and_is_audited(
+    viewer: Client, operator: Client, verified_reactor: str
+) -> None:
+    assert viewer.post("/reactors/hub/s3-public-read/install/").status_code == 403
+    assert operator.get("/reactors/hub/s3-public-read/install/").status_code == 405
+    response = operator.post("/reactors/hub/s3-public-read/install/", {"version": "1.0.0"})
+    assert response.status_code == 302 and response["Location"] == "/reactors/installed/"
+    item = LocalReactorModel.get("s3-public-read")
+    assert (item.status, item.version, item.installed_by) == ("installing", "1.0.0", "otto")
+    event = AuditEvent.objects.get()
+    assert (event.actor, event.action, event.target) == (
+        "otto",
+        "reactor.install",
+        "s3-public-read",
+    )
+    page = operator.get("/reactors/installed/").content.decode()
+    assert "installing" in page
+    # Installing twice is refused with a message, nothing audited.
+    operator.post("/reactors/hub/s3-public-read/install/", {"version": "1.0.0"})
+    assert AuditEvent.objects.count() == 1
+
+
+def test_csrf_is_enforced(verified_reactor: str, operator: Client) -> None:
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies = operator.cookies
+    assert strict.post("/reactors/hub/s3-public-read/install/").status_code == 403
+    assert not list(LocalReactorModel.scan())
+
+
+def test_uninstall_from_the_installed_page(
+    operator: Client, viewer: Client, installed_reactor: LocalReactorModel
+) -> None:
+    page = viewer.get("/reactors/installed/").content.decode()
+    assert "kms-key-rotation" in page and "installed" in page and "Uninstall" not in page
+    assert "Uninstall" in operator.get("/reactors/installed/").content.decode()
+    assert viewer.post("/reactors/installed/kms-key-rotation/uninstall/").status_code == 403
+    operator.post("/reactors/installed/kms-key-rotation/uninstall/")
+    assert not list(LocalReactorModel.scan())
+    assert AuditEvent.objects.get().action == "reactor.uninstall"
+
+
+def test_upgrade_offered_when_the_hub_has_newer(
+    operator: Client, verified_reactor: str, installed_reactor: LocalReactorModel
+) -> None:
+    LocalReactorModel("s3-public-read", version="0.9.0", sha256="1" * 64, status="installed").save()
+    page = operator.get("/reactors/installed/").content.decode()
+    assert "Upgrade to 1.0.0" in page
+    operator.post("/reactors/installed/s3-public-read/upgrade/", {"version": "1.0.0"})
+    item = LocalReactorModel.get("s3-public-read")
+    assert (item.version, item.previous_version, item.status) == ("1.0.0", "0.9.0", "installing")

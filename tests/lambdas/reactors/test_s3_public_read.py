@@ -1,0 +1,118 @@
+"""S3.2 reactor: public-read statements go, the rest of the policy stays (member account)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from lambdas.reactors.s3_public_read.reactor import handler, public_read
+from ouroboros.reactors import ReactorRollbackError
+from tests.lambdas.reactors.conftest import rollback, run
+from tests.reactor_support import MEMBER, member_finding
+
+pytestmark = pytest.mark.functional
+BUCKET = "member-public-bucket"
+PUBLIC = {
+    "Sid": "PublicRead",
+    "Effect": "Allow",
+    "Principal": "*",
+    "Action": ["s3:GetObject"],
+    "Resource": f"arn:aws:s3:::{BUCKET}/*",
+}
+OWNER = {
+    "Sid": "OwnerFullAccess",
+    "Effect": "Allow",
+    "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"},
+    "Action": "s3:*",
+    "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
+}
+VPC_ONLY = {
+    "Sid": "ReadFromVpce",
+    "Effect": "Allow",
+    "Principal": "*",
+    "Action": "s3:GetObject",
+    "Resource": f"arn:aws:s3:::{BUCKET}/*",
+    "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}},
+}
+
+
+def _finding() -> dict:
+    return member_finding("asff_findings/asr_afsbp_s3.2.json", resource_id=f"arn:aws:s3:::{BUCKET}")
+
+
+def _bucket(member: boto3.Session, *statements: dict) -> tuple[Any, str]:
+    s3 = member.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    policy = json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=policy)
+    return s3, policy
+
+
+def _sids(s3: Any) -> list[str]:
+    policy = json.loads(s3.get_bucket_policy(Bucket=BUCKET)["Policy"])
+    return [s["Sid"] for s in policy["Statement"]]
+
+
+def test_public_read_statement_is_removed_and_the_rest_kept(
+    member: boto3.Session, caller: boto3.Session
+) -> None:
+    s3, original = _bucket(member, PUBLIC, OWNER, VPC_ONLY)
+    result = run(handler, _finding())
+    assert result["status"] == "changed"
+    assert _sids(s3) == ["OwnerFullAccess", "ReadFromVpce"]
+    assert result["changes"][0]["before"] == [PUBLIC]
+    # The bucket is in the member account, not the caller's.
+    assert BUCKET not in {b["Name"] for b in caller.client("s3").list_buckets()["Buckets"]}
+
+    restored = rollback(handler, _finding(), result)
+    assert restored["operation"] == "rollback"
+    assert s3.get_bucket_policy(Bucket=BUCKET)["Policy"] == original
+
+
+def test_dry_run_reports_and_changes_nothing(member: boto3.Session) -> None:
+    s3, original = _bucket(member, PUBLIC, OWNER)
+    result = run(handler, _finding(), dry_run=True)
+    assert result["status"] == "would_change" and result["dry_run"] is True
+    assert "PublicRead" in result["changes"][0]["description"]
+    assert s3.get_bucket_policy(Bucket=BUCKET)["Policy"] == original
+
+
+def test_a_policy_of_only_public_statements_is_deleted(member: boto3.Session) -> None:
+    s3, original = _bucket(member, PUBLIC)
+    result = run(handler, _finding())
+    assert result["changes"][0]["action"] == "s3:DeleteBucketPolicy"
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket=BUCKET)
+    rollback(handler, _finding(), result)
+    assert s3.get_bucket_policy(Bucket=BUCKET)["Policy"] == original
+
+
+def test_compliant_bucket_is_unchanged(member: boto3.Session) -> None:
+    s3, original = _bucket(member, OWNER, VPC_ONLY)
+    result = run(handler, _finding())
+    assert result["status"] == "unchanged" and result["rollback_data"] == {}
+    assert s3.get_bucket_policy(Bucket=BUCKET)["Policy"] == original
+
+
+def test_rollback_needs_its_data(member: boto3.Session) -> None:
+    with pytest.raises(ReactorRollbackError):
+        run(handler, _finding(), operation="rollback", rollback_data={"bucket": BUCKET})
+
+
+@pytest.mark.parametrize(
+    ("statement", "public"),
+    [
+        (PUBLIC, True),
+        ({**PUBLIC, "Principal": {"AWS": "*"}}, True),
+        ({**PUBLIC, "Principal": {"AWS": ["*"]}, "Action": "s3:*"}, True),
+        ({**PUBLIC, "Action": "s3:PutObject"}, False),
+        ({**PUBLIC, "Effect": "Deny"}, False),
+        (VPC_ONLY, False),
+        (OWNER, False),
+    ],
+)
+def test_what_counts_as_public_read(statement: dict, public: bool) -> None:
+    assert public_read(statement) is public

@@ -1,0 +1,153 @@
+"""Test support for reactors: built artifacts, publishing to the Hub, findings in member accounts.
+
+- `built_artifact(package)`: the artifact of an official reactor, built once per test session;
+- `hub_publish(artifact)`: upload to the Hub bucket (boto3, as the core sees it) and register;
+- `member_finding(sample, ...)`: a real sample finding rewritten to a member account and resource;
+- `stream_event(...)`: a Lambda DynamoDB-stream event for items, in DynamoDB JSON.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from boto3.dynamodb.types import TypeSerializer
+
+from ouroboros.aws import client
+from ouroboros.config import get_config
+from ouroboros.reactors.hub import hub_artifact_key, hub_reactor_register
+from ouroboros.reactors.packaging import Artifact, reactor_build
+from tests.conftest import load_event
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOG = ROOT / "lambdas" / "reactors"
+MEMBER = "222222222222"
+CALLER = "123456789012"
+
+_built: dict[str, Artifact] = {}
+_build_dir = Path(tempfile.mkdtemp(prefix="ouroboros-test-artifacts-"))
+
+
+def built_artifact(package: str) -> Artifact:
+    """The artifact of ``lambdas/reactors/<package>``, built once per session."""
+    if package not in _built:
+        _built[package] = reactor_build(source=CATALOG / package, out_dir=_build_dir / package)
+    return _built[package]
+
+
+def hub_bucket_ensure() -> str:
+    bucket = get_config().hub_bucket
+    s3 = client("s3")
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except s3.exceptions.ClientError:
+        s3.create_bucket(Bucket=bucket)
+    return bucket
+
+
+def hub_publish(artifact: Artifact, *, data: bytes | None = None) -> str:
+    """Upload ``artifact`` (or other ``data`` under its name) and register it; the key."""
+    bucket = hub_bucket_ensure()
+    key = hub_artifact_key(manifest=artifact.manifest, sha256=artifact.sha256)
+    client("s3").put_object(Bucket=bucket, Key=key, Body=data or artifact.path.read_bytes())
+    hub_reactor_register(
+        manifest=artifact.manifest,
+        sha256=artifact.sha256,
+        size=artifact.size,
+        artifact_key=key,
+        published_by="test",
+    )
+    return key
+
+
+def tamper(data: bytes) -> bytes:
+    """``data`` with one byte changed (in the middle, inside compressed content)."""
+    index = len(data) // 2
+    return data[:index] + bytes([data[index] ^ 0x01]) + data[index + 1 :]
+
+
+def member_finding(
+    sample: str,
+    *,
+    account: str = MEMBER,
+    resource_type: str | None = None,
+    resource_id: str | None = None,
+    control_id: str | None = None,
+    region: str = "us-east-1",
+) -> dict[str, Any]:
+    """A real sample finding (``tests/events/<sample>``; from an EventBridge event, its first
+    finding) moved to ``account`` and pointed at ``resource_id``; other fields stay as AWS
+    wrote them."""
+    finding = copy.deepcopy(load_event(sample))
+    if "detail" in finding:
+        finding = finding["detail"]["findings"][0]
+    old_account = finding["AwsAccountId"]
+    text = json.dumps(finding).replace(old_account, account)
+    finding = json.loads(text)
+    finding["Region"] = region
+    if control_id:
+        finding.setdefault("ProductFields", {})["ControlId"] = control_id
+        finding["Compliance"] = {**finding.get("Compliance", {}), "SecurityControlId": control_id}
+    if resource_id:
+        resource = finding["Resources"][0]
+        resource["Id"] = resource_id
+        resource["Type"] = resource_type or resource["Type"]
+        resource["Region"] = region
+    finding["Compliance"] = {**finding.get("Compliance", {}), "Status": "FAILED"}
+    return finding
+
+
+def stream_event(
+    records: list[tuple[str, dict[str, Any] | None, dict[str, Any] | None]],
+    *,
+    key: str,
+    source_arn: str = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026",
+) -> dict[str, Any]:
+    """A Lambda DynamoDB-stream event of (eventName, new image, old image) triples."""
+    serializer = TypeSerializer()
+
+    def image(item: dict[str, Any] | None) -> dict[str, Any] | None:
+        if item is None:
+            return None
+        return {k: serializer.serialize(v) for k, v in item.items() if v is not None}
+
+    out = []
+    for number, (name, new, old) in enumerate(records, start=1):
+        base = new or old or {}
+        body: dict[str, Any] = {
+            "Keys": image({key: base[key]}),
+            "SequenceNumber": f"{number:021d}",
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        }
+        if new is not None:
+            body["NewImage"] = image(new)
+        if old is not None:
+            body["OldImage"] = image(old)
+        out.append(
+            {
+                "eventID": f"e{number}",
+                "eventName": name,
+                "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": "us-east-1",
+                "dynamodb": body,
+                "eventSourceARN": source_arn,
+            }
+        )
+    return {"Records": out}
+
+
+def wait_for[T](probe: Callable[[], T | None], what: str, timeout: float = 60) -> T:
+    """Poll ``probe`` until it returns a truthy value (a generous bound, not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
