@@ -189,7 +189,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         tables_read=("security_controls", "security_local_reactors", "security_findings"),
         tables_write=("sfn_statemachines",),
         description="State machine: parse the findings of an event into dispatch items",
-        planned=True,
     ),
     FunctionSpec(
         key="dispatch_finding",
@@ -202,7 +201,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         tables_write=("sfn_statemachines", "security_findings", "security_aggregates"),
         grants=("reactor_invoke", "securityhub_update"),
         description="State machine: run the reactor of one finding and record the execution",
-        planned=True,
     ),
     FunctionSpec(
         key="dispatch_failure",
@@ -213,7 +211,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory=256,
         tables_write=("sfn_statemachines",),
         description="State machine: record a dispatch that failed",
-        planned=True,
     ),
     FunctionSpec(
         key="send_notification",
@@ -224,7 +221,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory=256,
         grants=("sns_publish",),
         description="State machine: publish the outcome messages to the notification topic",
-        planned=True,
     ),
     FunctionSpec(
         key="notify_subscriber",
@@ -235,7 +231,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout=120,
         grants=("secret_parameters",),
         description="Post notifications to WeChat Work / Slack / webhooks",
-        planned=True,
     ),
     FunctionSpec(
         key="hub_verify",
