@@ -78,7 +78,7 @@ def test_every_error_name_is_a_class_of_ouroboros_errors() -> None:
 
 
 def test_every_placeholder_has_an_enabled_task_function_with_a_handler() -> None:
-    placeholders = {p for p in definition_placeholders(DEFINITION.read_text())}
+    placeholders = definition_placeholders(DEFINITION.read_text())
     by_placeholder = {s.placeholder: s for s in FUNCTIONS if s.placeholder}
     assert placeholders == set(by_placeholder)
     for name in placeholders:
