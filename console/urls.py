@@ -12,4 +12,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("reactors/", include("console.reactors.urls")),
+    path("", include("console.workflow.urls")),
 ]

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "console.dashboard",
     "console.jobs",
     "console.reactors",
+    "console.workflow",
 ]
 
 MIDDLEWARE = [

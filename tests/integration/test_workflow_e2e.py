@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from ouroboros.aws import assume_role_session, client
+from ouroboros.errors import ConflictError
 from ouroboros.local.bus import bus_current, bus_event_publish
 from ouroboros.local.demo import demo_seed, public_bucket_name
 from ouroboros.models import ControlModel, ExecutionModel, LocalReactorModel
@@ -20,6 +21,7 @@ from ouroboros.notify.delivery import notification_deliveries_list
 from ouroboros.reactors.assignment import control_reactor_assign
 from ouroboros.reactors.services import reactor_install
 from ouroboros.workflow.executions import executions_of_finding
+from ouroboros.workflow.manual import execution_rollback, remediation_start
 from tests.reactor_support import MEMBER, built_artifact, hub_publish, member_finding, wait_for
 
 pytestmark = pytest.mark.integration
@@ -224,3 +226,33 @@ def test_an_exempt_resource_is_never_changed_and_its_skip_is_recorded(local_runt
     assert "PublicRead" in policy_sids(BUCKET)
     assert not executions(finding["Id"], "succeeded")
     assert hub_finding(finding["Id"])["Workflow"]["Status"] == "NEW"
+
+
+def test_manual_mode_waits_then_dry_run_real_run_and_rollback(local_runtime: Any) -> None:
+    installed_s3_reactor(mode="manual")
+    finding = s3_finding(BUCKET)
+    client("securityhub").batch_import_findings(Findings=[finding])
+    skipped = wait_for(lambda: executions(finding["Id"], "skipped"), "the skip", 90)
+    assert skipped[0].skip_reason == "manual mode: waits for an operator"
+
+    remediation_start(finding_id=finding["Id"], actor="otto", dry_run=True)
+    dry = wait_for(lambda: executions(finding["Id"], "succeeded"), "the dry run", 90)
+    assert dry[0].dry_run and dry[0].actor == "otto" and dry[0].trigger == "manual"
+    assert dry[0].changes  # what would change
+    assert "PublicRead" in policy_sids(BUCKET)
+    assert hub_finding(finding["Id"])["Workflow"]["Status"] == "NEW"
+
+    remediation_start(finding_id=finding["Id"], actor="otto")
+    real = wait_for(
+        lambda: [e for e in executions(finding["Id"], "succeeded") if not e.dry_run], "the run", 90
+    )
+    assert policy_sids(BUCKET) == ["AdminAccess"]
+    wait_for(lambda: hub_finding(finding["Id"])["Workflow"]["Status"] == "RESOLVED", "RESOLVED")
+
+    rollback = execution_rollback(execution_id=real[0].execution_id, actor="otto")
+    assert rollback.status == "succeeded" and rollback.trigger == "rollback"
+    assert sorted(policy_sids(BUCKET)) == ["AdminAccess", "PublicRead"]
+    original = ExecutionModel.get(real[0].execution_id)
+    assert original.status == "rolled_back" and original.rolled_back_by == rollback.execution_id
+    with pytest.raises(ConflictError):
+        execution_rollback(execution_id=real[0].execution_id, actor="otto")
