@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from ouroboros.aws import client
@@ -37,10 +38,16 @@ def outcome_message(*, execution: ExecutionModel) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=4)
+def _account() -> str:
+    return str(client("sts").get_caller_identity()["Account"])
+
+
 def topic_arn() -> str:
-    """The notification topic's ARN (created if missing: ``create_topic`` is idempotent)."""
-    name = get_config().notification_topic_name
-    return str(client("sns").create_topic(Name=name)["TopicArn"])
+    """The notification topic's ARN, in this account and region (bootstrap creates the topic;
+    the local runtime's workflow extension does locally). No sns:CreateTopic needed."""
+    config = get_config()
+    return f"arn:aws:sns:{config.region}:{_account()}:{config.notification_topic_name}"
 
 
 def notification_publish(*, messages: Sequence[dict[str, Any]]) -> dict[str, Any]:
