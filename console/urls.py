@@ -18,4 +18,5 @@ urlpatterns = [
     path("findings/", include("console.findings.urls")),
     path("controls/", include("console.controls.urls")),
     path("executions/", include("console.executions.urls")),
+    path("", include("console.workflow.urls")),
 ]

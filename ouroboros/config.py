@@ -23,12 +23,20 @@ Variables (all optional):
 - ``OUROBOROS_HUB_BUCKET`` (``ouroboros-hub-artifacts``): the Hub's S3 bucket of reactor artifacts.
 - ``OUROBOROS_CURSOR_SECRET``: key that signs pagination cursors (`ouroboros.pagination`); without
   it cursors are still checked for integrity, with a key derived from the deployment's names.
+- ``OUROBOROS_NOTIFICATION_TOPIC_NAME`` (``ouroboros-<stage>-notifications``): the SNS topic the
+  workflow publishes its outcomes to; ``OUROBOROS_STATE_MACHINE_NAME``
+  (``ouroboros-<stage>-security-hub-finding-reactor``).
+- ``OUROBOROS_REMEDIATION_RATE`` (``5``) and ``OUROBOROS_REMEDIATION_BURST`` (``10``): reactor runs
+  per second per account and region (a token bucket; a burst above it is paced, not dropped).
+- Notification channels, secrets: ``OUROBOROS_WECHAT_WEBHOOK_URL``, ``OUROBOROS_SLACK_WEBHOOK_URL``,
+  ``OUROBOROS_WEBHOOK_URL``, or the same names ending in ``_PARAMETER`` holding an SSM parameter
+  name (deployed functions carry only those). Never logged or rendered (``repr=False``).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -58,6 +66,12 @@ class Config:
     local_schedule_seconds: int = 300
     hub_bucket: str = "ouroboros-hub-artifacts"
     cursor_secret: str = ""
+    notification_topic_name: str = ""
+    state_machine_name: str = ""
+    remediation_rate: float = 5.0
+    remediation_burst: int = 10
+    #: channel -> webhook URL or ``ssm:<parameter name>``; secrets, kept out of repr.
+    webhooks: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     def table_name(self, name: str) -> str:
         """Name of a consumer table: ``{prefix}_{stage}_{name}``."""
@@ -93,8 +107,29 @@ def get_config() -> Config:
     schedule = env.get("OUROBOROS_LOCAL_SCHEDULE_SECONDS", "300")
     if not schedule.isdigit() or int(schedule) < 1:
         raise ConfigError(f"OUROBOROS_LOCAL_SCHEDULE_SECONDS={schedule!r}: expected seconds >= 1")
+    stage = _identifier("OUROBOROS_STAGE", env.get("OUROBOROS_STAGE", "dev"))
+    rate, burst = (
+        env.get("OUROBOROS_REMEDIATION_RATE", "5"),
+        env.get("OUROBOROS_REMEDIATION_BURST", "10"),
+    )
+    try:
+        rate_value = float(rate)
+    except ValueError:
+        rate_value = 0.0
+    if rate_value <= 0 or not burst.isdigit() or int(burst) < 1:
+        raise ConfigError(
+            f"OUROBOROS_REMEDIATION_RATE={rate!r} / OUROBOROS_REMEDIATION_BURST={burst!r}: "
+            "expected a positive rate and a burst >= 1"
+        )
+    webhooks: list[tuple[str, str]] = []
+    for channel, name in (("wechat", "WECHAT"), ("slack", "SLACK"), ("webhook", "")):
+        var = f"OUROBOROS_{name}_WEBHOOK_URL" if name else "OUROBOROS_WEBHOOK_URL"
+        if env.get(var):
+            webhooks.append((channel, env[var]))
+        elif env.get(f"{var}_PARAMETER"):
+            webhooks.append((channel, f"ssm:{env[f'{var}_PARAMETER']}"))
     return Config(
-        stage=_identifier("OUROBOROS_STAGE", env.get("OUROBOROS_STAGE", "dev")),
+        stage=stage,
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
         table_prefix=prefix,
         hub_table_prefix=_identifier(
@@ -109,6 +144,15 @@ def get_config() -> Config:
         local_schedule_seconds=int(schedule),
         hub_bucket=env.get("OUROBOROS_HUB_BUCKET", "ouroboros-hub-artifacts"),
         cursor_secret=env.get("OUROBOROS_CURSOR_SECRET", ""),
+        notification_topic_name=env.get(
+            "OUROBOROS_NOTIFICATION_TOPIC_NAME", f"ouroboros-{stage}-notifications"
+        ),
+        state_machine_name=env.get(
+            "OUROBOROS_STATE_MACHINE_NAME", f"ouroboros-{stage}-security-hub-finding-reactor"
+        ),
+        remediation_rate=rate_value,
+        remediation_burst=int(burst),
+        webhooks=tuple(webhooks),
     )
 
 

@@ -43,3 +43,19 @@ class ThrottledError(OuroborosError):
     """An AWS API kept throttling after the retries; the caller may try again later."""
 
     status_code = 503
+
+
+class ReactorExecutionError(OuroborosError):
+    """A reactor raised while remediating a finding; the execution is recorded as failed.
+
+    The dispatch task re-raises the reactor's error under this name, which the state machine's
+    Catch hands to ``Record Dispatch Failure``.
+    """
+
+    status_code = 502
+
+
+class ParseFailedError(OuroborosError):
+    """The event given to the workflow could not be parsed (the state machine's Fail state)."""
+
+    status_code = 400

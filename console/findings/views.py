@@ -60,12 +60,12 @@ def finding_list_view(request: HttpRequest) -> HttpResponse:
     return render(request, "findings/list.html", context, status=200 if page else 400)
 
 
-def _remediate_url(request: HttpRequest) -> str | None:
+def _remediate_url(request: HttpRequest, finding_id: str) -> str | None:
     """Where "Remediate now" posts, or None: the workflow is off, absent, or the user a viewer."""
     if not settings.CONSOLE_REMEDIATE_ENABLED or not has_role(request.user, "operator"):
         return None
     try:
-        return reverse("finding_remediate")
+        return reverse("workflow:remediate", args=[finding_id])
     except NoReverseMatch:
         return None
 
@@ -88,6 +88,6 @@ def finding_detail_view(request: HttpRequest) -> HttpResponse:
         "asff_text": json.dumps(detail.asff, indent=2) if detail.asff else "",
         "asff_error": detail.asff_error,
         "history": history,
-        "remediate_url": _remediate_url(request),
+        "remediate_url": _remediate_url(request, detail.finding.finding_id),
     }
     return render(request, "findings/detail.html", context)

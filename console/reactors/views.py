@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from console.access.roles import role_required
 from console.reactors.services import audit_record
@@ -30,6 +30,7 @@ from ouroboros.reactors.services import (
 
 
 @role_required("viewer")
+@require_safe
 def hub_catalog(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:100]
     page = hub_catalog_list(search=search, cursor=request.GET.get("cursor"), limit=25)
@@ -40,6 +41,7 @@ def hub_catalog(request: HttpRequest) -> HttpResponse:
 
 
 @role_required("viewer")
+@require_safe
 def hub_reactor_detail(request: HttpRequest, reactor_id: str) -> HttpResponse:
     versions = hub_reactor_versions(reactor_id=reactor_id)
     if not versions:
@@ -62,6 +64,7 @@ def hub_reactor_detail(request: HttpRequest, reactor_id: str) -> HttpResponse:
 
 
 @role_required("viewer")
+@require_safe
 def reactors_installed(request: HttpRequest) -> HttpResponse:
     items = reactor_installed_list()
     upgrades = reactor_upgrades_available(items)

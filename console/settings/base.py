@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "console.findings",
     "console.controls",
     "console.executions",
+    "console.workflow",
 ]
 
 MIDDLEWARE = [
@@ -200,4 +201,4 @@ HUB_STORAGE = {
 #: "Remediate now" on a finding's page (operators): rendered only when this is True AND a URL named
 #: ``finding_remediate`` exists. The workflow registers that URL (POST fields ``finding_id`` and
 #: ``dry_run``) and turns this on; until then the form is not rendered at all.
-CONSOLE_REMEDIATE_ENABLED = False
+CONSOLE_REMEDIATE_ENABLED = True

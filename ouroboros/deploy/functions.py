@@ -137,7 +137,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         tables_write=("security_controls", "security_aggregates"),
         grants=("securityhub_read",),
         description="Collect enabled standards and controls from Security Hub",
-        planned=True,
     ),
     FunctionSpec(
         key="collect_findings",
@@ -150,7 +149,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         tables_write=("security_findings", "security_aggregates", "security_controls"),
         grants=("securityhub_read",),
         description="Collect findings incrementally from the UpdatedAt watermark",
-        planned=True,
     ),
     FunctionSpec(
         key="finding_imported",
@@ -165,7 +163,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout=60,
         tables_write=("security_findings", "security_aggregates", "security_controls"),
         description="Upsert the findings a 'Findings - Imported' event carries",
-        planned=True,
     ),
     FunctionSpec(
         key="reactor_installer",
@@ -188,7 +185,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         tables_read=("security_controls", "security_local_reactors", "security_findings"),
         tables_write=("sfn_statemachines",),
         description="State machine: parse the findings of an event into dispatch items",
-        planned=True,
     ),
     FunctionSpec(
         key="dispatch_finding",
@@ -201,7 +197,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         tables_write=("sfn_statemachines", "security_findings", "security_aggregates"),
         grants=("reactor_invoke", "securityhub_update"),
         description="State machine: run the reactor of one finding and record the execution",
-        planned=True,
     ),
     FunctionSpec(
         key="dispatch_failure",
@@ -212,7 +207,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory=256,
         tables_write=("sfn_statemachines",),
         description="State machine: record a dispatch that failed",
-        planned=True,
     ),
     FunctionSpec(
         key="send_notification",
@@ -223,7 +217,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory=256,
         grants=("sns_publish",),
         description="State machine: publish the outcome messages to the notification topic",
-        planned=True,
     ),
     FunctionSpec(
         key="notify_subscriber",
@@ -234,7 +227,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout=120,
         grants=("secret_parameters",),
         description="Post notifications to WeChat Work / Slack / webhooks",
-        planned=True,
     ),
     FunctionSpec(
         key="hub_verify",

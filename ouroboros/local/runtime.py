@@ -79,11 +79,13 @@ def default_extensions() -> list[RuntimeExtension]:
     from ouroboros.local.scheduler import SchedulerExtension
     from ouroboros.local.securityhub_server import SecurityHubExtension
     from ouroboros.local.streams import StreamPollers
+    from ouroboros.local.workflow import WorkflowExtension
 
     extensions: list[RuntimeExtension] = []
     extensions += [EventBusExtension(), SecurityHubExtension()]  # bus first: the others publish
     extensions += [S3ControlLoopback(), LocalLambda(), LocalHubStore(), StreamPollers()]  # reactors
     extensions += [CollectorsExtension()]  # registers jobs and the Imported-event subscription
+    extensions += [WorkflowExtension()]  # state machine, rules, notification subscriber
     extensions += [SchedulerExtension()]  # last: scheduled jobs use everything above
     return extensions
 

@@ -148,7 +148,7 @@ def test_finding_detail_shows_fields_resources_and_history(
     assert "AwsS3Bucket" in html
     for execution in seeded.executions:
         assert reverse("execution_detail", args=[execution.execution_id]) in html
-    assert "remediate-form" not in html  # the workflow is not available
+    assert "remediate-form" not in html  # viewers cannot remediate
 
 
 def test_unknown_finding_control_and_execution_are_404(

@@ -1,0 +1,1 @@
+"""Console actions of the remediation workflow: Remediate now (and dry run), Roll back."""

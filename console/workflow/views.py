@@ -1,0 +1,68 @@
+"""Operator actions on findings and executions (POST only, CSRF-protected, audited).
+
+- ``POST /findings/<finding id>/remediate/`` (form field ``dry_run`` = ``1`` for a dry run):
+  `remediation_start`; the finding detail page links it as a form with a CSRF token and
+  ``next`` = the page to return to.
+- ``POST /executions/<execution id>/rollback/``: `execution_rollback`.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from console.access.roles import role_required
+from console.reactors.services import audit_record
+from ouroboros.errors import OuroborosError
+from ouroboros.workflow.manual import execution_rollback, remediation_start
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next") or ""
+    allowed = {request.get_host()}
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts=allowed):
+        return redirect(target)
+    return redirect("home")
+
+
+@require_POST
+@role_required("operator")
+def finding_remediate(request: HttpRequest, finding_id: str) -> HttpResponse:
+    actor, dry_run = request.user.get_username(), request.POST.get("dry_run") == "1"
+    try:
+        arn = remediation_start(finding_id=finding_id, actor=actor, dry_run=dry_run)
+    except OuroborosError as exc:
+        messages.error(request, str(exc))
+        return _back(request)
+    audit_record(
+        actor=actor,
+        action="finding.remediate",
+        target=finding_id,
+        detail={"dry_run": dry_run, "execution": arn},
+    )
+    messages.success(
+        request, f"{'Dry run' if dry_run else 'Remediation'} started: {arn.rsplit(':', 1)[-1]}"
+    )
+    return _back(request)
+
+
+@require_POST
+@role_required("operator")
+def execution_rollback_view(request: HttpRequest, execution_id: str) -> HttpResponse:
+    actor = request.user.get_username()
+    try:
+        rollback = execution_rollback(execution_id=execution_id, actor=actor)
+    except OuroborosError as exc:
+        messages.error(request, str(exc))
+        return _back(request)
+    audit_record(
+        actor=actor,
+        action="execution.rollback",
+        target=execution_id,
+        detail={"rollback": rollback.execution_id, "status": rollback.status},
+    )
+    messages.success(request, f"Rollback {rollback.status}: {rollback.execution_id}")
+    return _back(request)

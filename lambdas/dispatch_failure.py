@@ -1,0 +1,11 @@
+"""State machine task "Record Dispatch Failure": the Catch input -> a failure message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ouroboros.workflow.dispatch import dispatch_failure_record
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return dispatch_failure_record(item=event)

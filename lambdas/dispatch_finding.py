@@ -1,0 +1,11 @@
+"""State machine task "Execute Security Hub Finding Reactor": run one item's reactor once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ouroboros.workflow.dispatch import finding_dispatch
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return finding_dispatch(item=event)

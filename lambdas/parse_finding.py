@@ -1,0 +1,11 @@
+"""State machine task "Parse Security Hub Finding": an event -> ``{"items": [...]}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ouroboros.workflow.parse import event_parse
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return event_parse(event=event)

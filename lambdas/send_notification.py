@@ -1,0 +1,11 @@
+"""State machine task "Send Notification": publish the item's messages to the SNS topic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ouroboros.workflow.notify import notification_publish
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return notification_publish(messages=event.get("messages") or [])

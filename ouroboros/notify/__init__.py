@@ -1,0 +1,1 @@
+"""Chat notifications: formatters per channel (`formats`) and the SNS subscriber (`delivery`)."""

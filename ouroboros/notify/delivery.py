@@ -1,0 +1,116 @@
+"""The notification topic's subscriber: post each message to every configured channel.
+
+Channels and their webhook URLs come from the configuration (``OUROBOROS_*_WEBHOOK_URL`` or an
+SSM parameter name, see `ouroboros.config`). URLs are secrets: they are never logged, never part
+of an error message, never stored; a delivery record names the channel only.
+
+Each post is retried (3 attempts, 1 s then 2 s apart) on connection errors, 429 and 5xx. Every
+delivery is appended to ``<data dir>/notifications.jsonl`` (the local runtime's console shows
+them; on Lambda the data folder is ``/tmp`` and the record is just the function's own trace).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ouroboros.aws.parameters import parameter_get
+from ouroboros.config import get_config
+from ouroboros.notify.formats import FORMATS
+
+logger = logging.getLogger(__name__)
+
+ATTEMPTS = 3
+DELIVERIES_FILE = "notifications.jsonl"
+_write_lock = threading.Lock()
+
+
+def _url(value: str) -> str:
+    return parameter_get(value.removeprefix("ssm:")) if value.startswith("ssm:") else value
+
+
+def _post(url: str, payload: Mapping[str, Any], *, timeout: float = 10) -> int:
+    request = urllib.request.Request(  # noqa: S310 - the URL is operator configuration
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        return int(response.status)
+
+
+def channel_post(
+    channel: str, secret: str, message: Mapping[str, Any], *, pause: float = 1.0
+) -> str:
+    """Post ``message`` to one channel with retries; the outcome (never the URL)."""
+    payload = FORMATS[channel](message)
+    outcome = "not attempted"
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            status = _post(_url(secret), payload)
+            return f"ok ({status})"
+        except urllib.error.HTTPError as exc:
+            outcome = f"HTTP {exc.code}"
+            if exc.code != 429 and exc.code < 500:
+                break
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            outcome = f"connection error ({type(reason).__name__})"
+        except Exception as exc:  # a bad parameter name, a malformed URL...
+            outcome = f"error ({type(exc).__name__})"
+            break
+        if attempt < ATTEMPTS:
+            time.sleep(pause * attempt)
+    logger.warning("notification to %s failed: %s", channel, outcome)
+    return f"failed: {outcome}"
+
+
+def notification_deliver(*, message: Mapping[str, Any], pause: float = 1.0) -> dict[str, Any]:
+    """Deliver one message to every configured channel and record the delivery."""
+    outcomes = {
+        channel: channel_post(channel, secret, message, pause=pause)
+        for channel, secret in get_config().webhooks
+    }
+    record = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "message": dict(message),
+        "channels": outcomes,
+    }
+    path = get_config().data_dir / DELIVERIES_FILE
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with _write_lock, path.open("a") as handle:
+            handle.write(json.dumps(record, default=str) + "\n")
+    except OSError as exc:
+        logger.warning("delivery record not written: %s", exc)
+    return record
+
+
+def sns_event_deliver(*, event: Mapping[str, Any], pause: float = 1.0) -> list[dict[str, Any]]:
+    """Deliver every message of an SNS event (``Records[].Sns.Message``, JSON)."""
+    records = event.get("Records") or []
+    return [
+        notification_deliver(message=json.loads(r["Sns"]["Message"]), pause=pause)
+        for r in records
+        if isinstance(r, Mapping) and "Sns" in r
+    ]
+
+
+def notification_deliveries_list(
+    *, limit: int = 100, data_dir: Path | None = None
+) -> list[dict[str, Any]]:
+    """The latest recorded deliveries, newest first."""
+    path = (data_dir or get_config().data_dir) / DELIVERIES_FILE
+    if not path.exists():
+        return []
+    lines: Sequence[str] = path.read_text().splitlines()[-limit:]
+    return [json.loads(line) for line in reversed(lines) if line.strip()]

@@ -1,0 +1,180 @@
+"""The Dispatch task (run one finding's reactor, exactly once) and Record Dispatch Failure.
+
+`finding_dispatch` takes an item of `ouroboros.workflow.parse.event_parse`:
+
+1. claims the idempotency marker (finding id, ``UpdatedAt`` or the manual request id); a replay
+   finds it taken, runs nothing and returns no message;
+2. takes a token of the finding's account-region budget (`rate_token_take`: paced, or
+   `ThrottledError` for the state machine to retry; the marker is released first so the retry
+   can claim it again);
+3. records the execution ``running`` and sets the finding NOTIFIED (not for a dry run);
+4. invokes the installed reactor function with the finding (the reactor assumes the member role
+   of the finding's own ``AwsAccountId``);
+5. records ``succeeded`` with changes, rollback data and duration and sets the finding RESOLVED
+   with a note; or records ``failed`` with the reactor's error and raises
+   `ReactorExecutionError` (the state machine's Catch sends it to Record Dispatch Failure).
+
+Both tasks return ``{"result": {"messages": [...]}}`` for Send Notification.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from ouroboros.aws import client
+from ouroboros.errors import ReactorExecutionError, ThrottledError
+from ouroboros.models import ExecutionModel
+from ouroboros.workflow.executions import (
+    execution_get,
+    execution_id_new,
+    execution_record,
+    idempotency_claim,
+    now_iso,
+)
+from ouroboros.workflow.fields import WorkflowFinding, workflow_finding
+from ouroboros.workflow.notify import outcome_message
+from ouroboros.workflow.ratelimit import rate_token_take
+from ouroboros.workflow.securityhub import finding_workflow_update
+
+logger = logging.getLogger(__name__)
+
+_RECORDED = re.compile(r"\[execution ([^\]]+)\]")
+
+
+def reactor_function_invoke(*, function_arn: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Invoke a reactor function synchronously; its result, or `ReactorExecutionError`."""
+    response = client("lambda").invoke(
+        FunctionName=function_arn, Payload=json.dumps(payload, default=str).encode()
+    )
+    body = json.loads(response["Payload"].read() or b"{}")
+    if response.get("FunctionError"):
+        error_type = str(body.get("errorType") or "Error")
+        raise ReactorExecutionError(f"{error_type}: {body.get('errorMessage') or 'no message'}")
+    if not isinstance(body, dict):
+        raise ReactorExecutionError(f"reactor returned {type(body).__name__}, not an object")
+    return body
+
+
+def _release(finding: WorkflowFinding, key: str) -> None:
+    ExecutionModel(f"IDEMPOTENCY#{finding.id}#{key}").delete()
+
+
+def finding_dispatch(*, item: Mapping[str, Any]) -> dict[str, Any]:
+    """Run the reactor of one item (see the module docstring)."""
+    finding = workflow_finding(item.get("finding") or {})
+    execution_id = execution_id_new()
+    key = str(item.get("idempotency_key") or finding.updated_at)
+    if not idempotency_claim(finding_id=finding.id, key=key, execution_id=execution_id):
+        logger.info("finding %s (%s) already dispatched: replay ignored", finding.id, key)
+        return {"result": {"messages": [], "status": "duplicate"}}
+    try:
+        rate_token_take(account_id=finding.account_id, region=finding.region)
+    except ThrottledError:
+        _release(finding, key)
+        raise
+    dry_run = bool(item.get("dry_run"))
+    record = {
+        "trigger": item.get("trigger"),
+        "actor": item.get("actor"),
+        "reactor_id": item.get("reactor_id"),
+        "reactor_version": item.get("reactor_version"),
+        "mode": item.get("mode"),
+        "dry_run": dry_run,
+        "control_id": item.get("control_id"),
+        "sfn_execution_arn": item.get("sfn_execution_arn"),
+    }
+    started = execution_record(
+        finding=finding, execution_id=execution_id, status="running", **record
+    )
+    if not dry_run:
+        finding_workflow_update(finding=finding, status="NOTIFIED")
+    clock = time.monotonic()
+    payload = {
+        "operation": "remediate",
+        "finding": item["finding"],
+        "params": {},
+        "dry_run": dry_run,
+    }
+    try:
+        result = reactor_function_invoke(function_arn=str(item["function_arn"]), payload=payload)
+    except Exception as exc:
+        message = (
+            str(exc) if isinstance(exc, ReactorExecutionError) else f"{type(exc).__name__}: {exc}"
+        )
+        execution_record(
+            finding=finding,
+            execution_id=execution_id,
+            status="failed",
+            error=message[:2000],
+            error_type=message.split(":", 1)[0],
+            started_at=started.started_at,
+            finished_at=_now(),
+            duration_ms=int((time.monotonic() - clock) * 1000),
+            **record,
+        )
+        raise ReactorExecutionError(f"[execution {execution_id}] {message}") from exc
+    changes = result.get("changes") or []
+    execution = execution_record(
+        finding=finding,
+        execution_id=execution_id,
+        status="succeeded",
+        changes=changes,
+        rollback=result.get("rollback_data") or None,
+        started_at=started.started_at,
+        finished_at=_now(),
+        duration_ms=int((time.monotonic() - clock) * 1000),
+        **record,
+    )
+    if not dry_run:
+        note = (
+            f"Remediated by Ouroboros reactor {item.get('reactor_id')} "
+            f"{item.get('reactor_version')}: {len(changes)} change(s); execution {execution_id}"
+        )
+        finding_workflow_update(finding=finding, status="RESOLVED", note=note)
+    return {"result": {"messages": [outcome_message(execution=execution)], "status": "succeeded"}}
+
+
+def _now() -> str:
+    return now_iso()
+
+
+def dispatch_failure_record(*, item: Mapping[str, Any]) -> dict[str, Any]:
+    """Record Dispatch Failure: the Catch input (item + ``error``) -> a failure message.
+
+    The dispatch already recorded the execution when the reactor raised; an error before that
+    (a bad finding, throttling after every retry, DynamoDB down) is recorded here.
+    """
+    error = item.get("error") or {}
+    name = str(error.get("Error") or "Error")
+    cause = error.get("Cause") or ""
+    with contextlib.suppress(ValueError, AttributeError):
+        cause = json.loads(cause).get("errorMessage", cause)
+    try:
+        finding: WorkflowFinding | None = workflow_finding(item.get("finding") or {})
+    except Exception:
+        finding = None
+    recorded = _RECORDED.search(str(cause))
+    if recorded:  # the dispatch recorded the failed execution itself
+        execution = execution_get(execution_id=recorded.group(1))
+        return {"result": {"messages": [outcome_message(execution=execution)], "status": "failed"}}
+    execution = execution_record(
+        finding=finding,
+        status="failed",
+        error=f"{name}: {cause}"[:2000],
+        error_type=name,
+        trigger=item.get("trigger"),
+        actor=item.get("actor"),
+        reactor_id=item.get("reactor_id"),
+        reactor_version=item.get("reactor_version"),
+        dry_run=bool(item.get("dry_run")),
+        control_id=item.get("control_id"),
+        sfn_execution_arn=item.get("sfn_execution_arn"),
+        finished_at=_now(),
+    )
+    return {"result": {"messages": [outcome_message(execution=execution)], "status": "failed"}}

@@ -1,0 +1,164 @@
+"""The Parse task: an event (or a manual start) -> one dispatch item per finding that may run.
+
+Accepted inputs:
+
+- a "Security Hub Findings - Imported" event (trigger ``event``);
+- a "Security Hub Findings - Custom Action" event (trigger ``custom_action``; the actor is the
+  custom action's name);
+- a manual start: ``{"detail": {"findings": [...]}, "ouroboros": {"trigger": "manual",
+  "actor": "alice", "dry_run": true, "request_id": "..."}}`` (`remediation_start` builds it).
+
+Each finding gets a `ouroboros.workflow.decision.Decision`; a skip is recorded as an execution with
+status ``skipped`` and its reason, and yields no item. Output: ``{"items": [item, ...]}`` where an
+item is what `ouroboros.workflow.dispatch.finding_dispatch` takes.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from ouroboros.errors import ParseFailedError, ValidationError
+from ouroboros.models import ControlModel, LocalReactorModel
+from ouroboros.models.controls import KIND_CONTROL
+from ouroboros.workflow.decision import Trigger, finding_decide
+from ouroboros.workflow.executions import execution_record
+from ouroboros.workflow.fields import WorkflowFinding, workflow_finding
+
+logger = logging.getLogger(__name__)
+
+CUSTOM_ACTION = "Security Hub Findings - Custom Action"
+
+
+def _trigger(event: Mapping[str, Any]) -> tuple[Trigger, str, bool, str]:
+    """(trigger, actor, dry_run requested, request id) of an input."""
+    manual = event.get("ouroboros")
+    if isinstance(manual, Mapping):
+        trigger = manual.get("trigger", "manual")
+        if trigger not in ("manual", "rollback"):
+            raise ParseFailedError(f"ouroboros.trigger {trigger!r}: expected manual")
+        actor = str(manual.get("actor") or "")
+        if not actor:
+            raise ParseFailedError("a manual start needs ouroboros.actor")
+        request_id = str(manual.get("request_id") or uuid.uuid4().hex)
+        return "manual", actor, bool(manual.get("dry_run")), request_id
+    if event.get("detail-type") == CUSTOM_ACTION:
+        name = (event.get("detail") or {}).get("actionName") or "custom action"
+        return "custom_action", f"securityhub:{name}", False, str(event.get("id") or "")
+    return "event", "eventbridge", False, ""
+
+
+def _control(control_id: str, cache: dict[str, ControlModel | None]) -> ControlModel | None:
+    if control_id not in cache:
+        try:
+            cache[control_id] = ControlModel.get(control_id, KIND_CONTROL)
+        except ControlModel.DoesNotExist:
+            cache[control_id] = None
+    return cache[control_id]
+
+
+def _reactor(
+    reactor_id: str, cache: dict[str, LocalReactorModel | None]
+) -> LocalReactorModel | None:
+    if reactor_id not in cache:
+        try:
+            cache[reactor_id] = LocalReactorModel.get(reactor_id)
+        except LocalReactorModel.DoesNotExist:
+            cache[reactor_id] = None
+    return cache[reactor_id]
+
+
+def _exemptions(control: ControlModel | None) -> list[dict[str, Any]]:
+    return [
+        {
+            "account": e.account,
+            "resource_pattern": e.resource_pattern,
+            "tag": e.tag,
+            "expires_at": e.expires_at,
+            "reason": e.reason,
+        }
+        for e in (control.exemptions or [] if control else [])
+    ]
+
+
+def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> dict[str, Any]:
+    """Parse an input (see the module docstring) into ``{"items": [...]}``."""
+    if not isinstance(event, Mapping):
+        raise ParseFailedError("input: expected an object")
+    findings = (event.get("detail") or {}).get("findings")
+    if not isinstance(findings, list):
+        raise ParseFailedError("input: expected detail.findings to be a list")
+    trigger, actor, dry_run, request_id = _trigger(event)
+    controls: dict[str, ControlModel | None] = {}
+    reactors: dict[str, LocalReactorModel | None] = {}
+    now = datetime.now(UTC)
+    items: list[dict[str, Any]] = []
+    common = {"trigger": trigger, "actor": actor, "sfn_execution_arn": sfn_execution or None}
+    for raw in findings:
+        try:
+            finding = workflow_finding(raw)
+        except ValidationError as exc:
+            execution_record(
+                finding=None, status="skipped", skip_reason=f"invalid finding: {exc}", **common
+            )
+            continue
+        control = _control(finding.control_id, controls) if finding.control_id else None
+        reactor_id = control.reactor_id if control else None
+        reactor = _reactor(reactor_id, reactors) if reactor_id else None
+        installed = (
+            reactor is not None and reactor.status == "installed" and bool(reactor.function_arn)
+        )
+        decision = finding_decide(
+            finding=finding,
+            trigger=trigger,
+            mode=control.mode if control else None,
+            reactor_id=reactor_id,
+            reactor_installed=installed,
+            exemptions=_exemptions(control),
+            dry_run_requested=dry_run,
+            now=now,
+        )
+        if decision.action == "skip":
+            execution_record(
+                finding=finding,
+                status="skipped",
+                skip_reason=decision.reason,
+                reactor_id=reactor_id,
+                mode=control.mode if control else None,
+                **common,
+            )
+            logger.info("finding %s skipped: %s", finding.id, decision.reason)
+            continue
+        assert reactor is not None and control is not None
+        items.append(
+            _item(raw, finding, control, reactor, decision.action == "dry_run", request_id, common)
+        )
+    return {"items": items}
+
+
+def _item(
+    raw: Mapping[str, Any],
+    finding: WorkflowFinding,
+    control: ControlModel,
+    reactor: LocalReactorModel,
+    dry_run: bool,
+    request_id: str,
+    common: dict[str, Any],
+) -> dict[str, Any]:
+    key = (
+        finding.updated_at if common["trigger"] == "event" else f"{common['trigger']}#{request_id}"
+    )
+    return {
+        "finding": dict(raw),
+        "control_id": finding.control_id,
+        "mode": control.mode,
+        "dry_run": dry_run,
+        "reactor_id": reactor.reactor_id,
+        "reactor_version": reactor.version,
+        "function_arn": reactor.function_arn,
+        "idempotency_key": key,
+        **common,
+    }

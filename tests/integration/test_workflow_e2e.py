@@ -1,0 +1,258 @@
+"""The remediation workflow end to end on the local runtime: a public bucket in a member account,
+a FAILED S3.2 finding imported into the local Security Hub, the Imported event on the local bus,
+moto running the real state machine, the installed S3.2 reactor fixing the policy in that
+account, the finding RESOLVED, the execution and the notification recorded."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from ouroboros.aws import assume_role_session, client
+from ouroboros.errors import ConflictError
+from ouroboros.local.bus import bus_current, bus_event_publish
+from ouroboros.local.demo import demo_seed, public_bucket_name
+from ouroboros.models import ControlModel, ExecutionModel, LocalReactorModel
+from ouroboros.models.controls import Exemption
+from ouroboros.notify.delivery import notification_deliveries_list
+from ouroboros.reactors.assignment import control_reactor_assign
+from ouroboros.reactors.services import reactor_install
+from ouroboros.workflow.executions import executions_of_finding
+from ouroboros.workflow.manual import execution_rollback, remediation_start
+from tests.reactor_support import MEMBER, built_artifact, hub_publish, member_finding, wait_for
+
+pytestmark = pytest.mark.integration
+
+BUCKET = public_bucket_name(MEMBER)
+
+
+def member_s3() -> Any:
+    session = assume_role_session(
+        f"arn:aws:iam::{MEMBER}:role/OrganizationAccountAccessRole", external_id=""
+    )
+    return client("s3", session=session)
+
+
+def policy_sids(bucket: str) -> list[str]:
+    policy = json.loads(member_s3().get_bucket_policy(Bucket=bucket)["Policy"])
+    return [s.get("Sid") for s in policy["Statement"]]
+
+
+def installed_s3_reactor(mode: str = "auto") -> None:
+    demo_seed()  # its own findings are skipped (no reactor yet): let them settle first
+    wait_for(lambda: executions_settled(state_machine_arn()), "the demo's executions", 120)
+    hub_publish(built_artifact("s3_public_read"))
+    wait_for(
+        lambda: (
+            __import__("ouroboros.models", fromlist=["HubReactorModel"])
+            .HubReactorModel.get("s3-public-read", "1.0.0")
+            .status
+            == "verified"
+        ),
+        "verification",
+    )
+    reactor_install(reactor_id="s3-public-read", actor="alice")
+    wait_for(lambda: LocalReactorModel.get("s3-public-read").status == "installed", "install")
+    control_reactor_assign(
+        control_ids=["S3.2"], reactor_id="s3-public-read", mode=mode, actor="alice"
+    )
+
+
+def s3_finding(bucket: str, *, finding_id: str | None = None) -> dict[str, Any]:
+    finding = member_finding(
+        "asff_findings/asr_afsbp_s3.2.json",
+        resource_type="AwsS3Bucket",
+        resource_id=f"arn:aws:s3:::{bucket}",
+        control_id="S3.2",
+    )
+    finding["Id"] = finding_id or finding["Id"] + "-e2e"
+    finding["Workflow"] = {"Status": "NEW"}
+    finding["RecordState"] = "ACTIVE"
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    finding["UpdatedAt"] = now
+    return finding
+
+
+def hub_finding(finding_id: str) -> dict[str, Any]:
+    found = client("securityhub").get_findings(
+        Filters={"Id": [{"Value": finding_id, "Comparison": "EQUALS"}]}
+    )["Findings"]
+    return dict(found[0])
+
+
+def executions(finding_id: str, status: str | None = None) -> list[ExecutionModel]:
+    items = executions_of_finding(finding_id=finding_id)
+    return [e for e in items if status is None or e.status == status]
+
+
+def test_public_bucket_is_fixed_end_to_end(local_runtime: Any) -> None:
+    installed_s3_reactor()
+    assert "PublicRead" in policy_sids(BUCKET)
+    finding = s3_finding(BUCKET)
+    client("securityhub").batch_import_findings(Findings=[finding])
+
+    done = wait_for(lambda: executions(finding["Id"], "succeeded"), "the remediation", 90)
+    assert policy_sids(BUCKET) == ["AdminAccess"]
+    execution = done[0]
+    assert execution.account_id == MEMBER and execution.trigger == "event"
+    assert execution.reactor_id == "s3-public-read" and execution.reactor_version == "1.0.0"
+    assert execution.changes and execution.rollback
+    wait_for(lambda: hub_finding(finding["Id"])["Workflow"]["Status"] == "RESOLVED", "RESOLVED")
+    assert "s3-public-read" in hub_finding(finding["Id"])["Note"]["Text"]
+    delivered = wait_for(
+        lambda: [
+            d for d in notification_deliveries_list() if d["message"]["finding_id"] == finding["Id"]
+        ],
+        "the notification",
+    )
+    assert delivered[0]["message"]["status"] == "succeeded"
+
+
+def imported_event(findings: list[dict[str, Any]], event_id: str) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": event_id,
+        "detail-type": "Security Hub Findings - Imported",
+        "source": "aws.securityhub",
+        "account": "123456789012",
+        "time": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "region": "us-east-1",
+        "resources": [f["ProductArn"] for f in findings],
+        "detail": {"findings": findings},
+    }
+
+
+def executions_settled(runtime_arn: str) -> bool:
+    bus = bus_current()
+    assert bus is not None
+    bus.wait_idle()
+    running = client("stepfunctions").list_executions(
+        stateMachineArn=runtime_arn, statusFilter="RUNNING"
+    )["executions"]
+    return not running
+
+
+def state_machine_arn() -> str:
+    machines = client("stepfunctions").list_state_machines()["stateMachines"]
+    return str(machines[0]["stateMachineArn"])
+
+
+def test_replaying_the_event_five_times_remediates_once(local_runtime: Any) -> None:
+    installed_s3_reactor()
+    finding = s3_finding(BUCKET)
+    client("securityhub").batch_import_findings(Findings=[finding])  # the first delivery
+    for number in range(4):  # four replays of the same finding version
+        bus_event_publish(event=imported_event([finding], f"replay-{number}"))
+    wait_for(lambda: executions_settled(state_machine_arn()), "all executions", 120)
+    succeeded = executions(finding["Id"], "succeeded")
+    assert len(succeeded) == 1
+    assert not executions(finding["Id"], "failed")
+    assert policy_sids(BUCKET) == ["AdminAccess"]
+    sfn = client("stepfunctions").list_executions(stateMachineArn=state_machine_arn())
+    assert len(sfn["executions"]) >= 5  # every replay did reach the workflow
+
+    # A replay after the fact runs nothing either: the public statement put back stays.
+    member_s3().put_bucket_policy(
+        Bucket=BUCKET,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "PublicRead",
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": "s3:GetObject",
+                        "Resource": f"arn:aws:s3:::{BUCKET}/*",
+                    }
+                ],
+            }
+        ),
+    )
+    bus_event_publish(event=imported_event([finding], "replay-late"))
+    wait_for(lambda: executions_settled(state_machine_arn()), "the late replay", 60)
+    assert policy_sids(BUCKET) == ["PublicRead"]
+    assert len(executions(finding["Id"], "succeeded")) == 1
+
+
+def test_a_failing_reactor_is_recorded_and_the_other_findings_still_succeed(
+    local_runtime: Any,
+) -> None:
+    installed_s3_reactor()
+    good = s3_finding(BUCKET)
+    bad = s3_finding("ouroboros-no-such-bucket", finding_id=good["Id"] + "-missing")
+    client("securityhub").batch_import_findings(Findings=[bad, good])
+
+    failed = wait_for(lambda: executions(bad["Id"], "failed"), "the failure", 90)
+    wait_for(lambda: executions(good["Id"], "succeeded"), "the good finding", 90)
+    assert policy_sids(BUCKET) == ["AdminAccess"]
+    assert "ouroboros-no-such-bucket" in str(failed[0].error)
+    assert failed[0].error_type and failed[0].finished_at
+    assert len(executions(bad["Id"], "failed")) == 1  # recorded once, not twice
+    delivered = wait_for(
+        lambda: [
+            d for d in notification_deliveries_list() if d["message"]["finding_id"] == bad["Id"]
+        ],
+        "the failure notification",
+    )
+    assert delivered[0]["message"]["status"] == "failed"
+    assert hub_finding(bad["Id"])["Workflow"]["Status"] != "RESOLVED"
+
+
+def test_an_exempt_resource_is_never_changed_and_its_skip_is_recorded(local_runtime: Any) -> None:
+    installed_s3_reactor()
+    control = ControlModel.get("S3.2", "CONTROL")
+    control.exemptions = [
+        Exemption(
+            exemption_id="e1",
+            resource_pattern="arn:aws:s3:::ouroboros-demo-public-*",
+            reason="public website, approved by security",
+            created_by="alice",
+            created_at=datetime.now(UTC),
+            expires_at=datetime.now(UTC) + timedelta(days=30),
+        )
+    ]
+    control.save()
+    finding = s3_finding(BUCKET)
+    client("securityhub").batch_import_findings(Findings=[finding])
+
+    skipped = wait_for(lambda: executions(finding["Id"], "skipped"), "the skip", 90)
+    assert len(skipped) == 1
+    assert skipped[0].skip_reason == "exempt: public website, approved by security"
+    wait_for(lambda: executions_settled(state_machine_arn()), "the execution", 60)
+    assert "PublicRead" in policy_sids(BUCKET)
+    assert not executions(finding["Id"], "succeeded")
+    assert hub_finding(finding["Id"])["Workflow"]["Status"] == "NEW"
+
+
+def test_manual_mode_waits_then_dry_run_real_run_and_rollback(local_runtime: Any) -> None:
+    installed_s3_reactor(mode="manual")
+    finding = s3_finding(BUCKET)
+    client("securityhub").batch_import_findings(Findings=[finding])
+    skipped = wait_for(lambda: executions(finding["Id"], "skipped"), "the skip", 90)
+    assert skipped[0].skip_reason == "manual mode: waits for an operator"
+
+    remediation_start(finding_id=finding["Id"], actor="otto", dry_run=True)
+    dry = wait_for(lambda: executions(finding["Id"], "succeeded"), "the dry run", 90)
+    assert dry[0].dry_run and dry[0].actor == "otto" and dry[0].trigger == "manual"
+    assert dry[0].changes  # what would change
+    assert "PublicRead" in policy_sids(BUCKET)
+    assert hub_finding(finding["Id"])["Workflow"]["Status"] == "NEW"
+
+    remediation_start(finding_id=finding["Id"], actor="otto")
+    real = wait_for(
+        lambda: [e for e in executions(finding["Id"], "succeeded") if not e.dry_run], "the run", 90
+    )
+    assert policy_sids(BUCKET) == ["AdminAccess"]
+    wait_for(lambda: hub_finding(finding["Id"])["Workflow"]["Status"] == "RESOLVED", "RESOLVED")
+
+    rollback = execution_rollback(execution_id=real[0].execution_id, actor="otto")
+    assert rollback.status == "succeeded" and rollback.trigger == "rollback"
+    assert sorted(policy_sids(BUCKET)) == ["AdminAccess", "PublicRead"]
+    original = ExecutionModel.get(real[0].execution_id)
+    assert original.status == "rolled_back" and original.rolled_back_by == rollback.execution_id
+    with pytest.raises(ConflictError):
+        execution_rollback(execution_id=real[0].execution_id, actor="otto")

@@ -1,0 +1,102 @@
+"""The notification subscriber: channel formats, retries, and webhook URLs kept secret."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import pytest
+
+from ouroboros.config import get_config, reset_config
+from ouroboros.notify.delivery import notification_deliveries_list, sns_event_deliver
+from ouroboros.notify.formats import slack_payload, wechat_payload
+
+MESSAGE = {
+    "execution_id": "2026-11-27T10:00:00.000Z#abcd",
+    "status": "succeeded",
+    "finding_id": "arn:aws:securityhub:us-east-1:222222222222:finding/x",
+    "control_id": "S3.2",
+    "account_id": "222222222222",
+    "region": "us-east-1",
+    "resource_id": "arn:aws:s3:::ouroboros-demo-public-222222222222",
+    "reactor_id": "s3-public-read",
+    "reactor_version": "1.0.0",
+    "trigger": "event",
+    "actor": "eventbridge",
+    "dry_run": False,
+    "changes": 1,
+    "error": None,
+}
+
+
+class Receiver(BaseHTTPRequestHandler):
+    received: list[tuple[str, dict[str, Any]]] = []
+    fail_first: set[str] = set()
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path in Receiver.fail_first:
+            Receiver.fail_first.discard(self.path)
+            self.send_response(503)
+        else:
+            Receiver.received.append((self.path, body))
+            self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[str]:
+    Receiver.received = []
+    Receiver.fail_first = {"/wechat-secret-token"}
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def sns_event(message: dict[str, Any]) -> dict[str, Any]:
+    return {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": json.dumps(message)}}]}
+
+
+def test_formats_follow_each_channels_json() -> None:
+    wechat = wechat_payload(MESSAGE)
+    assert wechat["msgtype"] == "markdown" and "S3.2 remediated" in wechat["markdown"]["content"]
+    assert "S3.2 remediated" in slack_payload(MESSAGE)["text"]
+    failed = wechat_payload({**MESSAGE, "status": "failed", "error": "ReactorError: boom"})
+    assert "FAILED" in failed["markdown"]["content"] and "boom" in failed["markdown"]["content"]
+
+
+def test_every_channel_is_posted_with_retries_and_no_url_is_logged_or_recorded(
+    receiver: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    dead = "http://127.0.0.1:9/dead-secret-token"  # the discard port: connection refused
+    monkeypatch.setenv("OUROBOROS_WECHAT_WEBHOOK_URL", f"{receiver}/wechat-secret-token")
+    monkeypatch.setenv("OUROBOROS_SLACK_WEBHOOK_URL", f"{receiver}/slack-secret-token")
+    monkeypatch.setenv("OUROBOROS_WEBHOOK_URL", dead)
+    reset_config()
+    caplog.set_level(logging.DEBUG)
+
+    records = sns_event_deliver(event=sns_event(MESSAGE), pause=0.01)
+
+    paths = sorted(path for path, _ in Receiver.received)
+    assert paths == ["/slack-secret-token", "/wechat-secret-token"]  # WeChat after one 503
+    wechat = next(body for path, body in Receiver.received if path.startswith("/wechat"))
+    assert wechat["msgtype"] == "markdown"
+    channels = records[0]["channels"]
+    assert channels["wechat"].startswith("ok") and channels["slack"].startswith("ok")
+    assert channels["webhook"].startswith("failed: connection error")
+    stored = (get_config().data_dir / "notifications.jsonl").read_text()
+    everything = caplog.text + stored + repr(get_config()) + json.dumps(records)
+    assert "secret-token" not in everything
+    assert notification_deliveries_list()[0]["message"]["execution_id"] == MESSAGE["execution_id"]
