@@ -22,7 +22,11 @@ def all_error_classes(base: type[OuroborosError] = OuroborosError) -> dict[str, 
 
 class RaiseErrorApi(APIView):
     def get(self, request: Request, name: str) -> Response:
-        raise all_error_classes()[name](f"{name} raised on purpose")
+        cls = all_error_classes()[name]
+        # Some errors take structured arguments; only the message matters here.
+        error = cls.__new__(cls)
+        Exception.__init__(error, f"{name} raised on purpose")
+        raise error
 
 
 class CrashApi(APIView):
