@@ -125,9 +125,9 @@ def _ouroboros_error(request: HttpRequest, exc: OuroborosError) -> HttpResponse:
         errors = [{"pointer": "#", "detail": str(exc)}]
     # An optimistic-lock conflict says which version is stored now, so a client can re-read.
     extra = None
-    current_version = getattr(getattr(exc, "current", None), "version", None)
-    if status == 409 and isinstance(current_version, int):
-        extra = {"current_version": current_version}
+    current = getattr(exc, "current", None)
+    if status == 409 and current is not None and hasattr(current, "version"):
+        extra = {"current_version": int(current.version or 0)}
     return problem_response(
         request,
         status=status,
