@@ -55,7 +55,8 @@ class PatternField(TextField):
 
     def __init__(self, pattern: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.validators.append(RegexValidator(pattern, message=f"Must match {pattern}."))
+        # First: drf-spectacular documents the first RegexValidator as the schema's pattern.
+        self.validators.insert(0, RegexValidator(pattern, message=f"Must match {pattern}."))
 
 
 class StrictIntegerField(serializers.IntegerField):

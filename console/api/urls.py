@@ -75,6 +75,6 @@ urlpatterns = [
     ),
     path("schema/", operations(get=SpectacularJSONAPIView), name="api-schema"),
     path("docs/", operations(get=ApiDocsView), name="api-docs"),
-    # Keep last: every other URL under /api/ is a 404 problem.
-    re_path(r"^(?P<unknown>.*)$", api_not_found, name="api-not-found"),
+    # Keep last: every other URL under /api/ (even with a newline in it) is a 404 problem.
+    re_path(r"^(?P<unknown>[\s\S]*)$", api_not_found, name="api-not-found"),
 ]

@@ -27,7 +27,7 @@ EXECUTION_ID = OpenApiParameter(
     "execution_id",
     str,
     OpenApiParameter.PATH,
-    pattern=r"^[^./\x00-\x1f\x7f][^/\x00-\x1f\x7f]{0,511}$",
+    pattern=r"^[ -.0-~]{1,512}$",
     description="The execution's id (``<started at>#<suffix>``), URL-encoded.",
 )
 

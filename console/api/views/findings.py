@@ -32,8 +32,9 @@ from ouroboros.findings.selectors import (
 
 #: What `ouroboros.pagination` issues: ``base64url(payload).base64url(signature)``.
 FINDING_CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,8000}\.[A-Za-z0-9_-]{1,100}$"
-#: A finding id in a path: printable, not starting with a dot (no ``.`` / ``..`` segments).
-FINDING_ID_PATTERN = r"^[^.\x00-\x1f\x7f][^\x00-\x1f\x7f]{0,511}$"
+#: A finding id as Security Hub spells them (ARNs, UUIDs: printable ASCII, at most 512). The
+#: route takes any printable id up to 512 characters; longer ones never reach DynamoDB.
+FINDING_ID_PATTERN = r"^[ -~]{1,512}$"
 FINDING_ID = OpenApiParameter(
     "finding_id",
     str,

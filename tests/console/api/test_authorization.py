@@ -195,7 +195,7 @@ MATRIX: dict[str, Route] = {
     ),
     "api/schema/": Route("api-schema", {"GET": Cell(READ)}),
     "api/docs/": Route("api-docs", {"GET": Cell(READ)}),
-    "api/^(?P<unknown>.*)$": Route(
+    "api/^(?P<unknown>[\\s\\S]*)$": Route(
         None,
         {m: Cell(EVERYONE_404) for m in METHODS},
         sample_path="/api/v1/no-such-thing",
