@@ -164,3 +164,6 @@ def test_schemathesis_finds_no_failure(
     assert audited.count() == created.count()
     revoked = created.filter(revoked_at__isnull=False).count()
     assert AuditEntry.objects.filter(action="api_token.revoke", via="api").count() == revoked
+    # Whatever the fuzzer managed to change, the trail names who and with which token.
+    by_api = AuditEntry.objects.filter(via="api")
+    assert set(by_api.values_list("actor_name", "token_name")) == {("opal", "fuzz-write")}
