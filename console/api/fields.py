@@ -4,8 +4,9 @@ DRF's fields are lenient (``CharField`` takes ``0`` and makes it ``"0"``, ``Inte
 ``"5"`` and ``5.0``, ``BooleanField`` takes ``"yes"``); the schema says ``string`` / ``integer`` /
 ``boolean``, and the fuzzer (schemathesis) rightly reports every difference. Use:
 
-- in JSON bodies: `TextField`, `StrictIntegerField`, `StrictBooleanField`;
-- in query strings (always text): `TextField`, `QueryIntegerField`, `QueryBooleanField`, and
+- in JSON bodies: `TextField`, `PatternField`, `StrictIntegerField`, `StrictBooleanField`;
+- in query strings (always text): `TextField`, `PatternField`, `QueryIntegerField`,
+  `QueryBooleanField`, and
   pass ``request.query_params.dict()`` to the filter serializer (a plain dict, so an empty
   ``?x=`` is a value to validate, not "absent").
 
@@ -43,6 +44,19 @@ class TextField(serializers.CharField):
         if _SURROGATE.search(data):  # only an invalid JSON escape yields one
             raise serializers.ValidationError("Lone surrogates are not allowed.")
         return str(super().to_internal_value(data))
+
+
+class PatternField(TextField):
+    """A `TextField` matching ``pattern``, which the schema documents as its ``pattern``.
+
+    Prefer it to DRF's ``RegexField``: Python's ``$`` also matches before a final newline, the
+    schema's (ECMA) ``$`` does not; `TextField` refuses the newline, so both agree.
+    """
+
+    def __init__(self, pattern: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # First: drf-spectacular documents the first RegexValidator as the schema's pattern.
+        self.validators.insert(0, RegexValidator(pattern, message=f"Must match {pattern}."))
 
 
 class StrictIntegerField(serializers.IntegerField):

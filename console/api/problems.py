@@ -10,7 +10,8 @@ Sources, all mapped by `problem_exception_handler` (DRF's ``EXCEPTION_HANDLER``)
 - DRF exceptions (validation, parse errors, 401, 403, 404, 405, 406, 415, 429 with
   ``Retry-After``), Django's ``Http404`` and ``PermissionDenied``;
 - every `OuroborosError` subclass, by its ``status_code`` (``ConflictError`` -> 409, ...), with its
-  message as ``detail`` (one whose status is 500 counts as unexpected, below);
+  message as ``detail`` (one whose status is 500 counts as unexpected, below); a conflict that
+  carries the item stored now (``ControlConflictError.current``) adds ``current_version``;
 - anything else: 500, logged with its traceback server-side; the response carries no stack
   trace and no exception text unless ``DEBUG`` is on.
 
@@ -122,8 +123,19 @@ def _ouroboros_error(request: HttpRequest, exc: OuroborosError) -> HttpResponse:
     errors = None
     if isinstance(exc, CoreValidationError):
         errors = [{"pointer": "#", "detail": str(exc)}]
+    # An optimistic-lock conflict says which version is stored now, so a client can re-read.
+    extra = None
+    current = getattr(exc, "current", None)
+    if status == 409 and current is not None and hasattr(current, "version"):
+        extra = {"current_version": int(current.version or 0)}
     return problem_response(
-        request, status=status, code=code, detail=str(exc), errors=errors, headers=headers
+        request,
+        status=status,
+        code=code,
+        detail=str(exc),
+        errors=errors,
+        headers=headers,
+        extra=extra,
     )
 
 

@@ -69,3 +69,25 @@ class IdConverter:
 
     def to_url(self, value: int) -> str:
         return str(value)
+
+
+class FindingIdConverter:
+    """``<finding:name>``: a finding id (may hold slashes), printable, at most 512 characters.
+
+    Longer or control-character ids never reach DynamoDB (a key holds at most 2,048 bytes):
+    the URL does not match, and the catch-all answers 404.
+    """
+
+    regex = "[^\\x00-\\x1f\\x7f]{1,512}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+class KeyConverter(FindingIdConverter):
+    """``<key:name>``: one path segment (no slash) naming a control, execution or reactor."""
+
+    regex = "[^/\\x00-\\x1f\\x7f]{1,512}"

@@ -5,7 +5,8 @@
   429; 400 where there is input; 404 where there is a path parameter; 415 where there is a body)
   as ``application/problem+json``, so the schema tells the whole truth about error responses and
   a schema-driven fuzzer (schemathesis) can hold the API to it. A view lists further statuses
-  (e.g. 409) in ``problem_statuses``.
+  (e.g. 409) in ``problem_statuses``. PATCH bodies are documented as the view validates them (in
+  full), not as partial.
   Every operation also says who may call it: ``x-required-role`` (viewer / operator / admin)
   and ``x-token-scope`` (read / write).
 - `BearerTokenScheme`: the ``Authorization: Bearer`` security scheme.
@@ -46,6 +47,9 @@ class ProblemSerializer(serializers.Serializer):
     instance = serializers.CharField(help_text="The request path.")
     request_id = serializers.CharField(help_text="Also in the X-Request-Id header.")
     errors = ProblemErrorSerializer(many=True, required=False, help_text="Validation errors.")
+    current_version = serializers.IntegerField(
+        required=False, help_text="409 on a stale version: the version stored now."
+    )
 
     class Meta:
         ref_name = "Problem"
@@ -96,6 +100,18 @@ class ProblemAutoSchema(AutoSchema):
             operation["x-required-role"] = required_role(self.view, self.method)
             operation["x-token-scope"] = "read" if self.method in SAFE_METHODS else "write"
         return operation
+
+    def _get_request_for_media_type(self, serializer: Any, direction: str = "request") -> Any:
+        # drf-spectacular documents PATCH bodies as partial (every field optional), which is what
+        # DRF does only when a view passes partial=True. Ours validate the body they declare in
+        # full (e.g. the optimistic-lock ``version`` is required), so document it as it is.
+        if self.method != "PATCH":
+            return super()._get_request_for_media_type(serializer, direction)
+        self.method = "PUT"
+        try:
+            return super()._get_request_for_media_type(serializer, direction)
+        finally:
+            self.method = "PATCH"
 
     def _problem_statuses(self) -> list[int]:
         statuses = {401, 403, 429, *getattr(self.view, "problem_statuses", ())}

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from console.access.roles import role_required
+from console.audit.services import audit_record
 from console.controls.forms import (
     MODE_LABELS,
     ControlConfigureForm,
@@ -94,14 +95,22 @@ def control_detail_view(request: HttpRequest, control_id: str) -> HttpResponse:
     return _detail(request, control_id)
 
 
+_AUDIT_ACTIONS = {
+    "configure_form": "control.configure",
+    "exemption_form": "control.exemption_add",
+    "remove_form": "control.exemption_remove",
+}
+
+
 def _save(
     request: HttpRequest, control_id: str, form_name: str, form: Any, save: Callable[[], Any]
 ) -> HttpResponse:
-    """Run ``save`` for a valid ``form``; re-render the page with what went wrong otherwise."""
+    """Run ``save`` for a valid ``form`` and audit it; re-render the page with what went wrong
+    otherwise."""
     if not form.is_valid():
         return _detail(request, control_id, status=400, **{form_name: form})
     try:
-        save()
+        saved = save()
     except ControlConflictError as exc:
         data = request.POST.copy()
         data["version"] = str((exc.current.version if exc.current else 0) or 0)
@@ -112,6 +121,18 @@ def _save(
         return _detail(request, control_id, status=400, error=str(exc), **{form_name: form})
     except NotFoundError as exc:
         raise Http404(str(exc)) from exc
+    audit_record(
+        request=request,
+        action=_AUDIT_ACTIONS[form_name],
+        target_type="control",
+        target_id=control_id,
+        after={
+            "reactor_id": saved.reactor_id,
+            "mode": saved.mode or "off",
+            "exemptions": [e.exemption_id for e in saved.exemptions or []],
+            "version": saved.version,
+        },
+    )
     messages.success(request, f"Control {control_id} saved.")
     return redirect("control_detail", control_id=control_id)
 

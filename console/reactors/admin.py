@@ -1,4 +1,5 @@
-"""Admin: the audit trail (read-only) and the bulk assignment of a reactor to controls.
+"""Admin: reactor changes (read-only, from the one audit trail) and the bulk assignment of a
+reactor to controls.
 
 Controls live in DynamoDB, not in Django's ORM, so the bulk assignment is a custom admin page
 (``/admin/reactors/auditevent/assign/``), linked from the audit list: filter controls by
@@ -18,9 +19,9 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 
 from console.access.roles import has_role
+from console.audit.services import audit_record
 from console.reactors.forms import BulkAssignForm, ControlFilterForm
-from console.reactors.models import AuditEvent
-from console.reactors.services import audit_record
+from console.reactors.models import REACTOR_TARGET_TYPES, AuditEvent
 from ouroboros.errors import OuroborosError
 from ouroboros.reactors.assignment import (
     assignment_candidates,
@@ -32,11 +33,16 @@ from ouroboros.reactors.services import reactor_installed_list
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("at", "actor", "action", "target", "count")
-    list_filter = ("action",)
-    search_fields = ("actor", "target")
-    readonly_fields = ("at", "actor", "action", "target", "count", "detail")
+    list_display = ("at", "actor_name", "token_name", "via", "action", "target_id")
+    list_filter = ("action", "via")
+    search_fields = ("actor_name", "target_id")
     change_list_template = "admin/reactors/auditevent_change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).filter(target_type__in=REACTOR_TARGET_TYPES)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in AuditEvent._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -97,11 +103,11 @@ class AuditEventAdmin(admin.ModelAdmin):
             messages.error(request, str(exc))
             return None
         audit_record(
-            actor=actor,
+            request=request,
             action="controls.assign_reactor",
-            target=result.reactor_id,
-            count=len(result.control_ids),
-            detail={"mode": result.mode, "control_ids": result.control_ids},
+            target_type="reactor",
+            target_id=result.reactor_id,
+            after={"mode": result.mode, "control_ids": result.control_ids},
         )
         messages.success(
             request,

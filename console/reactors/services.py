@@ -1,4 +1,8 @@
-"""Writes of the reactors console: the audit record and the Hub artifact upload.
+"""Writes of the reactors console and API: reactor changes (audited) and the Hub artifact upload.
+
+`reactor_change` is what both the reactor pages and ``/api/v1/reactors`` call to install,
+upgrade or uninstall a reactor: one core service, then one entry in the audit trail
+(`console.audit.services.audit_record`) with the version and status before and after.
 
 `hub_artifact_publish` is what ``manage.py hub_publish`` runs: it uploads the artifact's bytes
 to the Hub's bucket through django-storages (``settings.HUB_STORAGE``), then records the
@@ -7,28 +11,58 @@ published version with the core service (status pending; the stream verifies it)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
+from django.http import HttpRequest
 
-from console.reactors.models import AuditEvent
+from console.audit.services import audit_record
 from ouroboros.errors import ConflictError
-from ouroboros.models import HubReactorModel
+from ouroboros.models import HubReactorModel, LocalReactorModel
 from ouroboros.reactors.catalog import hub_reactor_get
 from ouroboros.reactors.errors import ReactorNotFoundError
 from ouroboros.reactors.hub import hub_artifact_key, hub_reactor_register
 from ouroboros.reactors.packaging import Artifact
+from ouroboros.reactors.services import reactor_install, reactor_uninstall, reactor_upgrade
+
+ReactorAction = Literal["install", "upgrade", "uninstall"]
 
 
-def audit_record(
-    *, actor: str, action: str, target: str, count: int = 1, detail: dict[str, Any] | None = None
-) -> AuditEvent:
-    """Record that ``actor`` did ``action`` on ``target``."""
-    return AuditEvent.objects.create(
-        actor=actor, action=action, target=target, count=count, detail=detail or {}
+def _state(item: LocalReactorModel, version: str | None = None) -> dict[str, Any]:
+    return {"version": version or item.version, "status": item.status}
+
+
+def reactor_change(
+    *, request: HttpRequest, action: ReactorAction, reactor_id: str, version: str | None = None
+) -> LocalReactorModel:
+    """Install, upgrade or uninstall ``reactor_id`` for the request's user, and audit it.
+
+    Returns the item as the core service left it (for ``uninstall``: as it was). Core errors
+    (`ReactorNotFoundError`, `ReactorStateError`...) propagate and nothing is audited.
+    """
+    actor = request.user.get_username()
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    if action == "install":
+        item = reactor_install(reactor_id=reactor_id, version=version, actor=actor)
+        after = _state(item)
+    elif action == "upgrade":
+        item = reactor_upgrade(reactor_id=reactor_id, version=version, actor=actor)
+        before, after = {"version": item.previous_version}, _state(item)
+    else:
+        item = reactor_uninstall(reactor_id=reactor_id, actor=actor)
+        before = _state(item)
+    audit_record(
+        request=request,
+        action=f"reactor.{action}",
+        target_type="reactor",
+        target_id=reactor_id,
+        before=before,
+        after=after,
     )
+    return item
 
 
 def hub_storage() -> Storage:
@@ -58,9 +92,10 @@ def hub_artifact_publish(*, artifact: Artifact, actor: str) -> HubReactorModel:
         published_by=actor,
     )
     audit_record(
-        actor=actor,
+        actor_name=actor,
         action="hub.publish",
-        target=f"{item.reactor_id} {item.version}",
-        detail={"sha256": artifact.sha256, "artifact_key": stored},
+        target_type="hub_reactor",
+        target_id=f"{item.reactor_id} {item.version}",
+        after={"sha256": artifact.sha256, "artifact_key": stored},
     )
     return item

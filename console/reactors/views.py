@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from console.access.roles import role_required
-from console.reactors.services import audit_record
+from console.reactors.services import ReactorAction, reactor_change
 from ouroboros.errors import OuroborosError
 from ouroboros.reactors.catalog import (
     hub_artifact_url,
@@ -20,13 +20,7 @@ from ouroboros.reactors.catalog import (
     hub_reactor_manifest,
     hub_reactor_versions,
 )
-from ouroboros.reactors.services import (
-    reactor_install,
-    reactor_installed_list,
-    reactor_uninstall,
-    reactor_upgrade,
-    reactor_upgrades_available,
-)
+from ouroboros.reactors.services import reactor_installed_list, reactor_upgrades_available
 
 
 @role_required("viewer")
@@ -72,23 +66,14 @@ def reactors_installed(request: HttpRequest) -> HttpResponse:
     return render(request, "reactors/installed.html", context)
 
 
-def _act(request: HttpRequest, action: str, reactor_id: str) -> HttpResponse:
-    """Run one install / upgrade / uninstall request, audit it, and go to the installed page."""
-    actor = request.user.get_username()
+def _act(request: HttpRequest, action: ReactorAction, reactor_id: str) -> HttpResponse:
+    """Run one install / upgrade / uninstall request (audited) and go to the installed page."""
     version = request.POST.get("version") or None
     try:
-        if action == "install":
-            reactor_install(reactor_id=reactor_id, version=version, actor=actor)
-        elif action == "upgrade":
-            reactor_upgrade(reactor_id=reactor_id, version=version, actor=actor)
-        else:
-            reactor_uninstall(reactor_id=reactor_id, actor=actor)
+        reactor_change(request=request, action=action, reactor_id=reactor_id, version=version)
     except OuroborosError as exc:
         messages.error(request, str(exc))
         return redirect("reactors:installed" if action != "install" else "reactors:hub")
-    audit_record(
-        actor=actor, action=f"reactor.{action}", target=reactor_id, detail={"version": version}
-    )
     messages.success(request, f"{reactor_id}: {action} requested; the status below follows it.")
     return redirect("reactors:installed")
 

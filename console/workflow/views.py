@@ -4,6 +4,8 @@
   `remediation_start`; the finding detail page links it as a form with a CSRF token and
   ``next`` = the page to return to.
 - ``POST /executions/<execution id>/rollback/``: `execution_rollback`.
+
+Both go through `console.workflow.services` (shared with the API), which audits them.
 """
 
 from __future__ import annotations
@@ -15,9 +17,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from console.access.roles import role_required
-from console.reactors.services import audit_record
+from console.workflow import services
 from ouroboros.errors import OuroborosError
-from ouroboros.workflow.manual import execution_rollback, remediation_start
 
 
 def _back(request: HttpRequest) -> HttpResponse:
@@ -31,18 +32,12 @@ def _back(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required("operator")
 def finding_remediate(request: HttpRequest, finding_id: str) -> HttpResponse:
-    actor, dry_run = request.user.get_username(), request.POST.get("dry_run") == "1"
+    dry_run = request.POST.get("dry_run") == "1"
     try:
-        arn = remediation_start(finding_id=finding_id, actor=actor, dry_run=dry_run)
+        arn = services.finding_remediate(request=request, finding_id=finding_id, dry_run=dry_run)
     except OuroborosError as exc:
         messages.error(request, str(exc))
         return _back(request)
-    audit_record(
-        actor=actor,
-        action="finding.remediate",
-        target=finding_id,
-        detail={"dry_run": dry_run, "execution": arn},
-    )
     messages.success(
         request, f"{'Dry run' if dry_run else 'Remediation'} started: {arn.rsplit(':', 1)[-1]}"
     )
@@ -52,17 +47,10 @@ def finding_remediate(request: HttpRequest, finding_id: str) -> HttpResponse:
 @require_POST
 @role_required("operator")
 def execution_rollback_view(request: HttpRequest, execution_id: str) -> HttpResponse:
-    actor = request.user.get_username()
     try:
-        rollback = execution_rollback(execution_id=execution_id, actor=actor)
+        rollback = services.execution_rollback_audited(request=request, execution_id=execution_id)
     except OuroborosError as exc:
         messages.error(request, str(exc))
         return _back(request)
-    audit_record(
-        actor=actor,
-        action="execution.rollback",
-        target=execution_id,
-        detail={"rollback": rollback.execution_id, "status": rollback.status},
-    )
     messages.success(request, f"Rollback {rollback.status}: {rollback.execution_id}")
     return _back(request)

@@ -3,14 +3,17 @@
 `control_configure` (and `control_exemption_add` / `control_exemption_remove`, built on it) writes
 the user fields only if the item is still at the version the person's form was read at (optimistic
 lock on ``version``), so of two concurrent edits the second gets `ControlConflictError` with what is
-stored now, and nothing of either is lost. Catalog writes (the collectors) live in
-`ouroboros.controls.services` and never touch these fields.
+stored now, and nothing of either is lost. `control_update` is the partial form (what the API's
+``PATCH`` sends): it changes only the fields it is given and returns the control before and after.
+Catalog writes (the collectors) live in `ouroboros.controls.services` and never touch these fields.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
 
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
@@ -166,3 +169,55 @@ def control_assign_reactor(
         exemptions=list(current.exemptions or []),
         actor=actor,
     )
+
+
+class Keep(Enum):
+    """`control_update`: leave this field as it is stored."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
+@dataclass(frozen=True)
+class ControlChange:
+    """A control as it was before a change and as the change left it."""
+
+    before: ControlModel
+    after: ControlModel
+
+
+def control_update(
+    *,
+    control_id: str,
+    expected_version: int,
+    actor: str,
+    reactor_id: str | Keep | None = KEEP,
+    mode: str | Keep = KEEP,
+    exemptions: Sequence[str | ExemptionInput] | Keep = KEEP,
+) -> ControlChange:
+    """Change some of the reactor, mode and exemptions of a control at ``expected_version``.
+
+    Fields left at `KEEP` stay as stored; ``reactor_id=None`` unassigns the reactor.
+    ``exemptions`` is the whole new list: a string keeps the stored exemption of that id, an
+    `ExemptionInput` adds a new one, and stored exemptions not named are removed. Raises like
+    `control_configure`, and `ValidationError` for an exemption id the control does not hold.
+    """
+    current = _stored(control_id, expected_version)
+    stored = {e.exemption_id: e for e in current.exemptions or []}
+    entries: list[Exemption | ExemptionInput] = list(stored.values())
+    if not isinstance(exemptions, Keep):
+        unknown = [e for e in exemptions if isinstance(e, str) and e not in stored]
+        if unknown:
+            raise ValidationError(f"Control {control_id} has no exemption {', '.join(unknown)}")
+        entries = [stored[e] if isinstance(e, str) else e for e in exemptions]
+    after = control_configure(
+        control_id=control_id,
+        expected_version=expected_version,
+        reactor_id=current.reactor_id if isinstance(reactor_id, Keep) else reactor_id,
+        mode=(current.mode or "off") if isinstance(mode, Keep) else mode,
+        exemptions=entries,
+        actor=actor,
+    )
+    return ControlChange(before=current, after=after)

@@ -11,6 +11,7 @@ the caller's credentials: in AWS, give the consumer read access to them).
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,14 +54,25 @@ def _encode(key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
 
 
+_CURSOR_KEYS = {"reactor_id", "version", "latest"}
+
+
 def _decode(cursor: str | None) -> dict[str, Any] | None:
+    """The catalog-index key a cursor holds; None (the first page) for anything else, so an
+    edited cursor restarts the list instead of reaching DynamoDB as a malformed key."""
     if not cursor:
         return None
     try:
         value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError:
+    except (ValueError, binascii.Error):
         return None
-    return value if isinstance(value, dict) else None
+    if not isinstance(value, dict) or set(value) != _CURSOR_KEYS:
+        return None
+    for attribute in value.values():
+        text = attribute.get("S") if isinstance(attribute, dict) and len(attribute) == 1 else None
+        if not isinstance(text, str) or not 0 < len(text) <= 1024:
+            return None
+    return value if value["latest"] == {"S": LATEST} else None
 
 
 def hub_catalog_list(

@@ -105,8 +105,9 @@ def reactor_upgrade(
     return item
 
 
-def reactor_uninstall(*, reactor_id: str, actor: str) -> None:
-    """Ask to uninstall ``reactor_id`` (the installer deletes its function and role)."""
+def reactor_uninstall(*, reactor_id: str, actor: str) -> LocalReactorModel:
+    """Ask to uninstall ``reactor_id`` (the installer deletes its function and role); the item
+    as it was before."""
     item = reactor_installed_get(reactor_id=reactor_id)
     if item.status == "installing":
         raise ReactorStateError(f"{reactor_id} is installing; wait until it settles")
@@ -121,6 +122,7 @@ def reactor_uninstall(*, reactor_id: str, actor: str) -> None:
         if _conditional_failed(exc):
             raise ReactorStateError(f"{reactor_id} changed meanwhile; reload and retry") from exc
         raise
+    return item
 
 
 def reactor_installed_list() -> list[LocalReactorModel]:

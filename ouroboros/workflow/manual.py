@@ -38,6 +38,8 @@ def finding_fetch(*, finding_id: str) -> dict[str, Any]:
     found = client("securityhub").get_findings(
         Filters={"Id": [{"Value": finding_id, "Comparison": "EQUALS"}]}, MaxResults=1
     )["Findings"]
+    # Only an exact match counts (an emulator that ignores the filter must not remediate another).
+    found = [f for f in found if f.get("Id") == finding_id]
     if not found:
         raise NotFoundError(f"finding {finding_id} not found in Security Hub")
     finding: dict[str, Any] = found[0]

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from console.audit.models import AuditEntry
 from ouroboros.models import ControlModel
 from tests.console.conftest import REACTOR, Seeded, seed_security_data
 
@@ -56,6 +57,12 @@ def test_second_of_two_concurrent_edits_gets_a_conflict_and_keeps_its_values(
         2,
         "admin-user",
     )
+    # Each save is in the one audit trail; the refused one is not.
+    trail = AuditEntry.objects.filter(action="control.configure", target_id="S3.5").order_by("id")
+    assert [(e.actor_name, e.via, e.after["mode"], e.after["version"]) for e in trail] == [
+        ("operator-user", "console", "auto", 1),
+        ("admin-user", "console", "off", 2),
+    ]
 
 
 def test_exemption_form_errors_and_conflicts_keep_what_was_typed(

@@ -28,6 +28,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from console.api.services import api_token_create
+from tests.console.api import seed
 from tests.console.api.conftest import PRINCIPALS, Principal, assert_problem
 
 pytestmark = [pytest.mark.django_db, pytest.mark.functional]
@@ -89,6 +90,16 @@ def _own_token(principal: Principal) -> dict[str, Any]:
     return {"token_id": created.token.pk}
 
 
+def _finding_id() -> str:
+    return str(seed.sample_asff(seed.SAMPLE)["Id"])
+
+
+def _install_body() -> dict[str, Any]:
+    """Each allowed caller installs anew: the previous one's install is undone first."""
+    seed.reactor_absent()
+    return {"reactor_id": seed.HUB, "version": "1.0.0"}
+
+
 MATRIX: dict[str, Route] = {
     "api/v1/summary": Route("api-summary", {"GET": Cell(READ)}),
     "api/v1/tokens": Route(
@@ -106,9 +117,85 @@ MATRIX: dict[str, Route] = {
         "api-token", {"DELETE": Cell(WRITE, success=204, kwargs=_own_token)}
     ),
     "api/v1/audit": Route("api-audit", {"GET": Cell(ADMIN_READ)}),
+    "api/v1/findings": Route("api-findings", {"GET": Cell(READ)}, setup=seed.finding_seed),
+    "api/v1/findings/<finding:finding_id>": Route(
+        "api-finding",
+        {"GET": Cell(READ, kwargs=lambda p: {"finding_id": _finding_id()})},
+        setup=seed.finding_seed,
+    ),
+    "api/v1/findings/<finding:finding_id>/remediate": Route(
+        "api-finding-remediate",
+        {
+            "POST": Cell(
+                WRITE,
+                success=202,
+                kwargs=lambda p: {"finding_id": _finding_id()},
+                body=lambda p: {"dry_run": True},
+            )
+        },
+        setup=seed.finding_seed,
+    ),
+    "api/v1/controls": Route("api-controls", {"GET": Cell(READ)}, setup=seed.control_seed),
+    "api/v1/controls/<key:control_id>": Route(
+        "api-control",
+        {
+            "GET": Cell(READ, kwargs=lambda p: {"control_id": seed.CONTROL}),
+            "PATCH": Cell(
+                WRITE,
+                kwargs=lambda p: {"control_id": seed.CONTROL},
+                body=lambda p: {
+                    "version": seed.control_version(),
+                    "reactor_id": seed.INSTALLED,
+                    "mode": "manual",
+                },
+            ),
+        },
+        setup=seed.control_seed,
+    ),
+    "api/v1/executions": Route("api-executions", {"GET": Cell(READ)}, setup=seed.execution_seed),
+    "api/v1/executions/<key:execution_id>": Route(
+        "api-execution",
+        {"GET": Cell(READ, kwargs=lambda p: {"execution_id": seed.EXECUTION})},
+        setup=seed.execution_seed,
+    ),
+    "api/v1/reactors": Route(
+        "api-reactors",
+        {
+            "GET": Cell(READ),
+            "POST": Cell(WRITE, success=202, body=lambda p: _install_body()),
+        },
+        setup=seed.hub_seed,
+    ),
+    "api/v1/reactors/<key:reactor_id>": Route(
+        "api-reactor",
+        {
+            "DELETE": Cell(
+                WRITE, success=202, kwargs=lambda p: {"reactor_id": seed.reactor_installed()}
+            )
+        },
+        setup=seed.hub_seed,
+    ),
+    "api/v1/reactors/<key:reactor_id>/upgrade": Route(
+        "api-reactor-upgrade",
+        {
+            "POST": Cell(
+                WRITE,
+                success=202,
+                kwargs=lambda p: {"reactor_id": seed.reactor_installed(version="1.0.0")},
+                body=lambda p: {"version": "1.1.0"},
+            )
+        },
+        setup=seed.hub_seed,
+    ),
+    "api/v1/hub/reactors": Route("api-hub-reactors", {"GET": Cell(READ)}, setup=seed.hub_seed),
+    "api/v1/hub/reactors/<key:reactor_id>": Route(
+        "api-hub-reactor",
+        {"GET": Cell(READ, kwargs=lambda p: {"reactor_id": seed.HUB})},
+        setup=seed.hub_seed,
+    ),
     "api/schema/": Route("api-schema", {"GET": Cell(READ)}),
     "api/docs/": Route("api-docs", {"GET": Cell(READ)}),
-    "api/^(?P<unknown>.*)$": Route(
+    "api/^(?P<unknown>[\\s\\S]*)$": Route(
         None,
         {m: Cell(EVERYONE_404) for m in METHODS},
         sample_path="/api/v1/no-such-thing",

@@ -23,6 +23,20 @@ OPERATIONS = {
     ("POST", "/api/v1/tokens"): "api_token_create",
     ("DELETE", "/api/v1/tokens/{token_id}"): "api_token_revoke",
     ("GET", "/api/v1/audit"): "audit_list",
+    ("GET", "/api/v1/findings"): "finding_list",
+    ("GET", "/api/v1/findings/{finding_id}"): "finding_get",
+    ("POST", "/api/v1/findings/{finding_id}/remediate"): "finding_remediate",
+    ("GET", "/api/v1/controls"): "control_list",
+    ("GET", "/api/v1/controls/{control_id}"): "control_get",
+    ("PATCH", "/api/v1/controls/{control_id}"): "control_update",
+    ("GET", "/api/v1/executions"): "execution_list",
+    ("GET", "/api/v1/executions/{execution_id}"): "execution_get",
+    ("GET", "/api/v1/reactors"): "reactor_list",
+    ("POST", "/api/v1/reactors"): "reactor_install",
+    ("DELETE", "/api/v1/reactors/{reactor_id}"): "reactor_uninstall",
+    ("POST", "/api/v1/reactors/{reactor_id}/upgrade"): "reactor_upgrade",
+    ("GET", "/api/v1/hub/reactors"): "hub_reactor_list",
+    ("GET", "/api/v1/hub/reactors/{reactor_id}"): "hub_reactor_get",
 }
 
 

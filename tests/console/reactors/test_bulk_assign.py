@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from console.reactors.models import AuditEvent
+from console.audit.models import AuditEntry
 from ouroboros.controls.services import control_catalog_upsert
 from ouroboros.models import ControlModel, LocalReactorModel
 from ouroboros.securityhub.catalog import (
@@ -43,13 +43,14 @@ def test_fifty_controls_in_one_admin_action(operator: Client, controls: list[str
     assigned = {c.control_id: c for c in ControlModel.reactor_index.query("kms-key-rotation")}
     assert sorted(assigned) == sorted(fifty)
     assert {(c.mode, c.updated_by) for c in assigned.values()} == {("auto", "otto")}
-    event = AuditEvent.objects.get()
-    assert (event.action, event.target, event.count) == (
+    event = AuditEntry.objects.get()
+    assert (event.action, event.target_type, event.target_id, event.actor_name) == (
         "controls.assign_reactor",
+        "reactor",
         "kms-key-rotation",
-        50,
+        "otto",
     )
-    assert event.detail == {"mode": "auto", "control_ids": fifty}
+    assert event.after == {"mode": "auto", "control_ids": fifty}
 
 
 def test_filters_and_select_all(operator: Client, controls: list[str]) -> None:
@@ -72,7 +73,7 @@ def test_viewers_cannot_assign(viewer: Client, controls: list[str]) -> None:
     )
     assert response.status_code == 403
     assert list(ControlModel.reactor_index.query("kms-key-rotation")) == []
-    assert not AuditEvent.objects.exists()
+    assert not AuditEntry.objects.exists()
 
 
 def test_unknown_reactor_or_controls_outside_the_filter_are_refused(

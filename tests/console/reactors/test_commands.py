@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from console.reactors.models import AuditEvent
+from console.audit.models import AuditEntry
 from ouroboros.aws import client
 from ouroboros.config import get_config
 from ouroboros.models import HubReactorModel
@@ -47,7 +47,9 @@ def test_hub_publish_uploads_and_records_pending(moto_aws: None) -> None:
     )
     stored = client("s3").get_object(Bucket=bucket, Key=item.artifact_key)["Body"].read()
     assert stored == artifact.path.read_bytes()
-    assert AuditEvent.objects.get().action == "hub.publish"
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.via, entry.actor_name) == ("hub.publish", "cli", "release-bot")
+    assert entry.target_id == "s3-public-read 1.0.0" and entry.after["sha256"] == artifact.sha256
     assert get_config().hub_bucket == bucket
 
     with pytest.raises(CommandError, match="1 of 1 not published"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from console.reactors.models import AuditEvent
+from console.audit.models import AuditEntry
 from ouroboros.models import LocalReactorModel
 
 pytestmark = [pytest.mark.functional, pytest.mark.django_db]
@@ -46,17 +46,19 @@ def test_install_requires_operator_post_and_is_audited(
     assert response.status_code == 302 and response["Location"] == "/reactors/installed/"
     item = LocalReactorModel.get("s3-public-read")
     assert (item.status, item.version, item.installed_by) == ("installing", "1.0.0", "otto")
-    event = AuditEvent.objects.get()
-    assert (event.actor, event.action, event.target) == (
+    event = AuditEntry.objects.get()
+    assert (event.actor_name, event.action, event.target_id, event.via) == (
         "otto",
         "reactor.install",
         "s3-public-read",
+        "console",
     )
+    assert (event.before, event.after) == (None, {"version": "1.0.0", "status": "installing"})
     page = operator.get("/reactors/installed/").content.decode()
     assert "installing" in page
     # Installing twice is refused with a message, nothing audited.
     operator.post("/reactors/hub/s3-public-read/install/", {"version": "1.0.0"})
-    assert AuditEvent.objects.count() == 1
+    assert AuditEntry.objects.count() == 1
 
 
 def test_csrf_is_enforced(verified_reactor: str, operator: Client) -> None:
@@ -75,7 +77,12 @@ def test_uninstall_from_the_installed_page(
     assert viewer.post("/reactors/installed/kms-key-rotation/uninstall/").status_code == 403
     operator.post("/reactors/installed/kms-key-rotation/uninstall/")
     assert not list(LocalReactorModel.scan())
-    assert AuditEvent.objects.get().action == "reactor.uninstall"
+    event = AuditEntry.objects.get()
+    assert (event.action, event.before["status"], event.after) == (
+        "reactor.uninstall",
+        "installed",
+        None,
+    )
 
 
 def test_upgrade_offered_when_the_hub_has_newer(

@@ -9,8 +9,8 @@ from django.contrib.auth.models import Group, User
 from django.contrib.messages import get_messages
 from django.test import Client
 
-from console.reactors.models import AuditEvent
-from console.workflow import views
+from console.audit.models import AuditEntry
+from console.workflow import services
 from ouroboros.errors import NotFoundError
 
 FINDING = (
@@ -35,13 +35,14 @@ def test_an_operator_starts_a_dry_run_and_it_is_audited(monkeypatch: pytest.Monk
         calls.append(kwargs)
         return "arn:aws:states:us-east-1:123456789012:execution:sm:manual-1"
 
-    monkeypatch.setattr(views, "remediation_start", start)
+    monkeypatch.setattr(services, "remediation_start", start)
     operator = logged_in("otto", "operator")
     response = operator.post(f"/findings/{FINDING}/remediate/", {"dry_run": "1", "next": "/x/"})
     assert response.status_code == 302 and response["Location"] == "/x/"
     assert calls == [{"finding_id": FINDING, "actor": "otto", "dry_run": True}]
-    event = AuditEvent.objects.get(action="finding.remediate")
-    assert event.actor == "otto" and event.target == FINDING and event.detail["dry_run"] is True
+    event = AuditEntry.objects.get(action="finding.remediate")
+    assert (event.actor_name, event.target_type, event.target_id) == ("otto", "finding", FINDING)
+    assert event.after["dry_run"] is True and event.via == "console"
 
 
 @pytest.mark.django_db
@@ -49,7 +50,7 @@ def test_viewers_get_403_gets_405_and_errors_are_shown(monkeypatch: pytest.Monke
     def missing(**kwargs: Any) -> str:
         raise NotFoundError("finding x not found in Security Hub")
 
-    monkeypatch.setattr(views, "remediation_start", missing)
+    monkeypatch.setattr(services, "remediation_start", missing)
     assert logged_in("vera", "viewer").post(f"/findings/{FINDING}/remediate/").status_code == 403
     operator = logged_in("otto", "operator")
     assert operator.get(f"/findings/{FINDING}/remediate/").status_code == 405
@@ -57,7 +58,7 @@ def test_viewers_get_403_gets_405_and_errors_are_shown(monkeypatch: pytest.Monke
     assert response.status_code == 302 and response["Location"] == "/"  # never off-site
     shown = [str(m) for m in get_messages(response.wsgi_request)]
     assert shown == ["finding x not found in Security Hub"]
-    assert not AuditEvent.objects.filter(action="finding.remediate").exists()
+    assert not AuditEntry.objects.filter(action="finding.remediate").exists()
 
 
 @pytest.mark.django_db
@@ -66,11 +67,11 @@ def test_rollback_goes_through_the_core_service(monkeypatch: pytest.MonkeyPatch)
         execution_id, status = "2026-11-27T10:00:00.000Z#rb1", "succeeded"
 
     seen: list[dict[str, Any]] = []
-    monkeypatch.setattr(views, "execution_rollback", lambda **kw: seen.append(kw) or Done())
+    monkeypatch.setattr(services, "execution_rollback", lambda **kw: seen.append(kw) or Done())
     operator = logged_in("otto", "operator")
     execution = "2026-11-27T09:00:00.000Z%23abcd"
     assert operator.post(f"/executions/{execution}/rollback/").status_code == 302
     assert seen == [{"execution_id": "2026-11-27T09:00:00.000Z#abcd", "actor": "otto"}]
     assert (
-        AuditEvent.objects.get(action="execution.rollback").detail["rollback"] == Done.execution_id
+        AuditEntry.objects.get(action="execution.rollback").after["rollback"] == Done.execution_id
     )

@@ -225,3 +225,44 @@ def test_unknown_control_is_not_found_and_not_created(s3_controls: None) -> None
 
 def test_reactor_options_are_the_installed_reactors_only(s3_controls: None) -> None:
     assert [r.reactor_id for r in control_reactor_options()] == [REACTOR]
+
+
+def test_update_changes_only_what_it_is_given_and_returns_before_and_after(
+    s3_controls: None,
+) -> None:
+    from ouroboros.controls.configuration import control_update
+
+    first = control_update(
+        control_id="S3.2",
+        expected_version=0,
+        actor="alice",
+        reactor_id=REACTOR,
+        mode="auto",
+        exemptions=[ExemptionInput(account="111111111111", reason="sandbox")],
+    )
+    assert (first.before.version or 0, first.before.mode) == (0, None)
+    assert (first.after.version, first.after.mode, first.after.reactor_id) == (1, "auto", REACTOR)
+    [kept] = first.after.exemptions
+    # Only the mode: reactor and exemptions stay; an exemption named by id is kept as stored.
+    second = control_update(control_id="S3.2", expected_version=1, actor="bob", mode="manual")
+    assert (second.after.mode, second.after.reactor_id) == ("manual", REACTOR)
+    assert [e.exemption_id for e in second.after.exemptions] == [kept.exemption_id]
+    third = control_update(
+        control_id="S3.2",
+        expected_version=2,
+        actor="bob",
+        reactor_id=None,
+        mode="off",
+        exemptions=[kept.exemption_id, ExemptionInput(tag="env=dev", reason="dev")],
+    )
+    assert third.after.reactor_id is None and third.before.reactor_id == REACTOR
+    assert [e.reason for e in third.after.exemptions] == ["sandbox", "dev"]
+    assert third.after.exemptions[0].created_by == "alice"  # stored as it was
+    with pytest.raises(ControlConflictError) as conflict:
+        control_update(control_id="S3.2", expected_version=2, actor="carol", mode="auto")
+    assert conflict.value.current is not None and conflict.value.current.version == 3
+    with pytest.raises(ValidationError, match="no exemption nope"):
+        control_update(control_id="S3.2", expected_version=3, actor="carol", exemptions=["nope"])
+    with pytest.raises(NotFoundError):
+        control_update(control_id="S3.99", expected_version=0, actor="carol", mode="off")
+    assert control_get(control_id="S3.2").control.version == 3

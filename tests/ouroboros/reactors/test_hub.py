@@ -179,3 +179,31 @@ def test_latest_moves_to_the_newest_verified_version(moto_aws: None, tmp_path: P
     versions = hub_reactor_versions(reactor_id="s3-public-read")
     assert [(v.version, v.latest) for v in versions] == [("1.1.0", "LATEST"), ("1.0.0", None)]
     assert [i.version for i in hub_catalog_list().items] == ["1.1.0"]
+
+
+def _cursor(value: object) -> str:
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
+
+
+KEY = {"reactor_id": {"S": "s3-public-read"}, "version": {"S": "1.0.0"}, "latest": {"S": "LATEST"}}
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not base64!",
+        _cursor({"a": 1}),
+        _cursor([1, 2]),
+        _cursor({**KEY, "version": {"N": "1"}}),
+        _cursor({**KEY, "latest": {"S": "OTHER"}}),
+        _cursor({**KEY, "extra": {"S": "x"}}),
+    ],
+)
+def test_a_cursor_that_is_no_catalog_key_restarts_the_catalog(cursor: str) -> None:
+    from ouroboros.reactors.catalog import _decode, _encode
+
+    assert _decode(cursor) is None
+    assert _decode(_encode(KEY)) == KEY  # what the catalog issues still resumes

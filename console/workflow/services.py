@@ -1,0 +1,46 @@
+"""Operator actions shared by the console pages and the API: the core call, then the audit entry.
+
+`finding_remediate` is what ``POST /findings/<id>/remediate/`` (console) and
+``POST /api/v1/findings/<id>/remediate`` (API) both call, so a remediation is started and
+recorded the same way whichever way an operator asks for it.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from console.audit.services import audit_record
+from ouroboros.models import ExecutionModel
+from ouroboros.workflow.manual import execution_rollback, remediation_start
+
+
+def finding_remediate(*, request: HttpRequest, finding_id: str, dry_run: bool) -> str:
+    """Start the workflow for ``finding_id`` on behalf of the request's user; the execution ARN.
+
+    Core errors (`NotFoundError` when Security Hub has no such finding...) propagate and
+    nothing is audited.
+    """
+    arn = remediation_start(
+        finding_id=finding_id, actor=request.user.get_username(), dry_run=dry_run
+    )
+    audit_record(
+        request=request,
+        action="finding.remediate",
+        target_type="finding",
+        target_id=finding_id,
+        after={"dry_run": dry_run, "execution": arn},
+    )
+    return arn
+
+
+def execution_rollback_audited(*, request: HttpRequest, execution_id: str) -> ExecutionModel:
+    """Roll back ``execution_id`` on behalf of the request's user (audited); the rollback."""
+    rollback = execution_rollback(execution_id=execution_id, actor=request.user.get_username())
+    audit_record(
+        request=request,
+        action="execution.rollback",
+        target_type="execution",
+        target_id=execution_id,
+        after={"rollback": rollback.execution_id, "status": rollback.status},
+    )
+    return rollback
