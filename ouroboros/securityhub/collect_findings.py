@@ -6,7 +6,9 @@ collected too) and, incrementally, an ``UpdatedAt`` range starting at the stored
 (`ouroboros.aggregates.sync_state_get`) minus an overlap. Pages stream into `findings_ingest`,
 which parses them, groups them into batches and hands each to `finding_upsert_batch` on a
 background thread while the next pages are read (`_Pipeline`); an unchanged finding costs a read,
-no write.
+no write. The batches' aggregate deltas add up in one `FindingDeltas`, applied every
+`AGGREGATE_FLUSH` written findings and when the run ends (also when it fails: what landed is
+counted before the error is raised).
 
 Throttling: GetFindings allows 3 requests/s (burst 6). The client retries throttling in botocore's
 adaptive mode (client-side rate limiting after the first throttle, `ouroboros.aws.session`); if it
@@ -38,7 +40,7 @@ from ouroboros.aggregates import sync_state_get, sync_state_set
 from ouroboros.aws import client as aws_client
 from ouroboros.errors import ThrottledError, ValidationError
 from ouroboros.findings import services as finding_services
-from ouroboros.findings.services import FindingUpsertReport, finding_upsert_batch
+from ouroboros.findings.services import FindingDeltas, FindingUpsertReport, finding_upsert_batch
 from ouroboros.securityhub.asff import (
     AsffValidationError,
     NormalizedFinding,
@@ -52,6 +54,8 @@ WATERMARK = "findings"
 PAGE_SIZE = 100
 BATCH_SIZE = 1000
 IN_FLIGHT = 2
+#: Written findings whose aggregate deltas may wait before they are applied.
+AGGREGATE_FLUSH = 5000
 OVERLAP = timedelta(minutes=5)
 RECORD_STATES = ("ACTIVE", "ARCHIVED")
 FINDING_EVENT_TYPES = ("Security Hub Findings - Imported", "Security Hub Findings - Custom Action")
@@ -109,6 +113,7 @@ class _Pipeline:
     def __init__(self, now: datetime, client: Any, report: FindingsCollectReport) -> None:
         self.now, self.client, self.report = now, client, report
         self.in_flight: list[tuple[frozenset[str], Future[FindingUpsertReport]]] = []
+        self.deltas = FindingDeltas()
         self.limit = IN_FLIGHT
         self.batches = ThreadPoolExecutor(self.limit, thread_name_prefix="findings-batch")
         self.slices = ThreadPoolExecutor(
@@ -118,6 +123,11 @@ class _Pipeline:
     def _collect(self, index: int) -> None:
         _, future = self.in_flight.pop(index)
         self.report.upsert.merge(future.result())
+        if self.deltas.pending >= AGGREGATE_FLUSH:
+            self.flush()
+
+    def flush(self) -> None:
+        self.report.upsert.aggregate_writes += self.deltas.flush(client=self.client, now=self.now)
 
     def submit(self, batch: list[NormalizedFinding]) -> None:
         ids = frozenset(f.finding_id for f in batch)
@@ -131,12 +141,14 @@ class _Pipeline:
             now=self.now,
             client=self.client,
             executor=self.slices,
+            deltas=self.deltas,
         )
         self.in_flight.append((ids, future))
 
     def drain(self) -> None:
         while self.in_flight:
             self._collect(0)
+        self.flush()
 
     def close(self) -> None:
         """Let what is in flight finish; count what succeeded (errors yield to the one raised)."""
@@ -146,6 +158,14 @@ class _Pipeline:
         self.in_flight.clear()
         self.batches.shutdown()
         self.slices.shutdown()
+        if self.deltas.pending:
+            try:
+                self.flush()
+            except Exception:
+                logger.exception(
+                    "aggregates of findings already written could not be applied; "
+                    "run `manage.py aggregates_rebuild`"
+                )
 
 
 def findings_ingest(
