@@ -1,6 +1,6 @@
 """Findings ingest throughput: the collector path vs the raw BatchWriteItem ceiling, same run.
 
-    .venv/bin/python benchmarks/ingest.py [--findings 20000] [--source synthetic] [--rounds 4]
+    .venv/bin/python benchmarks/ingest.py [--findings 20000] [--source synthetic] [--rounds 8]
 
 Starts its own DynamoDB Local in memory (127.0.0.1), creates the tables, and synthesizes N
 findings from the real samples in ``tests/events`` (ids, accounts, resources, severities,
@@ -29,8 +29,9 @@ ceiling CPU / collector CPU per finding (fastest ceiling by CPU).
 ``--source`` picks where findings come from: ``synthetic`` (in memory) or ``securityhub``
 (GetFindings from the Security Hub at ``AWS_ENDPOINT_URL_SECURITYHUB``, or else from a local
 Security Hub the benchmark starts in its own process, seeded with the synthetic findings through
-BatchImportFindings, untimed, before each round). The ceiling never reads Security Hub, so with ``securityhub`` the
-ratio also carries the cost of serving and parsing GetFindings on the same machine.
+BatchImportFindings, untimed, before each round). The ceiling never reads Security Hub, so with
+``securityhub`` the ratio also carries the cost of serving and parsing GetFindings on the same
+machine.
 """
 
 from __future__ import annotations
@@ -341,7 +342,7 @@ def main() -> None:
     parser.add_argument("--source", choices=["synthetic", "securityhub"], default="synthetic")
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=finding_services.WRITE_WORKERS)
-    parser.add_argument("--rounds", type=int, default=4, help="interleaved measurement rounds")
+    parser.add_argument("--rounds", type=int, default=8, help="interleaved measurement rounds")
     args = parser.parse_args()
     finding_services.WRITE_WORKERS = args.workers
     with tempfile.TemporaryDirectory(prefix="ouroboros-bench-") as tmp:
