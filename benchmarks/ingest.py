@@ -1,27 +1,37 @@
 """Findings ingest throughput: the collector path vs the raw BatchWriteItem ceiling, same run.
 
-    .venv/bin/python benchmarks/ingest.py [--n 20000] [--source synthetic] [--batch-size 1000]
+    .venv/bin/python benchmarks/ingest.py [--findings 20000] [--source synthetic] [--rounds 8]
 
 Starts its own DynamoDB Local in memory (127.0.0.1), creates the tables, and synthesizes N
 findings from the real samples in ``tests/events`` (ids, accounts, resources, severities,
 compliance / workflow / record states varied; seeded, so runs are comparable). Then:
 
-1. ceiling: the same items the collector writes (built beforehand, untimed) put with a plain
-   ``batch_write_item`` loop of a plain low-level client into a copy of the findings table (same
-   keys and indexes), on as many threads as the collector uses, and on one thread; and, for
-   transparency, with the collector's own client (client-side parameter validation off);
-2. collector: `findings_ingest` over the source's pages (parse, build, BatchGet, BatchWrite,
-   aggregates) into the real findings table;
+1. ceiling: the same items the collector writes (built beforehand, untimed) put with nothing but
+   ``batch_write_item`` calls (and the re-send of ``UnprocessedItems``) into a copy of the
+   findings table (same keys, indexes and projections, created the same way), three ways: a plain
+   low-level client on as many threads as the collector uses, the same on one thread, and the
+   collector's own client (client-side parameter validation off) on as many threads;
+2. collector: `findings_ingest` over the source's pages (parse, hash, BatchGet, compare, build,
+   BatchWrite, aggregates) into the real findings table;
 3. re-run: the same pages again; every DynamoDB write call is counted (should be 0).
 
-The N findings are cut into ``--rounds`` parts; each round runs every path on its part, in an
-order that turns each round, so load from elsewhere on the machine falls on all paths alike.
+Before anything is timed, every path runs once over the same 2,000 extra findings into its own
+table, so DynamoDB Local's JIT has compiled every request type each path sends and every table
+holds as many items. The N findings are then cut into ``--rounds`` parts; each round runs every
+path on its part, in an order that turns each round, so load from elsewhere on the machine falls
+on all paths alike.
 
-Prints one JSON object: findings/s of each, ``ratio`` = collector / best plain-client ceiling (and
-per round), the ratio against the collector-client ceiling, and the writes of the unchanged re-run.
+Prints one JSON object: findings/s of each path, ``ratio`` = collector / the fastest of the three
+ceilings (and per round), the ratio against the plain-client ceilings only, and the writes of the
+unchanged re-run. On a machine shared with other work wall time is noisy, so the CPU seconds each
+path cost (this process plus the DynamoDB Local process) are reported too, with ``cpu_ratio`` =
+ceiling CPU / collector CPU per finding (fastest ceiling by CPU).
 ``--source`` picks where findings come from: ``synthetic`` (in memory) or ``securityhub``
-(GetFindings from the Security Hub at ``AWS_ENDPOINT_URL_SECURITYHUB``, seeded with the synthetic
-findings through BatchImportFindings; meant for the local Security Hub).
+(GetFindings from the Security Hub at ``AWS_ENDPOINT_URL_SECURITYHUB``, or else from a local
+Security Hub the benchmark starts in its own process, seeded with the synthetic findings through
+BatchImportFindings, untimed, before each round). The ceiling never reads Security Hub, so with
+``securityhub`` the ratio also carries the cost of serving and parsing GetFindings on the same
+machine.
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ import gc
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -112,16 +123,49 @@ def pages_of(findings: Sequence[dict[str, Any]]) -> Callable[[], Iterator[Page]]
     return pages
 
 
-def securityhub_source(findings: Sequence[dict[str, Any]]) -> Callable[[], Iterator[Page]]:
-    """Seed the Security Hub at the configured endpoint, then read it back with GetFindings."""
+def securityhub_source(
+    findings: Sequence[dict[str, Any]], *, seed: bool = True
+) -> Callable[[], Iterator[Page]]:
+    """Seed the Security Hub at the configured endpoint, then read them back with GetFindings.
+
+    The read covers the ``UpdatedAt`` range of ``findings`` only (synthetic findings have
+    increasing timestamps), so findings seeded earlier (the warm-up) are not read again.
+    """
     if not os.environ.get("AWS_ENDPOINT_URL_SECURITYHUB"):
         raise SystemExit("--source securityhub needs AWS_ENDPOINT_URL_SECURITYHUB (local hub)")
     hub = client("securityhub")
-    for start in range(0, len(findings), 100):
-        hub.batch_import_findings(Findings=list(findings[start : start + 100]))
-    end = datetime.now(UTC) + timedelta(days=1)
-    filters = findings_filters(start=None, end=end.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+    if seed:
+        for start in range(0, len(findings), 100):
+            hub.batch_import_findings(Findings=list(findings[start : start + 100]))
+    stamps = sorted(f["UpdatedAt"] for f in findings)
+    filters = findings_filters(start=stamps[0], end=stamps[-1])
     return lambda: _get_findings_pages(hub, filters)
+
+
+HUB_SERVER = """
+import sys
+from pathlib import Path
+from ouroboros.local.securityhub_server import SecurityHubServer
+from ouroboros.local.securityhub_store import SecurityHubStore
+server = SecurityHubServer(SecurityHubStore(Path(sys.argv[1]) / "securityhub.sqlite3")).start()
+print(server.url, flush=True)
+sys.stdin.read()
+server.stop()
+"""
+
+
+def securityhub_start(folder: Path) -> subprocess.Popen[str]:
+    """A local Security Hub in its own process (its CPU not in this process's GIL)."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", HUB_SERVER, str(folder)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    os.environ["AWS_ENDPOINT_URL_SECURITYHUB"] = process.stdout.readline().strip()
+    return process
 
 
 def copy_table(source: str, name: str) -> None:
@@ -166,10 +210,26 @@ class WriteCounter:
         yield FindingModel._get_connection().connection.client.meta.events
 
 
-def timed(action: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
+class CpuClock:
+    """CPU seconds of this process and of the DynamoDB Local process, and wall seconds."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def read(self) -> tuple[float, float, float]:
+        times = os.times()
+        fields = Path(f"/proc/{self.server_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        server = (int(fields[11]) + int(fields[12])) / self.tick
+        return time.perf_counter(), times.user + times.system, server
+
+    def measure(self, action: Callable[[], object]) -> tuple[float, float, float]:
+        """(wall, this process's CPU, DynamoDB Local's CPU) seconds of ``action``."""
+        before = self.read()
+        action()
+        after = self.read()
+        wall, own, server = (a - b for a, b in zip(after, before, strict=True))
+        return wall, own, server
 
 
 def ceiling_write(
@@ -180,88 +240,93 @@ def ceiling_write(
 
 
 CEILINGS = ("ceiling_parallel", "ceiling_serial", "ceiling_writer_client")
+PATHS = (*CEILINGS, "collector")
+WARMUP = 2000
 
 
-def run(n: int, source: str, batch_size: int, workers: int, rounds: int) -> dict[str, Any]:
-    findings = synthesize(n)
+def run(
+    n: int, source: str, batch_size: int, workers: int, rounds: int, clock: CpuClock
+) -> dict[str, Any]:
+    findings = synthesize(n + WARMUP)
+    warmup, findings = findings[:WARMUP], findings[WARMUP:]
     now = datetime.now(UTC)
     table = FindingModel.Meta.table_name
-    for name in ("warmup", *CEILINGS):
+    for name in CEILINGS:
         copy_table(table, f"{table}_{name}")
     items = [finding_item_build(asff_parse(raw), now=now).item for raw in findings]
-    if source == "securityhub":
-        rounds = 1  # the hub holds every finding: one round reads them all
+    warm_items = [finding_item_build(asff_parse(raw), now=now).item for raw in warmup]
     size = -(-n // rounds)
     parts = [(findings[i : i + size], items[i : i + size]) for i in range(0, n, size)]
     plain, tuned = client("dynamodb"), finding_services.finding_writer_client()
-    # The benchmark's own data (every finding, raw and built) would otherwise be rescanned by
-    # each full garbage collection, a cost that grows with N and that a collector holding one
-    # batch at a time does not pay: set it aside from the collector's measurement (all paths).
-    gc.collect()
-    gc.freeze()
-    elapsed = dict.fromkeys((*CEILINGS, "collector"), 0.0)
+    elapsed = {name: [0.0, 0.0, 0.0] for name in PATHS}
     per_round: list[float] = []
     report = FindingsCollectReport()
     with ThreadPoolExecutor(workers) as pool:
-        ceiling_write(plain, items[: min(2000, n)], f"{table}_warmup", pool)  # JIT warm-up
-        # Interleaved rounds, the order turning each round, so load from elsewhere on the
-        # machine falls on every path alike.
-        for index, (raws, part) in enumerate(parts):
+
+        def steps(raws: Sequence[dict[str, Any]], part: list[dict[str, Any]], into: Any) -> Any:
             pages = pages_of(raws) if source == "synthetic" else securityhub_source(raws)
-            steps: list[tuple[str, Callable[[], object]]] = [
+            yield from (
                 (name, partial(ceiling_write, ddb, part, f"{table}_{name}", threads))
                 for name, ddb, threads in (
                     ("ceiling_parallel", plain, pool),
                     ("ceiling_serial", plain, None),
                     ("ceiling_writer_client", tuned, pool),
                 )
-            ]
-            steps.append(
-                (
-                    "collector",
-                    partial(
-                        findings_ingest,
-                        pages=pages(),
-                        now=now,
-                        batch_size=batch_size,
-                        report=report,
-                    ),
-                )
             )
+            collect = partial(
+                findings_ingest, pages=pages(), now=now, batch_size=batch_size, report=into
+            )
+            yield "collector", collect
+
+        for _, step in steps(warmup, warm_items, FindingsCollectReport()):
+            step()  # every path once, untimed: JIT warm-up, equal table sizes
+        # The benchmark's own data (every finding, raw and built) would otherwise be rescanned by
+        # each full garbage collection, a cost that grows with N and that a collector holding one
+        # batch at a time does not pay: set it aside from every path's measurement.
+        gc.collect()
+        gc.freeze()
+        # Interleaved rounds, the order turning each round, so load from elsewhere on the
+        # machine falls on every path alike.
+        for index, (raws, part) in enumerate(parts):
+            ordered = list(steps(raws, part, report))
             took: dict[str, float] = {}
-            for name, step in steps[index % 4 :] + steps[: index % 4]:
-                took[name] = timed(step)
-                elapsed[name] += took[name]
-            best_plain = min(took["ceiling_parallel"], took["ceiling_serial"])
-            per_round.append(round(best_plain / took["collector"], 3))
+            for name, step in ordered[index % 4 :] + ordered[: index % 4]:
+                measured = clock.measure(step)
+                took[name] = measured[0]
+                elapsed[name] = [a + b for a, b in zip(elapsed[name], measured, strict=True)]
+            per_round.append(round(min(took[c] for c in CEILINGS) / took["collector"], 3))
 
     counter = WriteCounter()
     counter.attach()
-    all_pages = pages_of(findings) if source == "synthetic" else securityhub_source([])
-    # (the securityhub source was seeded in its round; seeding nothing reads it all back)
-    again = FindingsCollectReport()
-    rerun_s = timed(
-        lambda: findings_ingest(pages=all_pages(), now=now, batch_size=batch_size, report=again)
+    all_pages = (
+        pages_of(findings) if source == "synthetic" else securityhub_source(findings, seed=False)
     )
+    again = FindingsCollectReport()
+    rerun_s = clock.measure(
+        lambda: findings_ingest(pages=all_pages(), now=now, batch_size=batch_size, report=again)
+    )[0]
     counter.detach()
 
-    rate = {name: n / seconds for name, seconds in elapsed.items()}
-    best = max(rate["ceiling_parallel"], rate["ceiling_serial"])
+    rate = {name: n / wall for name, (wall, _, _) in elapsed.items()}
+    cpu_ms = {name: 1000 * (own + server) / n for name, (_, own, server) in elapsed.items()}
+    best = max(rate[c] for c in CEILINGS)
+    best_plain = max(rate["ceiling_parallel"], rate["ceiling_serial"])
     return {
         "n": n,
         "source": source,
         "batch_size": batch_size,
         "write_workers": workers,
         "rounds": len(parts),
-        "ceiling_parallel_findings_per_s": round(rate["ceiling_parallel"], 1),
-        "ceiling_serial_findings_per_s": round(rate["ceiling_serial"], 1),
-        "ceiling_writer_client_findings_per_s": round(rate["ceiling_writer_client"], 1),
-        "collector_findings_per_s": round(rate["collector"], 1),
+        **{f"{name}_findings_per_s": round(rate[name], 1) for name in PATHS},
         "ratio": round(rate["collector"] / best, 3),
         "ratio_per_round": per_round,
-        "ratio_vs_writer_client_ceiling": round(
-            rate["collector"] / rate["ceiling_writer_client"], 3
-        ),
+        "ratio_vs_plain_client_ceiling": round(rate["collector"] / best_plain, 3),
+        **{f"{name}_cpu_ms_per_finding": round(cpu_ms[name], 3) for name in PATHS},
+        **{
+            f"{name}_cpu_s": {"own": round(own, 2), "dynamodb_local": round(server, 2)}
+            for name, (_, own, server) in elapsed.items()
+        },
+        "cpu_ratio": round(min(cpu_ms[c] for c in CEILINGS) / cpu_ms["collector"], 3),
         "collector": report.as_dict(),
         "rerun_findings_per_s": round(n / rerun_s, 1),
         "rerun_written": again.written,
@@ -273,15 +338,16 @@ def run(n: int, source: str, batch_size: int, workers: int, rounds: int) -> dict
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=20_000)
+    parser.add_argument("--findings", "--n", dest="n", type=int, default=20_000)
     parser.add_argument("--source", choices=["synthetic", "securityhub"], default="synthetic")
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=finding_services.WRITE_WORKERS)
-    parser.add_argument("--rounds", type=int, default=4, help="interleaved measurement rounds")
+    parser.add_argument("--rounds", type=int, default=8, help="interleaved measurement rounds")
     args = parser.parse_args()
     finding_services.WRITE_WORKERS = args.workers
     with tempfile.TemporaryDirectory(prefix="ouroboros-bench-") as tmp:
         server = dynamodb_local_start(Path(tmp), in_memory=True)
+        hub: subprocess.Popen[str] | None = None
         try:
             os.environ.update(
                 {
@@ -298,8 +364,15 @@ def main() -> None:
             reset_sessions()
             bind_models()
             tables_ensure("consumer")
-            result = run(args.n, args.source, args.batch_size, args.workers, args.rounds)
+            if args.source == "securityhub" and not os.environ.get("AWS_ENDPOINT_URL_SECURITYHUB"):
+                hub = securityhub_start(Path(tmp))
+            clock = CpuClock(server.process.pid)
+            result = run(args.n, args.source, args.batch_size, args.workers, args.rounds, clock)
         finally:
+            if hub is not None:
+                assert hub.stdin is not None
+                hub.stdin.close()
+                hub.wait(30)
             server.stop()
     print(json.dumps(result, indent=2))
 

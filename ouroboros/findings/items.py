@@ -177,10 +177,39 @@ _INDEX_KEYS = (
 )
 
 
-def finding_item_build(finding: NormalizedFinding, *, now: datetime) -> FindingItem:
-    """The ``security_findings`` item of ``finding`` (see the module docstring)."""
+@dataclass(frozen=True, slots=True)
+class FindingContent:
+    """A finding's raw ASFF as canonical JSON and its ``content_hash``."""
+
+    body: bytes
+    content_hash: str
+
+
+def finding_content(finding: NormalizedFinding) -> FindingContent:
+    """What is hashed and stored of ``finding``: enough to tell whether it changed.
+
+    The writer compares this before it builds the rest of the item, so an unchanged finding
+    costs one JSON encoding and one hash, not an item.
+    """
     body = canonical_json(finding.raw)
     digest = hashlib.sha256(NORMALIZER_VERSION.encode() + b"\n" + body).hexdigest()
+    return FindingContent(body, digest)
+
+
+def finding_item_build(
+    finding: NormalizedFinding,
+    *,
+    now: datetime,
+    content: FindingContent | None = None,
+    collected_at: str | None = None,
+) -> FindingItem:
+    """The ``security_findings`` item of ``finding`` (see the module docstring).
+
+    ``content`` (`finding_content` of ``finding``) and ``collected_at`` (``now`` serialized) may
+    be passed by a caller that already has them.
+    """
+    content = content or finding_content(finding)
+    body, digest = content.body, content.content_hash
     keys = _IndexKeyFields(finding)
     finding_index_keys(cast(FindingModel, keys))
     texts = {
@@ -206,7 +235,7 @@ def finding_item_build(finding: NormalizedFinding, *, now: datetime) -> FindingI
     }
     item: dict[str, Any] = {name: {"S": value} for name, value in texts.items() if value}
     item["resource_ids"] = {"L": [{"S": resource} for resource in finding.resource_ids]}
-    item["collected_at"] = {"S": FindingModel.collected_at.serialize(now)}
+    item["collected_at"] = {"S": collected_at or FindingModel.collected_at.serialize(now)}
     item["raw"] = {"B": zlib.compress(body, RAW_COMPRESSION_LEVEL)}
     return FindingItem(finding, item, digest)
 

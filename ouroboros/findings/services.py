@@ -15,20 +15,26 @@ For a batch of normalized findings it:
 5. moves the aggregates (`ouroboros.aggregates`) by the difference between each written finding's
    stored state and its new one: one ``ADD`` per bucket for the whole batch, plus the control
    item's ``failed_count`` (active FAILED findings of the control), in TransactWriteItems calls
-   of up to 100 actions (`aggregate_add_many`).
+   of up to 100 actions (`aggregate_add_many`). A caller writing many batches (the collector)
+   passes a `FindingDeltas` instead: the deltas of its batches add up there and move the
+   aggregates once per `FindingDeltas.flush` (every few thousand findings and at the end), so
+   a bucket touched by every batch costs one ADD per flush instead of one per batch.
 
 Archived findings (RecordState ARCHIVED) stay stored; their index keys carry ``ARCHIVED#``, so they
 leave every active view, and the aggregates move them from ``ACTIVE#...`` to ``ARCHIVED#...``.
 
-If a write fails half way, the aggregates still move for exactly the findings that landed, then
-the error is raised: a retry skips those (unchanged) and counts nothing twice. What is not covered:
-a crash between step 4 and step 5, or two writers racing on one finding between steps 2 and 4,
-can leave the counters off by those findings.
+If a write fails half way, the aggregates still move for exactly the findings that landed (or
+their deltas go into the caller's `FindingDeltas`, which it flushes before it raises), then the
+error is raised: a retry skips those (unchanged) and counts nothing twice. What is not covered: a
+crash between step 4 and step 5 (or before the caller's flush), or two writers racing on one
+finding between steps 2 and 4, can leave the counters off by those findings;
+``manage.py aggregates_rebuild`` recounts them from the findings table.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -54,6 +60,7 @@ from ouroboros.findings.items import (
     STORED_ATTRIBUTES,
     FindingItem,
     FindingState,
+    finding_content,
     finding_item_build,
     state_buckets,
 )
@@ -125,6 +132,46 @@ def _deltas(
     return buckets, failing
 
 
+class FindingDeltas:
+    """Aggregate deltas of several `finding_upsert_batch` calls, applied together by `flush`.
+
+    Thread-safe: batches running on several threads add to one instance. ``pending`` counts the
+    written findings whose deltas have not been applied yet.
+    """
+
+    def __init__(self) -> None:
+        self.buckets: Counter[tuple[str, str]] = Counter()
+        self.failing: Counter[str] = Counter()
+        self.pending = 0
+        self._lock = threading.Lock()
+
+    def add(self, written: Sequence[tuple[dict[str, Any] | None, NormalizedFinding]]) -> None:
+        buckets, failing = _deltas(written)
+        with self._lock:
+            self.buckets.update(buckets)
+            self.failing.update(failing)
+            self.pending += len(written)
+
+    def flush(self, *, client: Any = None, now: datetime) -> int:
+        """Apply what was added since the last flush; returns the number of aggregate actions.
+
+        If the aggregate writes fail, the error is raised and those deltas are dropped, not kept
+        for a later flush: a TransactWriteItems call that timed out may have landed, and counting
+        it twice is worse than the drift ``manage.py aggregates_rebuild`` repairs.
+        """
+        with self._lock:
+            buckets, failing = self.buckets, self.failing
+            self.buckets, self.failing, self.pending = Counter(), Counter(), 0
+        if not any(buckets.values()) and not any(failing.values()):
+            return 0
+        return aggregate_add_many(
+            buckets,
+            client=client or finding_writer_client(),
+            now=now,
+            also=control_failed_count_actions(failing),
+        )
+
+
 def finding_upsert_batch(
     *,
     findings: Iterable[NormalizedFinding],
@@ -132,13 +179,15 @@ def finding_upsert_batch(
     client: Any = None,
     executor: Executor | None = None,
     retry: RetryPolicy | None = None,
+    deltas: FindingDeltas | None = None,
 ) -> FindingUpsertReport:
     """Store ``findings``; write only what changed; keep the aggregates exact (module docstring).
 
     ``client`` is a low-level DynamoDB client (default: `finding_writer_client`). The batch is cut
     into slices of 100 (one BatchGetItem each); each slice is read, compared and written as one
     task, and ``executor`` runs the tasks in parallel (default: a pool of `WRITE_WORKERS` for this
-    call), so reads of one slice overlap writes of another. Aggregates move once, at the end.
+    call), so reads of one slice overlap writes of another. Aggregates move once, at the end,
+    or, with ``deltas``, are added there for the caller to flush (``aggregate_writes`` stays 0).
     """
     latest = _latest_per_id(findings)
     report = FindingUpsertReport(received=len(latest))
@@ -147,8 +196,8 @@ def finding_upsert_batch(
     ddb = client or finding_writer_client()
     if executor is None and len(latest) > MAX_GET_KEYS:
         with ThreadPoolExecutor(WRITE_WORKERS, thread_name_prefix="finding-upsert") as pool:
-            return _upsert(list(latest.values()), report, now, ddb, pool, retry)
-    return _upsert(list(latest.values()), report, now, ddb, executor, retry)
+            return _upsert(list(latest.values()), report, now, ddb, pool, retry, deltas)
+    return _upsert(list(latest.values()), report, now, ddb, executor, retry, deltas)
 
 
 @dataclass
@@ -175,18 +224,20 @@ def _upsert_slice(
     }
     result = _SliceResult(stored, [])
     to_write: list[FindingItem] = []
+    collected_at = FindingModel.collected_at.serialize(now)
     for finding in findings:
-        built = finding_item_build(finding, now=now)
+        content = finding_content(finding)
         old = stored.get(finding.finding_id)
         if old is not None:
-            if old.get("content_hash", {}).get("S") == built.content_hash:
+            if old.get("content_hash", {}).get("S") == content.content_hash:
                 result.unchanged += 1
                 continue
             if old.get("updated_at", {}).get("S", "") > finding.updated_at:
                 result.stale += 1
                 continue
-            if "last_remediation" in old:
-                built.item["last_remediation"] = old["last_remediation"]
+        built = finding_item_build(finding, now=now, content=content, collected_at=collected_at)
+        if old is not None and "last_remediation" in old:
+            built.item["last_remediation"] = old["last_remediation"]
         to_write.append(built)
     try:
         batch_write(ddb, table, [b.item for b in to_write], stats=result.stats, **options)
@@ -205,6 +256,7 @@ def _upsert(
     ddb: Any,
     executor: Executor | None,
     retry: RetryPolicy | None,
+    deltas: FindingDeltas | None,
 ) -> FindingUpsertReport:
     slices = list(chunked(findings, MAX_GET_KEYS))
     results: list[_SliceResult] = []
@@ -232,10 +284,12 @@ def _upsert(
         report.written += len(result.landed)
         report.created += sum(1 for f in result.landed if f.finding_id not in result.stored)
         landed += [(result.stored.get(f.finding_id), f) for f in result.landed]
-    buckets, failing = _deltas(landed)
-    report.aggregate_writes = aggregate_add_many(
-        buckets, client=ddb, now=now, also=control_failed_count_actions(failing)
-    )
+    if deltas is not None:
+        deltas.add(landed)
+    else:
+        own = FindingDeltas()
+        own.add(landed)
+        report.aggregate_writes = own.flush(client=ddb, now=now)
     errors += [result.error for result in results if result.error is not None]
     if errors:
         logger.error("finding upsert: %d landed, then: %s", report.written, errors[0])

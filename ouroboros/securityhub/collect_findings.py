@@ -5,8 +5,11 @@ page, with both record states (archived findings must leave the active views, so
 collected too) and, incrementally, an ``UpdatedAt`` range starting at the stored watermark
 (`ouroboros.aggregates.sync_state_get`) minus an overlap. Pages stream into `findings_ingest`,
 which parses them, groups them into batches and hands each to `finding_upsert_batch` on a
-background thread while the next pages are read (`_Pipeline`); an unchanged finding costs a read,
-no write.
+background thread while the next pages are read (`_Pipeline`; pages are fetched ahead on their
+own thread, `_Prefetch`, so GetFindings keeps going while the main thread waits on a batch);
+an unchanged finding costs a read, no write. The batches' aggregate deltas add up in one
+`FindingDeltas`, applied every `AGGREGATE_FLUSH` written findings and when the run ends (also
+when it fails: what landed is counted before the error is raised).
 
 Throttling: GetFindings allows 3 requests/s (burst 6). The client retries throttling in botocore's
 adaptive mode (client-side rate limiting after the first throttle, `ouroboros.aws.session`); if it
@@ -26,6 +29,8 @@ to the function's retry / dead-letter path) instead of losing them silently.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -38,7 +43,7 @@ from ouroboros.aggregates import sync_state_get, sync_state_set
 from ouroboros.aws import client as aws_client
 from ouroboros.errors import ThrottledError, ValidationError
 from ouroboros.findings import services as finding_services
-from ouroboros.findings.services import FindingUpsertReport, finding_upsert_batch
+from ouroboros.findings.services import FindingDeltas, FindingUpsertReport, finding_upsert_batch
 from ouroboros.securityhub.asff import (
     AsffValidationError,
     NormalizedFinding,
@@ -52,6 +57,10 @@ WATERMARK = "findings"
 PAGE_SIZE = 100
 BATCH_SIZE = 1000
 IN_FLIGHT = 2
+#: Written findings whose aggregate deltas may wait before they are applied.
+AGGREGATE_FLUSH = 5000
+#: Pages read ahead by the prefetch thread while earlier ones are parsed and written.
+PREFETCH_PAGES = 20
 OVERLAP = timedelta(minutes=5)
 RECORD_STATES = ("ACTIVE", "ARCHIVED")
 FINDING_EVENT_TYPES = ("Security Hub Findings - Imported", "Security Hub Findings - Custom Action")
@@ -109,6 +118,7 @@ class _Pipeline:
     def __init__(self, now: datetime, client: Any, report: FindingsCollectReport) -> None:
         self.now, self.client, self.report = now, client, report
         self.in_flight: list[tuple[frozenset[str], Future[FindingUpsertReport]]] = []
+        self.deltas = FindingDeltas()
         self.limit = IN_FLIGHT
         self.batches = ThreadPoolExecutor(self.limit, thread_name_prefix="findings-batch")
         self.slices = ThreadPoolExecutor(
@@ -118,6 +128,11 @@ class _Pipeline:
     def _collect(self, index: int) -> None:
         _, future = self.in_flight.pop(index)
         self.report.upsert.merge(future.result())
+        if self.deltas.pending >= AGGREGATE_FLUSH:
+            self.flush()
+
+    def flush(self) -> None:
+        self.report.upsert.aggregate_writes += self.deltas.flush(client=self.client, now=self.now)
 
     def submit(self, batch: list[NormalizedFinding]) -> None:
         ids = frozenset(f.finding_id for f in batch)
@@ -131,12 +146,14 @@ class _Pipeline:
             now=self.now,
             client=self.client,
             executor=self.slices,
+            deltas=self.deltas,
         )
         self.in_flight.append((ids, future))
 
     def drain(self) -> None:
         while self.in_flight:
             self._collect(0)
+        self.flush()
 
     def close(self) -> None:
         """Let what is in flight finish; count what succeeded (errors yield to the one raised)."""
@@ -146,6 +163,64 @@ class _Pipeline:
         self.in_flight.clear()
         self.batches.shutdown()
         self.slices.shutdown()
+        if self.deltas.pending:
+            try:
+                self.flush()
+            except Exception:
+                logger.exception(
+                    "aggregates of findings already written could not be applied; "
+                    "run `manage.py aggregates_rebuild`"
+                )
+
+
+class _Prefetch:
+    """Pages of an iterable read on a background thread, at most ``depth`` ahead of the reader.
+
+    The collector's main thread blocks whenever two batches are being written; without this,
+    GetFindings would wait too. An error of the source is raised in the reader; `close` stops the
+    thread after its current page (a page already being fetched is finished, then dropped).
+    """
+
+    _END = object()
+
+    def __init__(self, pages: Iterable[Page], depth: int) -> None:
+        self._pages = pages
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._fill, name="findings-prefetch", daemon=True)
+        self._thread.start()
+
+    def _put(self, value: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(value, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _fill(self) -> None:
+        try:
+            for page in self._pages:
+                if not self._put(page):
+                    return
+        except BaseException as exc:  # handed to the reader, raised there
+            self._put(exc)
+            return
+        self._put(self._END)
+
+    def __iter__(self) -> Iterator[Page]:
+        while True:
+            item = self._queue.get()
+            if item is self._END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
 
 
 def findings_ingest(
@@ -155,12 +230,17 @@ def findings_ingest(
     batch_size: int = BATCH_SIZE,
     client: Any = None,
     report: FindingsCollectReport | None = None,
+    prefetch: int = PREFETCH_PAGES,
 ) -> FindingsCollectReport:
     """Parse ``pages`` of ASFF and upsert them in batches; the source of pages is the caller's.
 
-    Parsing and reading the next pages overlap with writing the previous batches (`_Pipeline`).
+    Reading the next pages (on a prefetch thread, up to ``prefetch`` pages ahead; 0: none) and
+    parsing them overlap with writing the previous batches (`_Pipeline`).
     """
     report = report or FindingsCollectReport()
+    source = _Prefetch(pages, prefetch) if prefetch > 0 else None
+    if source is not None:
+        pages = source
     pipeline = _Pipeline(now, client, report)
     batch: list[NormalizedFinding] = []
     # The first batch is one page, so that writing starts while the next pages are read.
@@ -183,6 +263,8 @@ def findings_ingest(
             pipeline.submit(batch)
         pipeline.drain()
     finally:
+        if source is not None:
+            source.close()
         pipeline.close()
     return report
 
