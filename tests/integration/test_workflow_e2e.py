@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from ouroboros.aws import assume_role_session, client
+from ouroboros.controls.configuration import control_assign_reactor_many
 from ouroboros.errors import ConflictError
 from ouroboros.local.bus import bus_current, bus_event_publish
 from ouroboros.local.demo import demo_seed, public_bucket_name
 from ouroboros.models import ControlModel, ExecutionModel, LocalReactorModel
 from ouroboros.models.controls import Exemption
 from ouroboros.notify.delivery import notification_deliveries_list
-from ouroboros.reactors.assignment import control_reactor_assign
 from ouroboros.reactors.services import reactor_install
 from ouroboros.workflow.executions import executions_of_finding
 from ouroboros.workflow.manual import execution_rollback, remediation_start
@@ -56,7 +56,7 @@ def installed_s3_reactor(mode: str = "auto") -> None:
     )
     reactor_install(reactor_id="s3-public-read", actor="alice")
     wait_for(lambda: LocalReactorModel.get("s3-public-read").status == "installed", "install")
-    control_reactor_assign(
+    control_assign_reactor_many(
         control_ids=["S3.2"], reactor_id="s3-public-read", mode=mode, actor="alice"
     )
 
