@@ -8,10 +8,14 @@ At start:
 2. registers the task functions and the notification subscriber with the Lambda hook, by their
    deployed names (``ouroboros-<stage>-parse-finding``...), from `ouroboros.deploy.functions`;
 3. creates (or updates) the state machine from ``statemachine/`` with the same ARNs the deploy
-   substitutes, and registers the "Findings - Imported" rule of ``rules.json`` on the local bus;
+   substitutes, and registers the rules of ``rules.json`` on the local bus: "Findings - Imported"
+   and the custom action (`ouroboros.local.securityhub_custom_action` sends its events);
 4. creates the notification topic with an SQS queue subscribed to it, and polls that queue in a
    thread, handing each message to the subscriber function as SNS would (moto's SNS cannot invoke
-   a Lambda function without Docker).
+   a Lambda function without Docker);
+5. makes moto's interpreter reuse one Lambda client per region (`moto_lambda_clients_reuse`):
+   moto builds a new boto3 client for every Lambda task, about 40 ms each on a loaded laptop,
+   three per finding, which was most of the workflow's overhead per finding.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import contextlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from moto.core.config import default_user_config
@@ -31,6 +36,7 @@ from ouroboros.deploy.naming import Deployment
 from ouroboros.deploy.workflow import definition_render, rules_render
 from ouroboros.local.bus import DEFAULT_ACCOUNT, bus_rule_put
 from ouroboros.local.lambda_invoke import project_function_register
+from ouroboros.local.securityhub_custom_action import local_custom_action_arn
 
 if TYPE_CHECKING:
     from ouroboros.local.runtime import LocalRuntime
@@ -66,11 +72,35 @@ def workflow_register() -> str:
             roleArn=deployment.role_arn(deployment.state_machine_role),
             type="STANDARD",
         )
-    region, account = deployment.region, deployment.account
-    custom_action = f"arn:aws:securityhub:{region}:{account}:action/custom/OuroborosRemediate"
-    for rule in rules_render(custom_action).values():
+    for rule in rules_render(local_custom_action_arn()).values():
         bus_rule_put(name=rule["Name"], pattern=rule["EventPattern"], targets=[arn])
     return arn
+
+
+def moto_lambda_clients_reuse() -> Callable[[], None]:
+    """Patch moto's Step Functions Lambda tasks to reuse one client per (region, service);
+    returns the undo. Tasks with their own ``Credentials`` still get a client of their own."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    original = lambda_eval_utils.boto_client_for
+    clients: dict[tuple[str, str], Any] = {}
+    lock = threading.Lock()
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        if state_credentials is not None:
+            return original(region=region, service=service, state_credentials=state_credentials)
+        with lock:  # boto3's default session is not safe for concurrent client creation
+            if (region, service) not in clients:
+                clients[(region, service)] = original(region=region, service=service)
+            return clients[(region, service)]
+
+    lambda_eval_utils.boto_client_for = boto_client_for
+
+    def undo() -> None:
+        lambda_eval_utils.boto_client_for = original
+        clients.clear()
+
+    return undo
 
 
 class WorkflowExtension:
@@ -83,11 +113,13 @@ class WorkflowExtension:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.state_machine_arn = ""
+        self._clients_undo: Callable[[], None] | None = None
 
     def start(self, runtime: LocalRuntime) -> None:
         sfn_config: Any = default_user_config.setdefault("stepfunctions", {})
         self._saved = bool(sfn_config.get("execute_state_machine", False))
         sfn_config["execute_state_machine"] = True
+        self._clients_undo = moto_lambda_clients_reuse()
         self.state_machine_arn = workflow_register()
         queue_url = self._subscription()
         self._stop.clear()
@@ -101,6 +133,9 @@ class WorkflowExtension:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        if self._clients_undo is not None:
+            self._clients_undo()
+            self._clients_undo = None
         if self._saved is not None:
             default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = (
                 self._saved
