@@ -104,9 +104,9 @@ def main() -> None:
     parser.add_argument("--per-event", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument(
-        "--moto-client-per-task",
+        "--moto-unpatched",
         action="store_true",
-        help="let moto build a Lambda client per task, as before the runtime reused one",
+        help="moto as it ships: a Lambda client per task, a definition parse per execution",
     )
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="ouroboros-bench-"))
@@ -137,13 +137,13 @@ def main() -> None:
     runtime = LocalRuntime(data_dir=data, persistent=False)
     runtime.start()
     try:
-        if args.moto_client_per_task:
+        if args.moto_unpatched:
             from ouroboros.local.workflow import WorkflowExtension
 
             for extension in runtime.extensions:
-                if isinstance(extension, WorkflowExtension) and extension._clients_undo:
-                    extension._clients_undo()
-                    extension._clients_undo = None
+                if isinstance(extension, WorkflowExtension) and extension._moto_undo:
+                    extension._moto_undo()
+                    extension._moto_undo = None
         name = f"ouroboros-{get_config().stage}-reactor-{REACTOR}"
         # This module, as it runs (not a second import of it), so _reactor_seconds is shared.
         project_function_register(name, "__main__.noop_handler")
@@ -198,7 +198,7 @@ def main() -> None:
             {
                 "findings": n,
                 "findings_per_event": args.per_event,
-                "moto_lambda_client": "per task" if args.moto_client_per_task else "reused",
+                "moto": "unpatched" if args.moto_unpatched else "ouroboros.local.moto_sfn",
                 "workflow": {
                     "completed": done,
                     "seconds": round(workflow_seconds, 3),

@@ -13,9 +13,8 @@ At start:
 4. creates the notification topic with an SQS queue subscribed to it, and polls that queue in a
    thread, handing each message to the subscriber function as SNS would (moto's SNS cannot invoke
    a Lambda function without Docker);
-5. makes moto's interpreter reuse one Lambda client per region (`moto_lambda_clients_reuse`):
-   moto builds a new boto3 client for every Lambda task, about 40 ms each on a loaded laptop,
-   three per finding, which was most of the workflow's overhead per finding.
+5. installs `ouroboros.local.moto_sfn` (moto's interpreter reuses its Lambda client and the
+   definition's parse tree instead of paying for them at every execution).
 """
 
 from __future__ import annotations
@@ -36,6 +35,7 @@ from ouroboros.deploy.naming import Deployment
 from ouroboros.deploy.workflow import definition_render, rules_render
 from ouroboros.local.bus import DEFAULT_ACCOUNT, bus_rule_put
 from ouroboros.local.lambda_invoke import project_function_register
+from ouroboros.local.moto_sfn import moto_sfn_speedups_install
 from ouroboros.local.securityhub_custom_action import local_custom_action_arn
 
 if TYPE_CHECKING:
@@ -77,32 +77,6 @@ def workflow_register() -> str:
     return arn
 
 
-def moto_lambda_clients_reuse() -> Callable[[], None]:
-    """Patch moto's Step Functions Lambda tasks to reuse one client per (region, service);
-    returns the undo. Tasks with their own ``Credentials`` still get a client of their own."""
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-
-    original = lambda_eval_utils.boto_client_for
-    clients: dict[tuple[str, str], Any] = {}
-    lock = threading.Lock()
-
-    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-        if state_credentials is not None:
-            return original(region=region, service=service, state_credentials=state_credentials)
-        with lock:  # boto3's default session is not safe for concurrent client creation
-            if (region, service) not in clients:
-                clients[(region, service)] = original(region=region, service=service)
-            return clients[(region, service)]
-
-    lambda_eval_utils.boto_client_for = boto_client_for
-
-    def undo() -> None:
-        lambda_eval_utils.boto_client_for = original
-        clients.clear()
-
-    return undo
-
-
 class WorkflowExtension:
     """The runtime extension (see the module docstring)."""
 
@@ -113,13 +87,13 @@ class WorkflowExtension:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.state_machine_arn = ""
-        self._clients_undo: Callable[[], None] | None = None
+        self._moto_undo: Callable[[], None] | None = None
 
     def start(self, runtime: LocalRuntime) -> None:
         sfn_config: Any = default_user_config.setdefault("stepfunctions", {})
         self._saved = bool(sfn_config.get("execute_state_machine", False))
         sfn_config["execute_state_machine"] = True
-        self._clients_undo = moto_lambda_clients_reuse()
+        self._moto_undo = moto_sfn_speedups_install()
         self.state_machine_arn = workflow_register()
         queue_url = self._subscription()
         self._stop.clear()
@@ -133,9 +107,9 @@ class WorkflowExtension:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-        if self._clients_undo is not None:
-            self._clients_undo()
-            self._clients_undo = None
+        if self._moto_undo is not None:
+            self._moto_undo()
+            self._moto_undo = None
         if self._saved is not None:
             default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = (
                 self._saved
