@@ -48,7 +48,6 @@ def read_urls(seeded: Seeded) -> list[str]:
         f"{reverse('execution_list')}?status=failed",
         f"{reverse('execution_list')}?control_id=S3.5",
         reverse("execution_detail", args=[seeded.executions[1].execution_id]),
-        reverse("workflow:notifications"),
     ]
 
 
