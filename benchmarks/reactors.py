@@ -32,10 +32,10 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 from ouroboros.aws import assume_role_session, client  # noqa: E402
 from ouroboros.config import get_config, reset_config  # noqa: E402
+from ouroboros.controls.configuration import control_assign_reactor_many  # noqa: E402
 from ouroboros.controls.services import control_catalog_upsert  # noqa: E402
 from ouroboros.local.runtime import LocalRuntime  # noqa: E402
 from ouroboros.models import HubReactorModel, LocalReactorModel  # noqa: E402
-from ouroboros.reactors.assignment import control_reactor_assign  # noqa: E402
 from ouroboros.reactors.hub import hub_artifact_key, hub_reactor_register  # noqa: E402
 from ouroboros.reactors.packaging import Artifact, reactor_build  # noqa: E402
 from ouroboros.reactors.services import reactor_install, reactor_uninstall  # noqa: E402
@@ -184,7 +184,7 @@ def measure_bulk_assign() -> dict[str, Any]:
     for round_number in range(3):
         chosen = ids[round_number * 50 : round_number * 50 + 50]
         start = time.perf_counter()
-        control_reactor_assign(
+        control_assign_reactor_many(
             control_ids=chosen, reactor_id="s3-public-read", mode="manual", actor="benchmark"
         )
         times.append(time.perf_counter() - start)

@@ -4,7 +4,7 @@ reactor to controls.
 Controls live in DynamoDB, not in Django's ORM, so the bulk assignment is a custom admin page
 (``/admin/reactors/auditevent/assign/``), linked from the audit list: filter controls by
 standard, severity and service, tick many (or all listed), choose one installed reactor and a
-mode, and submit: one `control_reactor_assign` call and one audit record. Writing needs the
+mode, and submit: one `control_assign_reactor_many` call and one audit record. Writing needs the
 operator role; the page is CSRF-protected like every admin form.
 """
 
@@ -22,12 +22,9 @@ from console.access.roles import has_role
 from console.audit.services import audit_record
 from console.reactors.forms import BulkAssignForm, ControlFilterForm
 from console.reactors.models import REACTOR_TARGET_TYPES, AuditEvent
+from ouroboros.controls.configuration import control_assign_reactor_many
+from ouroboros.controls.selectors import control_assignment_candidates, standard_list
 from ouroboros.errors import OuroborosError
-from ouroboros.reactors.assignment import (
-    assignment_candidates,
-    control_reactor_assign,
-    standards_list,
-)
 from ouroboros.reactors.services import reactor_installed_list
 
 
@@ -62,9 +59,9 @@ class AuditEventAdmin(admin.ModelAdmin):
         return [assign, *super().get_urls()]
 
     def bulk_assign_view(self, request: HttpRequest) -> HttpResponse:
-        filters = ControlFilterForm(request.GET or None, standards=standards_list())
+        filters = ControlFilterForm(request.GET or None, standards=standard_list())
         chosen = filters.cleaned_data if filters.is_valid() else {}
-        controls = assignment_candidates(
+        controls = control_assignment_candidates(
             standard_id=chosen.get("standard") or None,
             severity=chosen.get("severity") or None,
             service=chosen.get("service") or None,
@@ -93,7 +90,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         actor = request.user.get_username()
         data = form.cleaned_data
         try:
-            result = control_reactor_assign(
+            result = control_assign_reactor_many(
                 control_ids=form.selected(),
                 reactor_id=data["reactor_id"],
                 mode=data["mode"],

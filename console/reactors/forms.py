@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django import forms
@@ -27,11 +27,12 @@ class ControlFilterForm(forms.Form):
     )
     service = forms.ChoiceField(required=False)
 
-    def __init__(self, *args: Any, standards: Sequence[ControlModel] = (), **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, standards: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["standard"].choices = _blank(
-            "any standard",
-            [(s.control_id.split("#", 1)[1], s.name or s.control_id) for s in standards],
+            "any standard", sorted((standards or {}).items(), key=lambda s: s[1])
         )
         services = sorted({c.service for c in catalog_controls()})
         self.fields["service"].choices = _blank("any service", [(s, s) for s in services])

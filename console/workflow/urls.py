@@ -1,4 +1,4 @@
-"""URL routes of the workflow actions, included at the root (/findings/..., /executions/...)."""
+"""URL routes of the workflow at the root: /findings/..., /executions/..., /notifications/."""
 
 from django.urls import path
 
@@ -13,4 +13,5 @@ urlpatterns = [
         views.execution_rollback_view,
         name="rollback",
     ),
+    path("notifications/", views.notification_list_view, name="notifications"),
 ]

@@ -4,21 +4,25 @@
   `remediation_start`; the finding detail page links it as a form with a CSRF token and
   ``next`` = the page to return to.
 - ``POST /executions/<execution id>/rollback/``: `execution_rollback`.
+- ``GET /notifications/``: the notifications the topic's subscriber delivered (channel names and
+  outcomes only: webhook URLs are never part of a delivery record).
 
-Both go through `console.workflow.services` (shared with the API), which audits them.
+Remediate and rollback go through `console.workflow.services` (shared with the API), which audits
+them.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from console.access.roles import role_required
 from console.workflow import services
 from ouroboros.errors import OuroborosError
+from ouroboros.notify.delivery import notification_deliveries_list
 
 
 def _back(request: HttpRequest) -> HttpResponse:
@@ -54,3 +58,14 @@ def execution_rollback_view(request: HttpRequest, execution_id: str) -> HttpResp
         return _back(request)
     messages.success(request, f"Rollback {rollback.status}: {rollback.execution_id}")
     return _back(request)
+
+
+NOTIFICATIONS_SHOWN = 200
+
+
+@role_required("viewer")
+@require_safe
+def notification_list_view(request: HttpRequest) -> HttpResponse:
+    deliveries = notification_deliveries_list(limit=NOTIFICATIONS_SHOWN)
+    context = {"deliveries": deliveries, "limit": NOTIFICATIONS_SHOWN}
+    return render(request, "workflow/notifications.html", context)

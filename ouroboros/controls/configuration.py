@@ -1,27 +1,42 @@
 """People's writes to controls: reactor, mode and exemptions, under an optimistic lock.
 
-`control_configure` (and `control_exemption_add` / `control_exemption_remove`, built on it) writes
-the user fields only if the item is still at the version the person's form was read at (optimistic
-lock on ``version``), so of two concurrent edits the second gets `ControlConflictError` with what is
-stored now, and nothing of either is lost. `control_update` is the partial form (what the API's
-``PATCH`` sends): it changes only the fields it is given and returns the control before and after.
-Catalog writes (the collectors) live in `ouroboros.controls.services` and never touch these fields.
+One service writes what people configure on a control, always conditional on the ``version`` the
+person's form (or list) was read at, so of two concurrent edits the second fails with what is
+stored now, and nothing of either is lost:
+
+- `control_configure`: reactor, mode and exemptions of one control at ``expected_version``
+  (`control_exemption_add` / `control_exemption_remove` are built on it);
+- `control_assign_reactor`: reactor and mode of one control at ``expected_version``, exemptions
+  kept (the console's configure form);
+- `control_update`: the partial form of `control_configure` (what the API's ``PATCH`` sends): it
+  changes only the fields it is given and returns the control before and after;
+- `control_assign_reactor_many`: reactor and mode of up to 1,000 controls, each at the version
+  it was read at, in DynamoDB transactions of up to 100 (the admin's bulk assignment, the demo):
+  a chunk of 100 changes together or not at all; beyond 100, each chunk is atomic on its own.
+
+Every path validates the same way before writing anything (`reactor_check`: a known mode, an
+installed reactor, a reactor for every mode but ``off``). Catalog writes (the collectors) live in
+`ouroboros.controls.services` and never touch these fields.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from ouroboros.controls.exemptions import MAX_EXEMPTIONS, ExemptionInput, exemption_build
 from ouroboros.errors import ConflictError, NotFoundError, ValidationError
 from ouroboros.models import ControlModel, LocalReactorModel
 from ouroboros.models.controls import KIND_CONTROL, MODES, Exemption
+
+TRANSACTION_SIZE = 100
+MAX_CONTROLS = 1000
 
 
 class ControlConflictError(ConflictError):
@@ -30,6 +45,15 @@ class ControlConflictError(ConflictError):
     def __init__(self, message: str, *, current: ControlModel | None = None) -> None:
         super().__init__(message)
         self.current = current
+
+
+@dataclass(frozen=True)
+class AssignmentResult:
+    """What `control_assign_reactor_many` wrote."""
+
+    reactor_id: str
+    mode: str
+    control_ids: list[str]
 
 
 def _control_current(control_id: str) -> ControlModel:
@@ -51,7 +75,8 @@ def _conflict(control_id: str, expected_version: int) -> ControlConflictError:
     )
 
 
-def _reactor_check(reactor_id: str | None, mode: str) -> None:
+def reactor_check(reactor_id: str | None, mode: str) -> None:
+    """`ValidationError` unless ``mode`` is known and ``reactor_id`` may serve it."""
     if mode not in MODES:
         raise ValidationError(f"Mode must be one of {', '.join(MODES)} (got {mode!r})")
     if mode != "off" and not reactor_id:
@@ -59,7 +84,7 @@ def _reactor_check(reactor_id: str | None, mode: str) -> None:
     if not reactor_id:
         return
     try:
-        reactor = LocalReactorModel.get(reactor_id)
+        reactor = LocalReactorModel.get(reactor_id, consistent_read=True)
     except LocalReactorModel.DoesNotExist:
         raise ValidationError(f"Reactor {reactor_id} is not installed in this account") from None
     if reactor.status != "installed":
@@ -67,6 +92,33 @@ def _reactor_check(reactor_id: str | None, mode: str) -> None:
             f"Reactor {reactor_id} is not ready (status {reactor.status}); "
             "wait for its installation to finish"
         )
+
+
+def _assignment_actions(
+    reactor_id: str | None, mode: str, actor: str, now: datetime
+) -> list[Action]:
+    # A fresh list per write: PynamoDB appends the version increment to the list it is given.
+    return [
+        ControlModel.mode.set(mode),
+        ControlModel.updated_by.set(actor),
+        ControlModel.updated_at.set(now),
+        ControlModel.reactor_id.set(reactor_id) if reactor_id else ControlModel.reactor_id.remove(),
+    ]
+
+
+def _update(control_id: str, expected_version: int, actions: list[Action]) -> ControlModel:
+    """One conditional update at ``expected_version`` (PynamoDB checks and bumps ``version``)."""
+    control = ControlModel(control_id, KIND_CONTROL)
+    if expected_version:
+        control.version = expected_version
+    exists = ControlModel.control_id.exists() & (ControlModel.kind == KIND_CONTROL)
+    try:
+        control.update(actions=actions, condition=exists)
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        raise _conflict(control_id, expected_version) from None
+    return control
 
 
 def control_configure(
@@ -89,31 +141,18 @@ def control_configure(
     """
     now = now or datetime.now(UTC)
     reactor_id = (reactor_id or "").strip() or None
-    _reactor_check(reactor_id, mode)
+    reactor_check(reactor_id, mode)
     entries = [
         e if isinstance(e, Exemption) else exemption_build(e, actor=actor, now=now)
         for e in exemptions
     ]
     if len(entries) > MAX_EXEMPTIONS:
         raise ValidationError(f"A control holds at most {MAX_EXEMPTIONS} exemptions")
-    control = ControlModel(control_id, KIND_CONTROL)
-    if expected_version:
-        control.version = expected_version
-    actions: list[Action] = [
-        ControlModel.mode.set(mode),
-        ControlModel.updated_by.set(actor),
-        ControlModel.updated_at.set(now),
-        ControlModel.reactor_id.set(reactor_id) if reactor_id else ControlModel.reactor_id.remove(),
-        ControlModel.exemptions.set(entries) if entries else ControlModel.exemptions.remove(),
-    ]
-    exists = ControlModel.control_id.exists() & (ControlModel.kind == KIND_CONTROL)
-    try:
-        control.update(actions=actions, condition=exists)
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        raise _conflict(control_id, expected_version) from None
-    return control
+    actions = _assignment_actions(reactor_id, mode, actor, now)
+    actions.append(
+        ControlModel.exemptions.set(entries) if entries else ControlModel.exemptions.remove()
+    )
+    return _update(control_id, expected_version, actions)
 
 
 def _stored(control_id: str, expected_version: int) -> ControlModel:
@@ -159,16 +198,14 @@ def control_exemption_remove(
 def control_assign_reactor(
     *, control_id: str, expected_version: int, reactor_id: str | None, mode: str, actor: str
 ) -> ControlModel:
-    """Set the reactor and mode of a control at ``expected_version``; keep its exemptions."""
-    current = _stored(control_id, expected_version)
-    return control_configure(
-        control_id=control_id,
-        expected_version=expected_version,
-        reactor_id=reactor_id,
-        mode=mode,
-        exemptions=list(current.exemptions or []),
-        actor=actor,
-    )
+    """Set the reactor and mode of a control at ``expected_version``; keep its exemptions.
+
+    ``reactor_id`` None with mode ``off`` unassigns. Errors as `control_configure`.
+    """
+    reactor_id = (reactor_id or "").strip() or None
+    reactor_check(reactor_id, mode)
+    actions = _assignment_actions(reactor_id, mode, actor, datetime.now(UTC))
+    return _update(control_id, expected_version, actions)
 
 
 class Keep(Enum):
@@ -221,3 +258,49 @@ def control_update(
         actor=actor,
     )
     return ControlChange(before=current, after=after)
+
+
+def _controls(control_ids: Sequence[str]) -> list[ControlModel]:
+    found = {
+        c.control_id: c
+        for c in ControlModel.batch_get(
+            [(cid, KIND_CONTROL) for cid in control_ids], consistent_read=True
+        )
+    }
+    missing = [cid for cid in control_ids if cid not in found]
+    if missing:
+        raise ValidationError(f"unknown controls: {', '.join(missing[:10])}")
+    return [found[cid] for cid in control_ids]
+
+
+def control_assign_reactor_many(
+    *, control_ids: Iterable[str], reactor_id: str | None, mode: str, actor: str
+) -> AssignmentResult:
+    """Assign ``reactor_id`` with ``mode`` to every control of ``control_ids``, each at the
+    version read here (see the module docstring); `ValidationError` before any write for bad
+    input, `ConflictError` when a control changed between the read and the write."""
+    ids = list(dict.fromkeys(c.strip() for c in control_ids if c and c.strip()))
+    if not ids:
+        raise ValidationError("select at least one control")
+    if len(ids) > MAX_CONTROLS:
+        raise ValidationError(f"at most {MAX_CONTROLS} controls per request")
+    reactor_id = (reactor_id or "").strip() or None
+    reactor_check(reactor_id, mode)
+    controls = _controls(ids)
+    now = datetime.now(UTC)
+    for start in range(0, len(controls), TRANSACTION_SIZE):
+        try:
+            with TransactWrite(connection=ControlModel._get_connection().connection) as tx:
+                for control in controls[start : start + TRANSACTION_SIZE]:
+                    tx.update(
+                        control,
+                        actions=_assignment_actions(reactor_id, mode, actor, now),
+                        condition=ControlModel.kind == KIND_CONTROL,
+                    )
+        except TransactWriteError as exc:
+            done = f"; the first {start} were assigned" if start else ""
+            raise ConflictError(
+                f"controls changed meanwhile, none of this batch was assigned{done}: "
+                f"{exc.cause_response_message}"
+            ) from exc
+    return AssignmentResult(reactor_id=reactor_id or "", mode=mode, control_ids=ids)

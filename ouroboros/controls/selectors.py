@@ -178,3 +178,35 @@ def control_reactor_options() -> list[LocalReactorModel]:
     """Reactors an operator may assign: installed in this account (one Query on ``kind-index``)."""
     installed = LocalReactorModel.status == "installed"
     return list(LocalReactorModel.kind_index.query("REACTOR", filter_condition=installed))
+
+
+def control_assignment_candidates(
+    *,
+    standard_id: str | None = None,
+    severity: str | None = None,
+    service: str | None = None,
+    limit: int = 1000,
+) -> list[ControlModel]:
+    """Controls matching every given filter (the bulk assignment's list), by control id.
+
+    One index Query with a filter expression at most; by standard: the memberships' Query, then
+    BatchGet.
+    """
+    if standard_id:
+        member_ids = [
+            m.control_id for m in ControlModel.standard_index.query(standard_id, limit=limit)
+        ]
+        controls = [
+            c
+            for c in ControlModel.batch_get([(cid, KIND_CONTROL) for cid in member_ids])
+            if (not severity or c.severity == severity) and (not service or c.service == service)
+        ]
+        return sorted(controls, key=lambda c: c.control_id)
+    if severity:
+        condition = (ControlModel.service == service) if service else None
+        found = ControlModel.severity_index.query(severity, filter_condition=condition, limit=limit)
+    elif service:
+        found = ControlModel.service_index.query(service, limit=limit)
+    else:
+        found = ControlModel.kind_index.query(KIND_CONTROL, limit=limit)
+    return sorted(found, key=lambda c: c.control_id)

@@ -331,6 +331,7 @@ def control_failed_count_actions(deltas: Mapping[str, int]) -> list[dict[str, An
 from ouroboros.controls.configuration import (  # noqa: E402 - re-export, see the docstring
     ControlConflictError,
     control_assign_reactor,
+    control_assign_reactor_many,
     control_configure,
     control_exemption_add,
     control_exemption_remove,
@@ -341,6 +342,7 @@ __all__ = [
     "MembershipRecord",
     "StandardRecord",
     "control_assign_reactor",
+    "control_assign_reactor_many",
     "control_catalog_upsert",
     "control_configure",
     "control_exemption_add",

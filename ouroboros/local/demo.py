@@ -68,8 +68,12 @@ def _member_role_trust(external_id: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
-def demo_member_account(account_id: str) -> list[str]:
-    """Create the member role and the demo resources in ``account_id``; return bucket names."""
+def demo_member_account(account_id: str, *, public: bool = True) -> list[str]:
+    """Create the member role and the demo resources in ``account_id``; return bucket names.
+
+    ``public`` False re-creates the public bucket as the S3.2 reactor left it (no public
+    statement): a restart after the demo's remediation loop (`ouroboros.local.demo_remediation`).
+    """
     config = get_config()
     session = assume_role_session(
         f"arn:aws:iam::{account_id}:role/{BOOTSTRAP_ROLE_NAME}",
@@ -84,42 +88,54 @@ def demo_member_account(account_id: str) -> list[str]:
             Description="Ouroboros remediation role (local demo)",
         )
     s3 = client("s3", session=session)
-    public = public_bucket_name(account_id)
+    bucket_public = public_bucket_name(account_id)
     no_tls = f"ouroboros-demo-notls-{account_id}"
-    for bucket in (public, no_tls):
+    for bucket in (bucket_public, no_tls):
         s3.create_bucket(Bucket=bucket)
     s3.put_bucket_policy(
-        Bucket=public,
+        Bucket=bucket_public,
         Policy=json.dumps(
             {
                 "Version": "2012-10-17",
                 "Statement": [
-                    {
-                        "Sid": "PublicRead",
-                        "Effect": "Allow",
-                        "Principal": "*",
-                        "Action": "s3:GetObject",
-                        "Resource": f"arn:aws:s3:::{public}/*",
-                    },
+                    *(
+                        [
+                            {
+                                "Sid": "PublicRead",
+                                "Effect": "Allow",
+                                "Principal": "*",
+                                "Action": "s3:GetObject",
+                                "Resource": f"arn:aws:s3:::{bucket_public}/*",
+                            }
+                        ]
+                        if public
+                        else []
+                    ),
                     {
                         "Sid": "AdminAccess",
                         "Effect": "Allow",
                         "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
                         "Action": "s3:*",
-                        "Resource": [f"arn:aws:s3:::{public}", f"arn:aws:s3:::{public}/*"],
+                        "Resource": [
+                            f"arn:aws:s3:::{bucket_public}",
+                            f"arn:aws:s3:::{bucket_public}/*",
+                        ],
                     },
                 ],
             }
         ),
     )
-    return [public, no_tls]
+    return [bucket_public, no_tls]
 
 
 def demo_seed() -> DemoReport:
     """Seed the running local runtime (this process must point at it)."""
     report = DemoReport()
+    from ouroboros.local.demo_remediation import demo_bucket_fixed
+
     for account_id in MEMBER_ACCOUNTS:
-        report.buckets += demo_member_account(account_id)
+        fixed = demo_bucket_fixed(account_id=account_id, bucket=public_bucket_name(account_id))
+        report.buckets += demo_member_account(account_id, public=not fixed)
         report.accounts.append(account_id)
     if aggregate_read("controls").get("total", 0) == 0:
         report.controls_created = control_catalog_upsert(

@@ -8,10 +8,13 @@ At start:
 2. registers the task functions and the notification subscriber with the Lambda hook, by their
    deployed names (``ouroboros-<stage>-parse-finding``...), from `ouroboros.deploy.functions`;
 3. creates (or updates) the state machine from ``statemachine/`` with the same ARNs the deploy
-   substitutes, and registers the "Findings - Imported" rule of ``rules.json`` on the local bus;
+   substitutes, and registers the rules of ``rules.json`` on the local bus: "Findings - Imported"
+   and the custom action (`ouroboros.local.securityhub_custom_action` sends its events);
 4. creates the notification topic with an SQS queue subscribed to it, and polls that queue in a
    thread, handing each message to the subscriber function as SNS would (moto's SNS cannot invoke
-   a Lambda function without Docker).
+   a Lambda function without Docker);
+5. installs `ouroboros.local.moto_sfn` (moto's interpreter reuses its Lambda client and the
+   definition's parse tree instead of paying for them at every execution).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import contextlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from moto.core.config import default_user_config
@@ -31,6 +35,8 @@ from ouroboros.deploy.naming import Deployment
 from ouroboros.deploy.workflow import definition_render, rules_render
 from ouroboros.local.bus import DEFAULT_ACCOUNT, bus_rule_put
 from ouroboros.local.lambda_invoke import project_function_register
+from ouroboros.local.moto_sfn import moto_sfn_speedups_install
+from ouroboros.local.securityhub_custom_action import local_custom_action_arn
 
 if TYPE_CHECKING:
     from ouroboros.local.runtime import LocalRuntime
@@ -66,9 +72,7 @@ def workflow_register() -> str:
             roleArn=deployment.role_arn(deployment.state_machine_role),
             type="STANDARD",
         )
-    region, account = deployment.region, deployment.account
-    custom_action = f"arn:aws:securityhub:{region}:{account}:action/custom/OuroborosRemediate"
-    for rule in rules_render(custom_action).values():
+    for rule in rules_render(local_custom_action_arn()).values():
         bus_rule_put(name=rule["Name"], pattern=rule["EventPattern"], targets=[arn])
     return arn
 
@@ -83,11 +87,13 @@ class WorkflowExtension:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.state_machine_arn = ""
+        self._moto_undo: Callable[[], None] | None = None
 
     def start(self, runtime: LocalRuntime) -> None:
         sfn_config: Any = default_user_config.setdefault("stepfunctions", {})
         self._saved = bool(sfn_config.get("execute_state_machine", False))
         sfn_config["execute_state_machine"] = True
+        self._moto_undo = moto_sfn_speedups_install()
         self.state_machine_arn = workflow_register()
         queue_url = self._subscription()
         self._stop.clear()
@@ -101,6 +107,9 @@ class WorkflowExtension:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        if self._moto_undo is not None:
+            self._moto_undo()
+            self._moto_undo = None
         if self._saved is not None:
             default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = (
                 self._saved

@@ -7,7 +7,8 @@ The SDK (what a reactor imports, and what ships inside every reactor artifact wi
 The rest runs in Ouroboros itself, never inside an artifact: ``manifest`` (schema checks),
 ``packaging`` (deterministic zips), ``isolation`` (importing a package alone), ``hub`` and
 ``catalog`` (publish, verify, read the Hub), ``services`` / ``installer`` (install in a consumer),
-``assignment`` (reactors on controls), ``stream_records`` (DynamoDB stream records).
+``stream_records`` (DynamoDB stream records). Assigning reactors to controls is
+`ouroboros.controls.configuration`.
 """
 
 from ouroboros.reactors.base import (

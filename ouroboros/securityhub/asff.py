@@ -19,6 +19,7 @@ that belong to no control. The rules, in order, with the field that wins first:
 - product name: ``ProductName``, else ``ProductFields."aws/securityhub/ProductName"``, else the
   last segment of ``ProductArn``.
 - timestamps become UTC ``YYYY-MM-DDTHH:MM:SS.mmmZ``, so they sort as strings in index keys.
+- resource tags: ``key=value`` of every ``Resources[].Tags`` entry (the workflow's exemptions).
 
 Malformed input raises `AsffValidationError` naming the field; nothing is guessed for the fields
 every finding must have (Id, ProductArn, GeneratorId, AwsAccountId, CreatedAt, UpdatedAt, Title,
@@ -93,6 +94,8 @@ class NormalizedFinding:
     first_observed_at: str | None
     updated_at: str
     raw: Mapping[str, Any]
+    #: ``key=value`` of every tag of every resource (exemptions by tag match these).
+    resource_tags: frozenset[str] = frozenset()
 
     @property
     def is_active(self) -> bool:
@@ -296,4 +299,10 @@ def asff_parse(finding: Any) -> NormalizedFinding:
         else None,
         updated_at=updated_at,
         raw=finding,
+        resource_tags=frozenset(
+            f"{key}={value}"
+            for resource in resources
+            if isinstance(resource.get("Tags"), Mapping)
+            for key, value in resource["Tags"].items()
+        ),
     )

@@ -12,7 +12,7 @@ from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any, Literal
 
-from ouroboros.workflow.fields import WorkflowFinding
+from ouroboros.securityhub.asff import NormalizedFinding
 
 Action = Literal["run", "dry_run", "skip"]
 Trigger = Literal["event", "manual", "custom_action", "rollback"]
@@ -27,7 +27,7 @@ class Decision:
 
 
 def exemption_matches(
-    exemption: Mapping[str, Any], finding: WorkflowFinding, *, now: datetime
+    exemption: Mapping[str, Any], finding: NormalizedFinding, *, now: datetime
 ) -> bool:
     """Whether ``exemption`` (account, resource_pattern, tag, expires_at) covers ``finding``."""
     expires = exemption.get("expires_at")
@@ -42,12 +42,12 @@ def exemption_matches(
         return False
     if pattern and not any(fnmatchcase(rid, pattern) for rid in finding.resource_ids):
         return False
-    return not (tag and tag not in finding.tags)
+    return not (tag and tag not in finding.resource_tags)
 
 
 def finding_decide(
     *,
-    finding: WorkflowFinding,
+    finding: NormalizedFinding,
     trigger: Trigger,
     mode: str | None,
     reactor_id: str | None,
@@ -60,8 +60,9 @@ def finding_decide(
     the cheapest, most certain reasons first, exemptions before anything that would run."""
     if finding.control_id is None:
         return Decision("skip", "not a control finding")
-    if trigger == "event" and finding.workflow_status != "NEW":
-        return Decision("skip", f"workflow status {finding.workflow_status}, not NEW")
+    workflow_status = finding.workflow_status or "NEW"  # absent: a new finding
+    if trigger == "event" and workflow_status != "NEW":
+        return Decision("skip", f"workflow status {workflow_status}, not NEW")
     if trigger == "event" and (
         finding.compliance_status != "FAILED" or finding.record_state != "ACTIVE"
     ):

@@ -30,6 +30,7 @@ from typing import Any
 from ouroboros.aws import client
 from ouroboros.errors import ReactorExecutionError, ThrottledError
 from ouroboros.models import ExecutionModel
+from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
 from ouroboros.workflow.executions import (
     execution_get,
     execution_id_new,
@@ -37,7 +38,6 @@ from ouroboros.workflow.executions import (
     idempotency_claim,
     now_iso,
 )
-from ouroboros.workflow.fields import WorkflowFinding, workflow_finding
 from ouroboros.workflow.notify import outcome_message
 from ouroboros.workflow.ratelimit import rate_token_take
 from ouroboros.workflow.securityhub import finding_workflow_update
@@ -61,20 +61,20 @@ def reactor_function_invoke(*, function_arn: str, payload: Mapping[str, Any]) ->
     return body
 
 
-def _release(finding: WorkflowFinding, key: str) -> None:
-    ExecutionModel(f"IDEMPOTENCY#{finding.id}#{key}").delete()
+def _release(finding: NormalizedFinding, key: str) -> None:
+    ExecutionModel(f"IDEMPOTENCY#{finding.finding_id}#{key}").delete()
 
 
 def finding_dispatch(*, item: Mapping[str, Any]) -> dict[str, Any]:
     """Run the reactor of one item (see the module docstring)."""
-    finding = workflow_finding(item.get("finding") or {})
+    finding = asff_parse(item.get("finding") or {})
     execution_id = execution_id_new()
     key = str(item.get("idempotency_key") or finding.updated_at)
-    if not idempotency_claim(finding_id=finding.id, key=key, execution_id=execution_id):
-        logger.info("finding %s (%s) already dispatched: replay ignored", finding.id, key)
+    if not idempotency_claim(finding_id=finding.finding_id, key=key, execution_id=execution_id):
+        logger.info("finding %s (%s) already dispatched: replay ignored", finding.finding_id, key)
         return {"result": {"messages": [], "status": "duplicate"}}
     try:
-        rate_token_take(account_id=finding.account_id, region=finding.region)
+        rate_token_take(account_id=finding.account_id, region=finding.region or "")
     except ThrottledError:
         _release(finding, key)
         raise
@@ -156,7 +156,7 @@ def dispatch_failure_record(*, item: Mapping[str, Any]) -> dict[str, Any]:
     with contextlib.suppress(ValueError, AttributeError):
         cause = json.loads(cause).get("errorMessage", cause)
     try:
-        finding: WorkflowFinding | None = workflow_finding(item.get("finding") or {})
+        finding: NormalizedFinding | None = asff_parse(item.get("finding") or {})
     except Exception:
         finding = None
     recorded = _RECORDED.search(str(cause))

@@ -19,7 +19,7 @@ from ouroboros.errors import NotFoundError
 from ouroboros.models import ExecutionModel, FindingModel
 from ouroboros.models.executions import KIND_IDEMPOTENCY
 from ouroboros.models.findings import LastRemediation
-from ouroboros.workflow.fields import WorkflowFinding
+from ouroboros.securityhub.asff import NormalizedFinding
 
 logger = logging.getLogger(__name__)
 
@@ -53,14 +53,14 @@ def idempotency_claim(*, finding_id: str, key: str, execution_id: str) -> bool:
 
 def execution_record(
     *,
-    finding: WorkflowFinding | None,
+    finding: NormalizedFinding | None,
     execution_id: str | None = None,
     **fields: Any,
 ) -> ExecutionModel:
     """Write an execution item (new or complete replacement) and keep the finding's pointer."""
     item = ExecutionModel(execution_id or execution_id_new(), **fields)
     if finding is not None:
-        item.finding_id = finding.id
+        item.finding_id = finding.finding_id
         item.finding_updated_at = finding.updated_at
         item.control_id = item.control_id or finding.control_id
         item.account_id = finding.account_id
@@ -69,7 +69,7 @@ def execution_record(
     item.started_at = item.started_at or now_iso()
     item.save()
     if finding is not None and item.status in ("succeeded", "failed", "rolled_back"):
-        finding_last_remediation_set(finding_id=finding.id, execution=item)
+        finding_last_remediation_set(finding_id=finding.finding_id, execution=item)
     return item
 
 

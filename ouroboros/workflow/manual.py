@@ -22,9 +22,9 @@ from ouroboros.aws import client
 from ouroboros.config import get_config
 from ouroboros.errors import ConflictError, NotFoundError, ValidationError
 from ouroboros.models import ExecutionModel, LocalReactorModel
+from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
 from ouroboros.workflow.dispatch import reactor_function_invoke
 from ouroboros.workflow.executions import execution_get, execution_record, now_iso
-from ouroboros.workflow.fields import workflow_finding
 
 
 def state_machine_arn() -> str:
@@ -102,14 +102,24 @@ def execution_rollback(*, execution_id: str, actor: str) -> ExecutionModel:
     except UpdateError as exc:
         raise ConflictError(f"execution {execution_id} is already rolled back") from exc
     raw = _finding_for(original)
-    finding = workflow_finding(raw)
-    common = {
+    common: dict[str, Any] = {
         "trigger": "rollback",
         "actor": actor,
         "reactor_id": reactor.reactor_id,
         "reactor_version": reactor.version,
         "control_id": original.control_id,
     }
+    try:
+        finding: NormalizedFinding | None = asff_parse(raw)
+    except ValidationError:  # the stand-in of an archived finding: its fields come from the run
+        finding = None
+        common.update(
+            finding_id=original.finding_id,
+            finding_updated_at=original.finding_updated_at,
+            account_id=original.account_id,
+            region=original.region,
+            resource_id=original.resource_id,
+        )
     clock = time.monotonic()
     try:
         result = reactor_function_invoke(

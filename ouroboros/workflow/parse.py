@@ -24,9 +24,9 @@ from typing import Any
 from ouroboros.errors import ParseFailedError, ValidationError
 from ouroboros.models import ControlModel, LocalReactorModel
 from ouroboros.models.controls import KIND_CONTROL
+from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
 from ouroboros.workflow.decision import Trigger, finding_decide
 from ouroboros.workflow.executions import execution_record
-from ouroboros.workflow.fields import WorkflowFinding, workflow_finding
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> dict[st
     common = {"trigger": trigger, "actor": actor, "sfn_execution_arn": sfn_execution or None}
     for raw in findings:
         try:
-            finding = workflow_finding(raw)
+            finding = asff_parse(raw)
         except ValidationError as exc:
             execution_record(
                 finding=None, status="skipped", skip_reason=f"invalid finding: {exc}", **common
@@ -130,7 +130,7 @@ def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> dict[st
                 mode=control.mode if control else None,
                 **common,
             )
-            logger.info("finding %s skipped: %s", finding.id, decision.reason)
+            logger.info("finding %s skipped: %s", finding.finding_id, decision.reason)
             continue
         assert reactor is not None and control is not None
         items.append(
@@ -141,7 +141,7 @@ def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> dict[st
 
 def _item(
     raw: Mapping[str, Any],
-    finding: WorkflowFinding,
+    finding: NormalizedFinding,
     control: ControlModel,
     reactor: LocalReactorModel,
     dry_run: bool,

@@ -11,7 +11,7 @@ import logging
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ouroboros.aws import client
-from ouroboros.workflow.fields import WorkflowFinding
+from ouroboros.securityhub.asff import NormalizedFinding
 
 logger = logging.getLogger(__name__)
 
@@ -19,14 +19,14 @@ NOTE_AUTHOR = "ouroboros"
 
 
 def finding_workflow_update(
-    *, finding: WorkflowFinding, status: str, note: str | None = None
+    *, finding: NormalizedFinding, status: str, note: str | None = None
 ) -> bool:
     """Set the finding's workflow status (and note); False (logged) when Security Hub refused.
 
     A failed write-back never undoes or fails a remediation: the execution record is the truth.
     """
     request = {
-        "FindingIdentifiers": [{"Id": finding.id, "ProductArn": finding.product_arn}],
+        "FindingIdentifiers": [{"Id": finding.finding_id, "ProductArn": finding.product_arn}],
         "Workflow": {"Status": status},
     }
     if note:
@@ -36,9 +36,11 @@ def finding_workflow_update(
             **request
         )
     except (ClientError, BotoCoreError) as exc:
-        logger.warning("finding %s: workflow %s not written: %s", finding.id, status, exc)
+        logger.warning("finding %s: workflow %s not written: %s", finding.finding_id, status, exc)
         return False
     unprocessed = response.get("UnprocessedFindings") or []
     if unprocessed:
-        logger.warning("finding %s: workflow %s unprocessed: %s", finding.id, status, unprocessed)
+        logger.warning(
+            "finding %s: workflow %s unprocessed: %s", finding.finding_id, status, unprocessed
+        )
     return not unprocessed

@@ -5,20 +5,23 @@ account, the finding RESOLVED, the execution and the notification recorded."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from ouroboros.aws import assume_role_session, client
+from ouroboros.controls.configuration import control_assign_reactor_many
 from ouroboros.errors import ConflictError
 from ouroboros.local.bus import bus_current, bus_event_publish
 from ouroboros.local.demo import demo_seed, public_bucket_name
 from ouroboros.models import ControlModel, ExecutionModel, LocalReactorModel
 from ouroboros.models.controls import Exemption
 from ouroboros.notify.delivery import notification_deliveries_list
-from ouroboros.reactors.assignment import control_reactor_assign
 from ouroboros.reactors.services import reactor_install
 from ouroboros.workflow.executions import executions_of_finding
 from ouroboros.workflow.manual import execution_rollback, remediation_start
@@ -56,7 +59,7 @@ def installed_s3_reactor(mode: str = "auto") -> None:
     )
     reactor_install(reactor_id="s3-public-read", actor="alice")
     wait_for(lambda: LocalReactorModel.get("s3-public-read").status == "installed", "install")
-    control_reactor_assign(
+    control_assign_reactor_many(
         control_ids=["S3.2"], reactor_id="s3-public-read", mode=mode, actor="alice"
     )
 
@@ -256,3 +259,30 @@ def test_manual_mode_waits_then_dry_run_real_run_and_rollback(local_runtime: Any
     assert original.status == "rolled_back" and original.rolled_back_by == rollback.execution_id
     with pytest.raises(ConflictError):
         execution_rollback(execution_id=real[0].execution_id, actor="otto")
+
+
+def test_the_custom_action_remediates_with_its_actor_recorded(local_runtime: Any) -> None:
+    installed_s3_reactor(mode="manual")  # events wait for an operator; the custom action is one
+    finding = s3_finding(BUCKET)
+    client("securityhub").batch_import_findings(Findings=[finding])
+    skipped = wait_for(lambda: executions(finding["Id"], "skipped"), "the skip", 90)
+    assert skipped[0].skip_reason == "manual mode: waits for an operator"
+
+    out = io.StringIO()
+    call_command("securityhub_custom_action", finding["Id"], stdout=out)
+    sent = re.search(r"event (\S+) \((arn:aws:securityhub:[^)]+)\)", out.getvalue())
+    assert sent and sent.group(2).endswith(":action/custom/OuroborosRemediate")
+    done = wait_for(lambda: executions(finding["Id"], "succeeded"), "the custom action's run", 90)
+    assert (done[0].trigger, done[0].actor) == (
+        "custom_action",
+        "securityhub:Remediate with Ouroboros",
+    )
+    assert policy_sids(BUCKET) == ["AdminAccess"]
+    wait_for(lambda: hub_finding(finding["Id"])["Workflow"]["Status"] == "RESOLVED", "RESOLVED")
+    bus = bus_current()
+    assert bus is not None
+    delivered = [d for d in bus.deliveries() if d.event_id == sent.group(1)]
+    assert [(d.rule, d.ok) for d in delivered] == [("ouroboros-custom-action", True)]
+
+    with pytest.raises(CommandError, match="no finding nope"):
+        call_command("securityhub_custom_action", "nope", stdout=io.StringIO())

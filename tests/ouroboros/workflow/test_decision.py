@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from ouroboros.errors import ValidationError
+from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
 from ouroboros.workflow.decision import finding_decide
-from ouroboros.workflow.fields import WorkflowFinding, finding_control_id, workflow_finding
 from tests.conftest import load_event
 
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
@@ -24,9 +24,9 @@ def sample(**changes: Any) -> dict[str, Any]:
     return finding
 
 
-def decide(finding: WorkflowFinding | None = None, **kwargs: Any) -> tuple[str, str]:
+def decide(finding: NormalizedFinding | None = None, **kwargs: Any) -> tuple[str, str]:
     args: dict[str, Any] = {
-        "finding": finding or workflow_finding(sample()),
+        "finding": finding or asff_parse(sample()),
         "trigger": "event",
         "mode": "auto",
         "reactor_id": "s3-public-read",
@@ -41,22 +41,32 @@ def decide(finding: WorkflowFinding | None = None, **kwargs: Any) -> tuple[str, 
 
 
 def test_the_sample_is_a_control_finding_of_its_own_account() -> None:
-    finding = workflow_finding(sample())
+    finding = asff_parse(sample())
     assert finding.control_id == "S3.2"
     assert finding.account_id == sample()["AwsAccountId"]
 
 
-def test_control_id_falls_back_to_product_fields_then_generator_id() -> None:
-    assert finding_control_id({"ProductFields": {"ControlId": "EC2.2"}}) == "EC2.2"
-    generator = "aws-foundational-security-best-practices/v/1.0.0/RDS.1"
-    assert finding_control_id({"GeneratorId": generator}) == "RDS.1"
-    assert finding_control_id({"GeneratorId": "security-control/Lambda.1"}) == "Lambda.1"
-    assert finding_control_id({"GeneratorId": "arn:aws:guardduty:..."}) is None
+def test_standard_specific_findings_resolve_to_their_security_control() -> None:
+    # PCI DSS names S3.1's check PCI.S3.6: the shared parser's table maps it, no guess.
+    pci = sample(
+        GeneratorId="pci-dss/v/3.2.1/PCI.S3.6",
+        ProductFields={"StandardsArn": "arn:aws:securityhub:::standards/pci-dss/v/3.2.1"},
+        Compliance={"Status": "FAILED"},
+    )
+    assert decide(asff_parse(pci), reactor_id=None) == ("skip", "no reactor assigned to S3.1")
+    consolidated = sample(GeneratorId="security-control/Lambda.1", ProductFields={})
+    assert asff_parse(consolidated).control_id == "Lambda.1"
+
+
+def test_a_finding_without_workflow_is_new() -> None:
+    raw = sample()
+    del raw["Workflow"]
+    assert decide(asff_parse(raw)) == ("run", "")
 
 
 def test_a_finding_without_account_is_refused_with_its_id() -> None:
-    with pytest.raises(ValidationError, match="AwsAccountId"):
-        workflow_finding({"Id": "f-1", "AwsAccountId": "nope"})
+    with pytest.raises(ValidationError, match=r"AwsAccountId.*finding f-1"):
+        asff_parse({**sample(), "Id": "f-1", "AwsAccountId": "nope"})
 
 
 def test_auto_mode_runs_and_dry_run_mode_or_request_runs_dry() -> None:
@@ -86,14 +96,14 @@ def test_manual_mode_runs_when_an_operator_asks() -> None:
 
 def test_loop_guard_skips_our_own_notified_and_resolved_updates_on_events_only() -> None:
     for status in ("NOTIFIED", "RESOLVED"):
-        finding = workflow_finding(sample(Workflow={"Status": status}))
+        finding = asff_parse(sample(Workflow={"Status": status}))
         assert decide(finding) == ("skip", f"workflow status {status}, not NEW")
         assert decide(finding, trigger="manual")[0] == "run"
 
 
 def test_non_control_findings_are_skipped() -> None:
     guardduty = sample(GeneratorId="arn:aws:guardduty:x", ProductFields={}, Compliance={})
-    assert decide(workflow_finding(guardduty)) == ("skip", "not a control finding")
+    assert decide(asff_parse(guardduty)) == ("skip", "not a control finding")
 
 
 def exemption(**fields: Any) -> dict[str, Any]:
@@ -101,7 +111,7 @@ def exemption(**fields: Any) -> dict[str, Any]:
 
 
 def test_exemptions_match_on_every_given_field_and_expire() -> None:
-    finding = workflow_finding(sample())
+    finding = asff_parse(sample())
     bucket = finding.resource_ids[0]
     exempt = ("skip", "exempt: approved")
     assert decide(exemptions=[exemption(resource_pattern=bucket[:-3] + "*")]) == exempt
@@ -117,6 +127,6 @@ def test_exemptions_match_on_every_given_field_and_expire() -> None:
 def test_tag_exemption() -> None:
     raw = sample()
     raw["Resources"] = [{**raw["Resources"][0], "Tags": {"env": "prod"}}]
-    finding = workflow_finding(raw)
+    finding = asff_parse(raw)
     assert decide(finding, exemptions=[exemption(tag="env=prod")])[0] == "skip"
     assert decide(finding, exemptions=[exemption(tag="env=dev")])[0] == "run"

@@ -15,12 +15,13 @@ pytestmark = pytest.mark.functional
 def test_a_burst_is_paced_per_account_region(
     moto_aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("OUROBOROS_REMEDIATION_RATE", "5")
+    # A slow rate (a token every 2 s) so that a loaded machine's slow calls refill no token.
+    monkeypatch.setenv("OUROBOROS_REMEDIATION_RATE", "0.5")
     monkeypatch.setenv("OUROBOROS_REMEDIATION_BURST", "3")
     reset_config()
-    waits = [rate_token_take(account_id="222222222222", region="us-east-1") for _ in range(5)]
+    waits = [rate_token_take(account_id="222222222222", region="us-east-1") for _ in range(4)]
     assert waits[:3] == [0.0, 0.0, 0.0]  # the burst passes at once
-    assert all(w > 0 for w in waits[3:])  # the rest waited for their token, none was dropped
+    assert waits[3] > 0  # the next one waited for its token, it was not dropped
     # Another account-region has its own budget.
     assert rate_token_take(account_id="111111111111", region="us-east-1") == 0.0
 

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from console.access.services import admin_user_ensure
 from ouroboros.config import get_config
 from ouroboros.local.demo import demo_seed
+from ouroboros.local.demo_remediation import DemoRemediation
 from ouroboros.local.runtime import LocalRuntime, RuntimeAlreadyRunningError
 
 
@@ -36,9 +37,11 @@ class Command(BaseCommand):
             endpoints = runtime.start()
         except RuntimeAlreadyRunningError as exc:
             raise CommandError(str(exc)) from exc
+        demo_loop = DemoRemediation(announce=self.stdout.write)
         try:
             report = demo_seed()
             call_command("hub_publish", official=True, if_empty=True, skip_existing=True)
+            demo_loop.start()  # installs s3-public-read, assigns it to S3.2 (auto), once
             self.stdout.write(
                 self.style.SUCCESS("Local runtime up")
                 + f"\n  DynamoDB ({endpoints.dynamodb_backend}): {endpoints.dynamodb}"
@@ -46,6 +49,7 @@ class Command(BaseCommand):
                 + f"\n  Security Hub (local):  {endpoints.securityhub or '-'}"
                 + f"\n  data folder:           {data_dir}"
                 + f"\n  demo member accounts:  {', '.join(report.accounts)}"
+                + "\n  demo remediation:      s3-public-read on S3.2 (auto), see Executions"
             )
             for warning in runtime.warnings:
                 self.stdout.write(self.style.WARNING(warning))
@@ -70,6 +74,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
+            demo_loop.stop()
             runtime.stop()
             self.stdout.write("Local runtime stopped.")
 
