@@ -42,7 +42,9 @@ def test_dashboard_counts_come_from_aggregates_and_mttr_is_drawn_per_day(
     yesterday = now - timedelta(days=1)
     aggregate_add("executions#day", {f"{yesterday:%Y-%m-%d}#succeeded": 2})
     for hours in (2, 6):  # yesterday's MTTR: 4 h
-        remediation_time_add(observed_at=yesterday - timedelta(hours=hours), remediated_at=yesterday)
+        remediation_time_add(
+            observed_at=yesterday - timedelta(hours=hours), remediated_at=yesterday
+        )
     viewer = as_role("viewer")
     del table_calls[:]
 
