@@ -333,7 +333,10 @@ def _finding_urls(findings: list[Any]) -> dict[str, tuple[str, Any]]:
         ),
         "product": ({"product": "GuardDuty"}, active & (F.product_name == "GuardDuty")),
         # Two filters: a key plus a filter expression (no baseline: its Scan reads ~12 pages).
-        "two_filters": ({"severity": "HIGH", "account": ACCOUNTS[5]}, None),
+        "two_filters": ({"severity": "MEDIUM", "account": ACCOUNTS[3]}, None),
+        # No finding has both (HIGH samples fall on even numbers, this account on odd ones): the
+        # page reads up to its read budget, then offers to continue (`ouroboros.pagination`).
+        "two_filters_no_match": ({"severity": "HIGH", "account": ACCOUNTS[5]}, None),
         "sort_updated_ascending": ({"sort": "updated"}, None),
         "sort_severity": ({"sort": "-severity"}, None),
         "sort_first_observed": ({"sort": "-first_observed"}, None),
