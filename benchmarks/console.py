@@ -232,33 +232,50 @@ def _percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
-def _measure(client: Any, url: str, counter: ReadCounter, repeat: int) -> dict[str, Any]:
-    for _ in range(3):
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-    times, cpu, reads, calls = [], [], [], []
-    for _ in range(repeat):
-        counter.reset()
-        began, began_cpu = time.perf_counter(), time.process_time()
-        response = client.get(url)
-        times.append((time.perf_counter() - began) * 1000)
-        cpu.append((time.process_time() - began_cpu) * 1000)
-        reads.append(counter.items)
-        calls.append(dict(counter.calls))
-    assert "Scan" not in calls[-1], url
-    shown = response.content.decode().count('<td><span class="badge sev-')
-    return {
-        "url": url,
-        "p50_ms": round(statistics.median(times), 2),
-        "p95_ms": round(_percentile(times, 95), 2),
-        # CPU of this process (Django, botocore) per request: what the machine's load inflates
-        # least; DynamoDB Local's own time is in p50_ms / p95_ms only.
-        "django_cpu_p50_ms": round(statistics.median(cpu), 2),
-        "django_cpu_p95_ms": round(_percentile(cpu, 95), 2),
-        "items_read_per_page": max(reads),
-        "items_shown": shown,
-        "dynamodb_calls": calls[-1],
+def _measure(
+    client: Any, urls: dict[str, str], counter: ReadCounter, repeat: int
+) -> dict[str, dict[str, Any]]:
+    """Server time, CPU and items read of each page, requests taken round-robin over ``urls``.
+
+    Round-robin rather than one view after the other: on a machine shared with other work, a
+    burst of load then lands on every view alike instead of on whichever was being measured.
+    """
+    for url in urls.values():
+        for _ in range(3):
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+    samples: dict[str, dict[str, list[Any]]] = {
+        name: {"times": [], "cpu": [], "reads": [], "calls": []} for name in urls
     }
+    shown: dict[str, int] = {}
+    for _ in range(repeat):
+        for name, url in urls.items():
+            counter.reset()
+            began, began_cpu = time.perf_counter(), time.process_time()
+            response = client.get(url)
+            sample = samples[name]
+            sample["times"].append((time.perf_counter() - began) * 1000)
+            sample["cpu"].append((time.process_time() - began_cpu) * 1000)
+            sample["reads"].append(counter.items)
+            sample["calls"].append(dict(counter.calls))
+            shown[name] = response.content.decode().count('<td><span class="badge sev-')
+    results = {}
+    for name, url in urls.items():
+        times, cpu, calls = samples[name]["times"], samples[name]["cpu"], samples[name]["calls"]
+        assert all("Scan" not in c for c in calls), url
+        results[name] = {
+            "url": url,
+            "p50_ms": round(statistics.median(times), 2),
+            "p95_ms": round(_percentile(times, 95), 2),
+            # CPU of this process (Django, botocore) per request: what the machine's load
+            # inflates least; DynamoDB Local's own time is in p50_ms / p95_ms only.
+            "django_cpu_p50_ms": round(statistics.median(cpu), 2),
+            "django_cpu_p95_ms": round(_percentile(cpu, 95), 2),
+            "items_read_per_page": max(samples[name]["reads"]),
+            "items_shown": shown[name],
+            "dynamodb_calls": calls[-1],
+        }
+    return results
 
 
 def _scan_baseline(filter_condition: Any, counter: ReadCounter, repeat: int) -> dict[str, Any]:
@@ -435,16 +452,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     _hook(counter)
     threading.current_thread().name = "bench"
 
-    pages: dict[str, Any] = {}
+    finding_urls = _finding_urls(findings)
+    urls = {f"findings_list.{name}": url for name, (url, _) in finding_urls.items()}
+    urls.update(_other_urls(client, findings, executions))
+    pages = _measure(client, urls, counter, args.repeat)
     baseline: dict[str, Any] = {}
-    for name, (url, scan_filter) in _finding_urls(findings).items():
-        pages[f"findings_list.{name}"] = _measure(client, url, counter, args.repeat)
+    for name, (_, scan_filter) in finding_urls.items():
         if scan_filter is not None:
             baseline[f"findings_list.{name}"] = _scan_baseline(
                 scan_filter, counter, args.scan_repeat
             )
-    for name, url in _other_urls(client, findings, executions).items():
-        pages[name] = _measure(client, url, counter, args.repeat)
 
     full_scan = (
         {
