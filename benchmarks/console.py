@@ -5,14 +5,27 @@ Loads N synthetic findings (default 100,000), made from the real ASFF samples in
 compressed, as the collectors store it), into DynamoDB Local in memory, then renders every page
 type with Django's test Client (the whole middleware stack and template rendering: "server
 time") and records, with a botocore ``after-call`` hook on the models' clients, the items
-DynamoDB read (``ScannedCount`` of each Query, 1 per GetItem). In the same run it measures the
-scan-and-filter baseline: a Scan with the same filter as a FilterExpression, page after page,
-until a page of results is filled (the first matches found, in table order: it cannot even
-sort), and the ratio of its time to the findings page's server time. For two views it also
-times, once, the Scan that returns the *same* page as the Query (newest first: every item is
-read, then sorted).
+DynamoDB read (``ScannedCount`` of each Query, 1 per GetItem).
 
-Usage: ``.venv/bin/python benchmarks/console.py [--findings 100000] [--repeat 40]``; prints JSON.
+Scan baseline, in the same run: for each filter, a Scan with the same filter as a
+FilterExpression, page after page, until a page of results is filled. That is the cheapest a
+Scan can ever be, and it does not even serve the same page (it returns the first matches in
+table order, unsorted); serving the real page (newest first) by Scan means reading every item
+of the table, which ``same_page_scan_items_read`` states and ``--full-scan`` times (slow: in
+DynamoDB Local every Scan page costs time in proportion to the whole table, ~15 s per page at
+100,000 findings on a loaded 2-core machine, so a full Scan takes about an hour). Because of
+that, the time ratio against DynamoDB Local overstates what AWS would show; the ratio of items
+read (``speedup_items_read``) does not depend on the engine.
+
+``acceptance`` checks the issue's lines for the default sort and every single filter, one entry
+per line with the views that fail it; ``per_view`` has, for each of those views and the other
+sorts, the numbers each line uses. Searches are reported apart (``search``): control id and
+resource id / ARN are one Query each; words of a title are resolved to control titles first, so
+words found only in the title of a finding without a control (GuardDuty, Inspector...) are not
+found (``expected_matches`` says how many such findings the data holds).
+
+Usage: ``.venv/bin/python benchmarks/console.py [--findings 100000] [--repeat 40]
+[--scan-repeat 1] [--full-scan]``; prints JSON.
 """
 
 from __future__ import annotations
@@ -42,6 +55,20 @@ PAGE_SIZE = 50
 ACCOUNTS = [f"{100000000000 + n * 7919:012d}" for n in range(20)]
 REGIONS = ["us-east-1", "us-east-2", "eu-west-1", "ap-northeast-1"]
 WORKFLOWS = ["NEW"] * 14 + ["NOTIFIED"] * 3 + ["RESOLVED"] * 2 + ["SUPPRESSED"]
+#: Words of the GuardDuty sample's title: a finding without a control (see `_search`).
+UNCONTROLLED_WORDS = "brute force"
+SINGLE_FILTERS = (
+    "severity",
+    "compliance",
+    "workflow",
+    "record_state",
+    "account",
+    "region",
+    "control",
+    "resource_type",
+    "product",
+)
+SORTS = ("sort_updated_ascending", "sort_severity", "sort_first_observed")
 
 
 def _environment(data_dir: Path, url: str) -> None:
@@ -205,28 +232,50 @@ def _percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
-def _measure(client: Any, url: str, counter: ReadCounter, repeat: int) -> dict[str, Any]:
-    for _ in range(3):
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-    times, reads, calls = [], [], []
-    for _ in range(repeat):
-        counter.reset()
-        began = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - began) * 1000)
-        reads.append(counter.items)
-        calls.append(dict(counter.calls))
-    assert "Scan" not in calls[-1], url
-    shown = response.content.decode().count('<td><span class="badge sev-')
-    return {
-        "url": url,
-        "p50_ms": round(statistics.median(times), 2),
-        "p95_ms": round(_percentile(times, 95), 2),
-        "items_read_per_page": max(reads),
-        "items_shown": shown,
-        "dynamodb_calls": calls[-1],
+def _measure(
+    client: Any, urls: dict[str, str], counter: ReadCounter, repeat: int
+) -> dict[str, dict[str, Any]]:
+    """Server time, CPU and items read of each page, requests taken round-robin over ``urls``.
+
+    Round-robin rather than one view after the other: on a machine shared with other work, a
+    burst of load then lands on every view alike instead of on whichever was being measured.
+    """
+    for url in urls.values():
+        for _ in range(3):
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+    samples: dict[str, dict[str, list[Any]]] = {
+        name: {"times": [], "cpu": [], "reads": [], "calls": []} for name in urls
     }
+    shown: dict[str, int] = {}
+    for _ in range(repeat):
+        for name, url in urls.items():
+            counter.reset()
+            began, began_cpu = time.perf_counter(), time.process_time()
+            response = client.get(url)
+            sample = samples[name]
+            sample["times"].append((time.perf_counter() - began) * 1000)
+            sample["cpu"].append((time.process_time() - began_cpu) * 1000)
+            sample["reads"].append(counter.items)
+            sample["calls"].append(dict(counter.calls))
+            shown[name] = response.content.decode().count('<td><span class="badge sev-')
+    results = {}
+    for name, url in urls.items():
+        times, cpu, calls = samples[name]["times"], samples[name]["cpu"], samples[name]["calls"]
+        assert all("Scan" not in c for c in calls), url
+        results[name] = {
+            "url": url,
+            "p50_ms": round(statistics.median(times), 2),
+            "p95_ms": round(_percentile(times, 95), 2),
+            # CPU of this process (Django, botocore) per request: what the machine's load
+            # inflates least; DynamoDB Local's own time is in p50_ms / p95_ms only.
+            "django_cpu_p50_ms": round(statistics.median(cpu), 2),
+            "django_cpu_p95_ms": round(_percentile(cpu, 95), 2),
+            "items_read_per_page": max(samples[name]["reads"]),
+            "items_shown": shown[name],
+            "dynamodb_calls": calls[-1],
+        }
+    return results
 
 
 def _scan_baseline(filter_condition: Any, counter: ReadCounter, repeat: int) -> dict[str, Any]:
@@ -300,15 +349,18 @@ def _finding_urls(findings: list[Any]) -> dict[str, tuple[str, Any]]:
             active & (F.resource_type == "AwsIamUser"),
         ),
         "product": ({"product": "GuardDuty"}, active & (F.product_name == "GuardDuty")),
-        "two_filters": (
-            {"severity": "HIGH", "account": ACCOUNTS[5]},
-            active & (F.severity_label == "HIGH") & (F.account_id == ACCOUNTS[5]),
-        ),
+        # Two filters: a key plus a filter expression (no baseline: its Scan reads ~12 pages).
+        "two_filters": ({"severity": "MEDIUM", "account": ACCOUNTS[3]}, None),
+        # No finding has both (HIGH samples fall on even numbers, this account on odd ones): the
+        # page reads up to its read budget, then offers to continue (`ouroboros.pagination`).
+        "two_filters_no_match": ({"severity": "HIGH", "account": ACCOUNTS[5]}, None),
+        "sort_updated_ascending": ({"sort": "updated"}, None),
         "sort_severity": ({"sort": "-severity"}, None),
         "sort_first_observed": ({"sort": "-first_observed"}, None),
         "search_control": ({"q": "s3.5"}, None),
         "search_resource": ({"q": sample.resource_id}, None),
         "search_title_words": ({"q": "public read"}, None),
+        "search_title_words_no_control": ({"q": UNCONTROLLED_WORDS}, None),
     }
     return {name: (f"{base}?{urlencode(q)}", scan) for name, (q, scan) in views.items()}
 
@@ -356,7 +408,10 @@ def main() -> None:
     parser.add_argument("--findings", type=int, default=100_000)
     parser.add_argument("--executions", type=int, default=3_000)
     parser.add_argument("--repeat", type=int, default=40)
-    parser.add_argument("--scan-repeat", type=int, default=5)
+    parser.add_argument("--scan-repeat", type=int, default=1)
+    parser.add_argument(
+        "--full-scan", action="store_true", help="also time the Scan serving the same page (slow)"
+    )
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
 
@@ -397,21 +452,25 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     _hook(counter)
     threading.current_thread().name = "bench"
 
-    pages: dict[str, Any] = {}
+    finding_urls = _finding_urls(findings)
+    urls = {f"findings_list.{name}": url for name, (url, _) in finding_urls.items()}
+    urls.update(_other_urls(client, findings, executions))
+    pages = _measure(client, urls, counter, args.repeat)
     baseline: dict[str, Any] = {}
-    for name, (url, scan_filter) in _finding_urls(findings).items():
-        pages[f"findings_list.{name}"] = _measure(client, url, counter, args.repeat)
+    for name, (_, scan_filter) in finding_urls.items():
         if scan_filter is not None:
             baseline[f"findings_list.{name}"] = _scan_baseline(
                 scan_filter, counter, args.scan_repeat
             )
-    for name, url in _other_urls(client, findings, executions).items():
-        pages[name] = _measure(client, url, counter, args.repeat)
 
-    full_scan = {
-        name: _full_scan_same_page(_finding_urls(findings)[name][1], counter)
-        for name in ("default_sort", "control")
-    }
+    full_scan = (
+        {
+            name: _full_scan_same_page(_finding_urls(findings)[name][1], counter)
+            for name in ("default_sort", "control")
+        }
+        if args.full_scan
+        else {}
+    )
     comparisons = {}
     for name, scan in baseline.items():
         page = pages[name]
@@ -421,20 +480,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "speedup_p50": round(scan["p50_ms"] / page["p50_ms"], 1),
             "page_items_read": page["items_read_per_page"],
             "scan_items_read": scan["items_read_per_page"],
+            "speedup_items_read": round(
+                scan["items_read_per_page"] / max(1, page["items_read_per_page"]), 1
+            ),
         }
-    single = [f"findings_list.{n}" for n in ("default_sort", *sorted(_single_filters()))]
-    acceptance = {
-        "findings_list_p95_under_100ms": all(pages[n]["p95_ms"] < 100 for n in single),
-        "items_read_at_most_2x_page": all(
-            pages[n]["items_read_per_page"] <= 2 * PAGE_SIZE for n in single
-        ),
-        "at_least_20x_faster_than_scan": all(
-            comparisons[n]["speedup_p50"] >= 20 for n in single if n in comparisons
-        ),
-        "checked": single,
-    }
+    per_view, acceptance = _acceptance(pages, comparisons, args.findings)
     return {
         "benchmark": "console",
+        "command": " ".join(["benchmarks/console.py", *sys.argv[1:]]),
         "findings": args.findings,
         "active_findings": sum(1 for f in findings if f.record_state == "ACTIVE"),
         "executions": args.executions,
@@ -444,33 +497,117 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "generate_seconds": round(generate_s, 1),
         "load_seconds": round(load_s, 1),
         "load_items_per_second": round(args.findings / load_s) if load_s else None,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_1m_at_end": round(os.getloadavg()[0], 1),
+        },
+        "acceptance": acceptance,
+        "per_view": per_view,
+        "search": _search(pages, findings),
         "pages": pages,
         "scan_baseline": baseline,
         "comparison": comparisons,
+        "same_page_scan_items_read": args.findings,
         "full_scan_same_page": {
             name: {
                 **result,
                 "speedup": round(result["ms"] / pages[f"findings_list.{name}"]["p50_ms"], 1),
             }
             for name, result in full_scan.items()
-        },
-        "acceptance": acceptance,
+        }
+        or "not measured (--full-scan): a Scan serving the same page reads every item",
     }
 
 
-def _single_filters() -> set[str]:
-    return {
-        "severity",
-        "compliance",
-        "workflow",
-        "record_state",
-        "account",
-        "region",
-        "control",
-        "resource_type",
-        "product",
+def _acceptance(
+    pages: dict[str, Any], comparisons: dict[str, Any], findings: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Per view the numbers of each acceptance line; per line pass/fail and what fails it."""
+    gated = ["default_sort", *SINGLE_FILTERS]
+    per_view: dict[str, Any] = {}
+    for name in [*gated, *SORTS]:
+        page = pages[f"findings_list.{name}"]
+        comparison = comparisons.get(f"findings_list.{name}")
+        per_view[name] = {
+            "url": page["url"],
+            "p50_ms": page["p50_ms"],
+            "p95_ms": page["p95_ms"],
+            "django_cpu_p95_ms": page["django_cpu_p95_ms"],
+            "items_read_per_page": page["items_read_per_page"],
+            "items_shown": page["items_shown"],
+            "p95_under_100ms": page["p95_ms"] < 100,
+            "items_read_at_most_2x_page": page["items_read_per_page"] <= 2 * PAGE_SIZE,
+            "scan_first_matches_p50_ms": comparison["scan_p50_ms"] if comparison else None,
+            "speedup_p50": comparison["speedup_p50"] if comparison else None,
+            "speedup_items_read": comparison["speedup_items_read"] if comparison else None,
+            "speedup_items_read_vs_same_page_scan": round(
+                findings / max(1, page["items_read_per_page"]), 1
+            ),
+            "at_least_20x_faster_than_scan": (
+                comparison["speedup_p50"] >= 20 if comparison else None
+            ),
+        }
+
+    def line(views: list[str], key: str, note: str) -> dict[str, Any]:
+        failing = [v for v in views if per_view[v][key] is False]
+        missing = [v for v in views if per_view[v][key] is None]
+        return {
+            "pass": not failing and not missing,
+            "failing": failing,
+            "not_measured": missing,
+            "checked": views,
+            "note": note,
+        }
+
+    acceptance = {
+        "findings_list_p95_under_100ms": line(
+            gated, "p95_under_100ms", "server time, default sort and each single filter"
+        ),
+        "other_sorts_p95_under_100ms": line(
+            list(SORTS),
+            "p95_under_100ms",
+            "not in the issue's acceptance; reported because the brief asks",
+        ),
+        "items_read_at_most_2x_page": line(
+            [*gated, *SORTS], "items_read_at_most_2x_page", f"page size {PAGE_SIZE}"
+        ),
+        "at_least_20x_faster_than_scan": line(
+            gated,
+            "at_least_20x_faster_than_scan",
+            "p50 against the cheapest Scan (first matches, unsorted) in this run",
+        ),
     }
+    return per_view, acceptance
+
+
+def _search(pages: dict[str, Any], findings: list[Any]) -> dict[str, Any]:
+    """The search views, with how many findings each could match (the title search's limit)."""
+    active = [f for f in findings if f.record_state == "ACTIVE"]
+
+    def title_matches(words: str) -> int:
+        parts = words.lower().split()
+        return sum(1 for f in active if all(w in (f.title or "").lower() for w in parts))
+
+    out: dict[str, Any] = {}
+    for name, expected in (
+        ("search_control", sum(1 for f in active if f.control_id == "S3.5")),
+        ("search_resource", None),
+        ("search_title_words", title_matches("public read")),
+        ("search_title_words_no_control", title_matches(UNCONTROLLED_WORDS)),
+    ):
+        page = pages[f"findings_list.{name}"]
+        out[name] = {
+            key: page[key]
+            for key in ("url", "p50_ms", "p95_ms", "items_read_per_page", "items_shown")
+        }
+        out[name]["expected_matches"] = expected
+    out["search_title_words_no_control"]["limitation"] = (
+        "words are matched against control titles (then one Query per matching control) and the "
+        "whole text against exact finding titles; words inside the title of a finding without a "
+        "control cannot be found without a Scan or a search index beside DynamoDB"
+    )
+    return out
 
 
 if __name__ == "__main__":

@@ -163,3 +163,58 @@ def remediation_chart(days: Sequence[DayRemediations], *, width: int = 640) -> C
         total=sum(d.total for d in days),
         statuses=statuses,
     )
+
+
+@dataclass(frozen=True)
+class MttrChart:
+    """Columns of the mean time to remediate per day (seconds), scaled to the slowest day."""
+
+    columns: list[Column]
+    ticks: list[Tick]
+    width: int
+    height: int
+    plot_height: int
+    maximum_seconds: float
+
+
+def mttr_chart(days: Sequence[DayRemediations], *, width: int = 640) -> MttrChart:
+    """One column per day: the mean time to remediate the findings fixed that day."""
+    plot_height, left = 120, 30
+    maximum = max((d.mttr_seconds or 0.0 for d in days), default=0.0)
+    scale = plot_height / maximum if maximum else 0
+    step = (width - left) / max(len(days), 1)
+    columns, ticks = [], []
+    for n, day in enumerate(days):
+        x = left + n * step
+        label = day.day.strftime("%b %d")
+        segments = []
+        if day.mttr_seconds is not None:
+            height = round(day.mttr_seconds * scale, 2)
+            hours = day.mttr_seconds / 3600
+            segments.append(
+                Segment(
+                    y=round(plot_height - height, 2),
+                    height=height,
+                    css="mttr",
+                    title=f"{day.day.isoformat()}: {hours:.1f} h mean, {day.fixed_count} fixed",
+                )
+            )
+        columns.append(
+            Column(
+                x=round(x + 1, 2),
+                width=round(step - 2, 2),
+                label=label,
+                total=day.fixed_count,
+                segments=segments,
+            )
+        )
+        if n in (0, len(days) // 2, len(days) - 1):
+            ticks.append(Tick(x=round(x + step / 2, 2), label=label))
+    return MttrChart(
+        columns=columns,
+        ticks=ticks,
+        width=width,
+        height=plot_height + 20,
+        plot_height=plot_height,
+        maximum_seconds=maximum,
+    )

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from console.access.roles import role_required
-from console.dashboard.charts import bar_chart, remediation_chart
+from console.dashboard.charts import bar_chart, mttr_chart, remediation_chart
 from ouroboros.aggregates.dashboard import dashboard_get
 
 
@@ -45,6 +45,7 @@ def home(request: HttpRequest) -> HttpResponse:
             href=lambda c: reverse("control_detail", args=[c]),
         ),
         "remediations": remediation_chart(board.remediations),
+        "mttr": mttr_chart(board.remediations),
     }
     context = {"board": board, "counts": board.totals, "charts": charts}
     return render(request, "dashboard/home.html", context)

@@ -9,7 +9,8 @@ Each chart is one Query on ``security_aggregates``:
   falls back to ``findings#control`` (all findings per control) and says so (``controls_basis``);
 - remediations over time: ``executions#day`` (buckets ``<YYYY-MM-DD>#<status>``), the days of the
   window only (``bucket >= <first day>``);
-- mean time to remediate: ``executions#mttr`` (see `ouroboros.aggregates.remediation`).
+- mean time to remediate, over the window and per day: ``executions#mttr`` (see
+  `ouroboros.aggregates.remediation`).
 """
 
 from __future__ import annotations
@@ -30,14 +31,21 @@ TOP = 10
 
 @dataclass
 class DayRemediations:
-    """Executions that started on ``day``, by status."""
+    """Executions that started on ``day``, by status, and the MTTR of the findings fixed then."""
 
     day: date
     by_status: dict[str, int] = field(default_factory=dict)
+    fixed_seconds: int = 0
+    fixed_count: int = 0
 
     @property
     def total(self) -> int:
         return sum(self.by_status.values())
+
+    @property
+    def mttr_seconds(self) -> float | None:
+        """Mean time to remediate of the findings fixed on ``day`` (None: none was)."""
+        return self.fixed_seconds / self.fixed_count if self.fixed_count else None
 
 
 @dataclass
@@ -112,12 +120,18 @@ def dashboard_get(
             continue
         if day in per_day and status:
             per_day[day].by_status[status] = per_day[day].by_status.get(status, 0) + total
-    seconds = count = 0
     for bucket, total in _since(MTTR_AGGREGATE, first.isoformat()).items():
-        if bucket.endswith("#seconds"):
-            seconds += total
-        elif bucket.endswith("#count"):
-            count += total
+        day_text, _, kind = bucket.partition("#")
+        try:
+            remediated = per_day.get(date.fromisoformat(day_text))
+        except ValueError:
+            continue
+        if remediated is not None and kind == "seconds":
+            remediated.fixed_seconds += total
+        elif remediated is not None and kind == "count":
+            remediated.fixed_count += total
+    seconds = sum(d.fixed_seconds for d in per_day.values())
+    count = sum(d.fixed_count for d in per_day.values())
     return Dashboard(
         record_state=record_state,
         days=days,

@@ -107,6 +107,9 @@ def state_buckets(state: FindingState) -> list[tuple[str, str]]:
     ):
         if value:
             buckets.append((aggregate, f"{rs}#{value}"))
+    if state.control_id and state.compliance_status == "FAILED":
+        # The dashboard's "top failing controls" (contract in `ouroboros.aggregates`).
+        buckets.append(("findings#control_failed", f"{rs}#{state.control_id}"))
     return buckets
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from console.dashboard.charts import BAR_AREA, LABEL_WIDTH, bar_chart, remediation_chart
+from console.dashboard.charts import (
+    BAR_AREA,
+    LABEL_WIDTH,
+    bar_chart,
+    mttr_chart,
+    remediation_chart,
+)
 from ouroboros.aggregates.dashboard import DayRemediations
 
 
@@ -47,3 +53,21 @@ def test_remediation_columns_stack_statuses_from_the_axis_up() -> None:
     assert chart.columns[0].segments == []
     assert [t.label for t in chart.ticks] == ["May 01", "May 02", "May 03"]
     assert chart.statuses == ["succeeded", "failed"]
+
+
+def test_mttr_columns_scale_to_the_slowest_day_and_skip_days_without_fixes() -> None:
+    first = date(2024, 5, 1)
+    days = [DayRemediations(first + timedelta(days=n)) for n in range(3)]
+    days[0].fixed_seconds, days[0].fixed_count = 4 * 3600, 2  # 2 h mean
+    days[2].fixed_seconds, days[2].fixed_count = 4 * 3600, 1  # 4 h mean
+
+    chart = mttr_chart(days, width=330)
+
+    assert chart.maximum_seconds == 4 * 3600
+    [two_hours] = chart.columns[0].segments
+    [four_hours] = chart.columns[2].segments
+    assert four_hours.height == chart.plot_height and four_hours.y == 0
+    assert two_hours.height == chart.plot_height / 2
+    assert two_hours.y + two_hours.height == chart.plot_height
+    assert chart.columns[1].segments == [] and chart.columns[1].total == 0
+    assert "2.0 h mean, 2 fixed" in two_hours.title

@@ -84,6 +84,10 @@ def test_remediations_per_day_and_mttr_over_the_window(ddb_tables: str) -> None:
     assert board.mttr_count == 2
     assert board.mttr_seconds == pytest.approx(3 * 3600)
     assert aggregate_read(MTTR_AGGREGATE)["2024-05-29#count"] == 2
+    per_day = {d.day: d for d in board.remediations}
+    assert per_day[date(2024, 5, 29)].mttr_seconds == pytest.approx(3 * 3600)
+    assert per_day[date(2024, 5, 29)].fixed_count == 2
+    assert per_day[date(2024, 5, 30)].mttr_seconds is None  # runs that day fixed nothing
 
 
 def test_top_controls_fall_back_to_all_findings_when_failed_is_not_kept(ddb_tables: str) -> None:

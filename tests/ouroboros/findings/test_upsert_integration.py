@@ -69,6 +69,9 @@ def test_aggregates_count_what_was_written(ddb_tables: str) -> None:
     assert sum(controls.values()) == 17  # every finding but GuardDuty's
     assert ControlModel.get("EC2.2", "CONTROL").failed_count == 2
     assert ControlModel.get("IAM.8", "CONTROL").failed_count == 1  # the CIS one is WARNING
+    failing = aggregate_read("findings#control_failed")  # the dashboard's top failing controls
+    assert (failing["ACTIVE#EC2.2"], failing["ACTIVE#IAM.8"]) == (2, 1)
+    assert sum(failing.values()) == 15  # every FAILED finding (all have a control)
     assert summary_counts()["findings_active"] == 18
 
 
@@ -93,6 +96,8 @@ def test_archive_moves_a_finding_out_of_the_active_views(ddb_tables: str) -> Non
     assert aggregate_read("findings#state") == {"ACTIVE": 17, "ARCHIVED": 1}
     controls = aggregate_read("findings#control")
     assert (controls["ACTIVE#EC2.2"], controls["ARCHIVED#EC2.2"]) == (1, 1)
+    failing = aggregate_read("findings#control_failed")
+    assert (failing["ACTIVE#EC2.2"], failing["ARCHIVED#EC2.2"]) == (1, 1)
     assert ControlModel.get("EC2.2", "CONTROL").failed_count == 1
 
 
