@@ -9,7 +9,9 @@
    accounts.
 3. Runs Locust headless (``benchmarks/locust/console_users.py``): every simulated user logs in as
    its own viewer and browses the dashboard, findings with filters, finding detail, controls,
-   control detail and executions, for ``--seconds``.
+   control detail and executions, for ``--seconds``. Signing in has rows of its own (``login
+   page``, ``login``: the POST, PBKDF2 password hashing, deliberately slow; all users sign in
+   within the first seconds), which weigh on the ``all`` percentiles.
 4. Prints JSON: requests, failures (must be 0), requests/s, and p50 / p95 / p99 (ms) per page
    type. Stops everything it started. Exit status 1 on any failure.
 """
@@ -183,7 +185,7 @@ def stats_read(path: Path) -> dict[str, Any]:
             }
             if row["Name"] == "Aggregated":
                 total = entry
-            else:
+            else:  # one row per (method, name); names are unique per page type
                 pages[row["Name"]] = entry
     return {"total": total, "pages": pages}
 

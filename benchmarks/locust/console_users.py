@@ -26,7 +26,7 @@ class Viewer(HttpUser):
 
     def on_start(self) -> None:
         user = PLAN["users"][next(_numbers) % len(PLAN["users"])]
-        self.client.get("/login/", name="login")
+        self.client.get("/login/", name="login page")
         token = self.client.cookies.get("csrftoken", "")
         with self.client.post(
             "/login/",
