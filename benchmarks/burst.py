@@ -29,6 +29,7 @@ import copy
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -267,6 +268,7 @@ def main() -> int:
         backend = runtime.dynamodb_backend
     finally:
         runtime.stop()
+        shutil.rmtree(data, ignore_errors=True)
 
     latencies = summary.pop("latencies")
     last_outcome = summary.pop("last_outcome")

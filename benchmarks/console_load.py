@@ -25,6 +25,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -241,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     finally:
         console_stop(server)
+        shutil.rmtree(data, ignore_errors=True)
     report = {
         "users": args.users,
         "seconds": args.seconds,
