@@ -8,7 +8,7 @@ PY        := $(VENV)/bin/python
 PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12.*/bin/python3.12 /root/.pyenv/versions/3.12.*/bin/python3.12 /usr/bin/python3.12 /usr/local/bin/python3.12; do "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-fast lint format deps node-deps browser-deps clean bench
+.PHONY: help run test test-fast lint format deps node-deps browser-deps clean bench audit
 
 help:
 	@echo "make run    set up what is missing, start the local runtime with demo data, serve http://127.0.0.1:8000"
@@ -56,3 +56,6 @@ bench: deps
 
 clean:
 	rm -rf $(VENV) node_modules .local .mypy_cache .ruff_cache
+
+audit: deps
+	$(PY) .ci/audit.py

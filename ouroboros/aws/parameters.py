@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from botocore.exceptions import ClientError
 
+from ouroboros.aws.quiet import secret_call
 from ouroboros.aws.session import client
 from ouroboros.errors import OuroborosError
 
@@ -22,7 +23,8 @@ class ParameterError(OuroborosError):
 def parameter_get(name: str) -> str:
     """The decrypted value of the SSM parameter ``name``."""
     try:
-        response = client("ssm").get_parameter(Name=name, WithDecryption=True)
+        with secret_call():  # botocore would log the decrypted value at DEBUG
+            response = client("ssm").get_parameter(Name=name, WithDecryption=True)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "ClientError")
         raise ParameterError(f"cannot read SSM parameter {name}: {code}") from exc

@@ -23,6 +23,7 @@ from botocore.config import Config as BotoConfig
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import ClientError
 
+from ouroboros.aws.quiet import secret_call
 from ouroboros.config import get_config
 from ouroboros.errors import MemberAccessError
 
@@ -79,7 +80,8 @@ def assume_role_session(
         if external_id:
             kwargs["ExternalId"] = external_id
         try:
-            creds = sts.assume_role(**kwargs)["Credentials"]
+            with secret_call():  # botocore would log the temporary credentials at DEBUG
+                creds = sts.assume_role(**kwargs)["Credentials"]
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "ClientError")
             raise MemberAccessError(f"cannot assume {role_arn}: {code}") from exc

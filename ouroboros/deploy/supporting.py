@@ -15,6 +15,7 @@ import secrets
 from typing import Any
 
 from ouroboros.aws import client
+from ouroboros.aws.quiet import secret_call
 from ouroboros.deploy.functions import FunctionSpec
 from ouroboros.deploy.naming import Deployment, function_deployed
 from ouroboros.deploy.report import ResourceReport
@@ -84,12 +85,13 @@ def secret_key_ensure(deployment: Deployment) -> ResourceReport:
     try:
         ssm.get_parameter(Name=name)
     except ssm.exceptions.ParameterNotFound:
-        ssm.put_parameter(
-            Name=name,
-            Value=secrets.token_urlsafe(50),
-            Type="SecureString",
-            Description="Ouroboros console: Django SECRET_KEY",
-        )
+        with secret_call():  # botocore would log the value it sends at DEBUG
+            ssm.put_parameter(
+                Name=name,
+                Value=secrets.token_urlsafe(50),
+                Type="SecureString",
+                Description="Ouroboros console: Django SECRET_KEY",
+            )
         return ResourceReport("ssm parameter", name, "created")
     return ResourceReport("ssm parameter", name, "unchanged")
 

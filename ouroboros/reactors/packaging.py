@@ -37,6 +37,7 @@ SDK_FILES = (
     "ouroboros/errors.py",
     "ouroboros/config.py",
     "ouroboros/aws/__init__.py",
+    "ouroboros/aws/quiet.py",
     "ouroboros/aws/session.py",
     "ouroboros/reactors/__init__.py",
     "ouroboros/reactors/base.py",
