@@ -20,7 +20,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
-from ouroboros.aws import assume_role_session
+from ouroboros.aws import assume_role_session, reset_sessions
 from ouroboros.models import ControlModel, ExecutionModel, LocalReactorModel
 from tests.reactor_support import MEMBER, member_finding
 from tests.reliability.faults import FaultInjector, fault_injection, json_response
@@ -184,4 +184,6 @@ def workflow(faults: FaultInjector, monkeypatch: pytest.MonkeyPatch) -> Workflow
     harness = Workflow(faults=faults, member=member, finding=finding, reactor=handler)
     faults.respond("lambda", "Invoke", _invoke_responder(harness))
     faults.respond("securityhub", "BatchUpdateFindings", _batch_update_responder(harness))
+    reset_sessions()  # the code under test assumes the member role itself
+    faults.sent.clear()  # count only what the code under test sends
     return harness
