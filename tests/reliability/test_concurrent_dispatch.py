@@ -49,9 +49,9 @@ def concurrent(ddb_tables: str, workflow: Workflow) -> Workflow:
     """The workflow harness with its tables in DynamoDB Local and a reactor that only counts."""
     local = boto3.client("dynamodb", endpoint_url=ddb_tables, region_name="us-east-1")
     table = str(ControlModel.Meta.table_name)
-    assert local.get_item(TableName=table, Key={"control_id": {"S": "S3.2"}, "sk": {"S": "CONTROL"}})[
-        "Item"
-    ]  # the harness wrote into DynamoDB Local, where conditional writes really race
+    key = {"control_id": {"S": "S3.2"}, "sk": {"S": "CONTROL"}}
+    # the harness wrote into DynamoDB Local, where conditional writes really race
+    assert local.get_item(TableName=table, Key=key)["Item"]
     assert LocalReactorModel.get(REACTOR_ID).function_arn == FUNCTION_ARN
     lock = threading.Lock()
 
