@@ -31,7 +31,7 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 
 from ouroboros.aws import client
-from ouroboros.errors import ReactorExecutionError, ThrottledError
+from ouroboros.errors import ReactorExecutionError, ThrottledError, ValidationError
 from ouroboros.models import ExecutionModel
 from ouroboros.workflow.executions import (
     execution_get,
@@ -97,6 +97,8 @@ def _release(finding: WorkflowFinding, key: str) -> None:
 
 def finding_dispatch(*, item: Mapping[str, Any]) -> dict[str, Any]:
     """Run the reactor of one item (see the module docstring)."""
+    if not isinstance(item, Mapping):
+        raise ValidationError("dispatch item: expected an object")
     finding = workflow_finding(item.get("finding") or {})
     execution_id = execution_id_new()
     key = str(item.get("idempotency_key") or finding.updated_at)
@@ -187,8 +189,11 @@ def dispatch_failure_record(*, item: Mapping[str, Any]) -> dict[str, Any]:
     The dispatch already recorded the execution when the reactor raised; an error before that
     (a bad finding, throttling after every retry, DynamoDB down) is recorded here.
     """
-    error = item.get("error") or {}
-    name = str(error.get("Error") or "Error")
+    if not isinstance(item, Mapping):
+        raise ValidationError("dispatch failure: expected the Catch input (an object)")
+    error = item.get("error")
+    error = error if isinstance(error, Mapping) else {}
+    name = str(error.get("Error") or "Error")[:200]
     cause = error.get("Cause") or ""
     with contextlib.suppress(ValueError, AttributeError):
         cause = json.loads(cause).get("errorMessage", cause)
