@@ -16,6 +16,8 @@ from typing import Any
 from ouroboros.errors import ValidationError
 
 _ACCOUNT = re.compile(r"^\d{12}$")
+#: ASFF's maximum length of a finding Id.
+ID_MAX = 512
 _CONTROL = re.compile(r"^[A-Za-z0-9]+\.\d+$")
 _GENERATOR = re.compile(r"(?:security-control/|/v/[\d.]+/|/rule/)([A-Za-z0-9]+\.\d+)$")
 
@@ -63,9 +65,15 @@ def workflow_finding(finding: Mapping[str, Any]) -> WorkflowFinding:
     account = str(finding.get("AwsAccountId") or "")
     if not finding_id:
         raise ValidationError("finding: missing Id")
+    if len(finding_id) > ID_MAX:  # ASFF's limit; the id is part of DynamoDB keys (2 KB max)
+        raise ValidationError(f"finding: Id longer than {ID_MAX} characters")
     if not _ACCOUNT.match(account):
-        raise ValidationError(f"finding {finding_id}: AwsAccountId {account!r} is invalid")
-    resources = [r for r in finding.get("Resources") or [] if isinstance(r, Mapping)]
+        raise ValidationError(f"finding {finding_id}: AwsAccountId {account[:40]!r} is invalid")
+    if not isinstance(finding.get("Resources"), list) or not finding["Resources"]:
+        raise ValidationError(f"finding {finding_id}: Resources must be a non-empty list")
+    if not isinstance(finding.get("UpdatedAt"), str) or not finding["UpdatedAt"]:
+        raise ValidationError(f"finding {finding_id}: missing UpdatedAt")
+    resources = [r for r in finding["Resources"] if isinstance(r, Mapping)]
     region = finding.get("Region") or next(
         (r.get("Region") for r in resources if r.get("Region")), ""
     )
