@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from ouroboros.reactors.hub import hub_stream_record_handle
-from ouroboros.reactors.stream_records import stream_record_parse
+from ouroboros.reactors.stream_records import stream_event_check, stream_record_parse
 
 logger = logging.getLogger(__name__)
 
@@ -27,4 +27,6 @@ def record_handler(record: DynamoDBRecord) -> str:
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     processor = BatchProcessor(EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-    return dict(process_partial_response(event, record_handler, processor, context))
+    return dict(
+        process_partial_response(stream_event_check(event), record_handler, processor, context)
+    )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ouroboros.workflow.notify import notification_publish
+from ouroboros.workflow.notify import messages_of, notification_publish
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return notification_publish(messages=event.get("messages") or [])
+    return notification_publish(messages=messages_of(event))

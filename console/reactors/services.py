@@ -73,7 +73,8 @@ def hub_storage() -> Storage:
 def hub_artifact_publish(*, artifact: Artifact, actor: str) -> HubReactorModel:
     """Upload ``artifact`` to the Hub's bucket and record it as a pending version.
 
-    `ConflictError` (before uploading anything) when that version is published already.
+    `ConflictError` (before uploading anything) when that version is published already. When
+    the record cannot be written, the uploaded artifact is deleted again before the error rises.
     """
     reactor_id, version = artifact.manifest["id"], artifact.manifest["version"]
     try:
@@ -83,14 +84,23 @@ def hub_artifact_publish(*, artifact: Artifact, actor: str) -> HubReactorModel:
     else:
         raise ConflictError(f"reactor {reactor_id} {version} is already published")
     key = hub_artifact_key(manifest=artifact.manifest, sha256=artifact.sha256)
-    stored = hub_storage().save(key, ContentFile(artifact.path.read_bytes()))
-    item = hub_reactor_register(
-        manifest=artifact.manifest,
-        sha256=artifact.sha256,
-        size=artifact.size,
-        artifact_key=stored,
-        published_by=actor,
-    )
+    storage = hub_storage()
+    stored = storage.save(key, ContentFile(artifact.path.read_bytes()))
+    try:
+        item = hub_reactor_register(
+            manifest=artifact.manifest,
+            sha256=artifact.sha256,
+            size=artifact.size,
+            artifact_key=stored,
+            published_by=actor,
+        )
+    except ConflictError:  # published meanwhile: keep the bytes only if the record names them
+        if hub_reactor_get(reactor_id=reactor_id, version=version).artifact_key != stored:
+            storage.delete(stored)
+        raise
+    except Exception:
+        storage.delete(stored)  # no artifact without its record; the publish can be re-run
+        raise
     audit_record(
         actor_name=actor,
         action="hub.publish",

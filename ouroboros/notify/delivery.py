@@ -24,6 +24,7 @@ from typing import Any
 
 from ouroboros.aws.parameters import parameter_get
 from ouroboros.config import get_config
+from ouroboros.errors import ValidationError
 from ouroboros.notify.formats import FORMATS
 
 logger = logging.getLogger(__name__)
@@ -96,13 +97,27 @@ def notification_deliver(*, message: Mapping[str, Any], pause: float = 1.0) -> d
 
 
 def sns_event_deliver(*, event: Mapping[str, Any], pause: float = 1.0) -> list[dict[str, Any]]:
-    """Deliver every message of an SNS event (``Records[].Sns.Message``, JSON)."""
-    records = event.get("Records") or []
-    return [
-        notification_deliver(message=json.loads(r["Sns"]["Message"]), pause=pause)
-        for r in records
-        if isinstance(r, Mapping) and "Sns" in r
-    ]
+    """Deliver every message of an SNS event (``Records[].Sns.Message``, JSON).
+
+    `ValidationError` when the event is not an SNS event; a record whose message is not a JSON
+    object is skipped with a warning (SNS would only redeliver the same bytes).
+    """
+    if not isinstance(event, Mapping) or not isinstance(event.get("Records") or [], list):
+        raise ValidationError("event: expected an SNS event with a Records list")
+    delivered = []
+    for record in event.get("Records") or []:
+        sns = record.get("Sns") if isinstance(record, Mapping) else None
+        if not isinstance(sns, Mapping):
+            continue
+        try:
+            message = json.loads(str(sns.get("Message")))
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            logger.warning("SNS message %s is not a JSON object: skipped", sns.get("MessageId"))
+            continue
+        delivered.append(notification_deliver(message=message, pause=pause))
+    return delivered
 
 
 def notification_deliveries_list(

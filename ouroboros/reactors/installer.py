@@ -10,7 +10,11 @@ or the local runtime's poller), as in the original system:
   when its manifest is not the Hub's. Then the reactor's own IAM role (trust: Lambda; inline
   policy: the manifest's permissions, ``sts:AssumeRole`` on the member role, its log group) and
   its Lambda function (python3.12, the zip as is) are created, or updated on upgrade. The item
-  ends ``installed`` with the function's ARN, or ``failed`` with the reason.
+  ends ``installed`` with the function's ARN, or ``failed`` with the reason. Nothing is left
+  half-installed: a step that fails removes what this attempt created (a role without its
+  policy, a function with other code), and when the registry cannot record ``installed`` the
+  new function and role are removed and the error is raised, so the stream delivers the record
+  again.
 - REMOVE: delete the function and the role.
 
 Stale and repeated records are harmless (streams deliver at least once): an install acts only
@@ -30,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import UpdateError
 
 from ouroboros.aws import client
@@ -138,11 +142,16 @@ def _role_ensure(manifest: dict[str, Any], name: str) -> tuple[str, bool]:
         created = False
         arn = iam.get_role(RoleName=name)["Role"]["Arn"]
         iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(LAMBDA_TRUST))
-    iam.put_role_policy(
-        RoleName=name,
-        PolicyName=ROLE_POLICY_NAME,
-        PolicyDocument=json.dumps(reactor_role_policy(manifest, name)),
-    )
+    try:
+        iam.put_role_policy(
+            RoleName=name,
+            PolicyName=ROLE_POLICY_NAME,
+            PolicyDocument=json.dumps(reactor_role_policy(manifest, name)),
+        )
+    except Exception:
+        if created:  # never leave a role without its policy behind
+            _role_delete(name)
+        raise
     return str(arn), created
 
 
@@ -158,7 +167,10 @@ def _role_delete(name: str) -> None:
         pass
 
 
-def _function_ensure(manifest: dict[str, Any], data: bytes, role_arn: str, name: str) -> str:
+def _function_ensure(
+    manifest: dict[str, Any], data: bytes, role_arn: str, name: str
+) -> tuple[str, bool]:
+    """The function's ARN, and whether this call created it."""
     lam = client("lambda")
     config = get_config()
     settings: dict[str, Any] = {
@@ -175,9 +187,11 @@ def _function_ensure(manifest: dict[str, Any], data: bytes, role_arn: str, name:
             }
         },
     }
+    created = False
     try:
         lam.get_function(FunctionName=name)
     except lam.exceptions.ResourceNotFoundException:
+        created = True
         response = _retrying(
             lambda: lam.create_function(
                 FunctionName=name,
@@ -199,8 +213,10 @@ def _function_ensure(manifest: dict[str, Any], data: bytes, role_arn: str, name:
         )
     expected = base64.b64encode(bytes.fromhex(sha256_hex(data))).decode()
     if response.get("CodeSha256") not in (None, expected):
+        if created:
+            _function_delete(name)
         raise InstallRefusedError(f"Lambda stored other code than the artifact ({name})")
-    return str(response["FunctionArn"])
+    return str(response["FunctionArn"]), created
 
 
 def _function_delete(name: str) -> None:
@@ -274,8 +290,8 @@ def _install(reactor_id: str, version: str) -> InstallOutcome:
     try:
         data, manifest = _checked_artifact(item)
         role_arn, created_role = _role_ensure(manifest, name)
-        function_arn = _function_ensure(manifest, data, role_arn, name)
-    except (InstallRefusedError, ClientError) as exc:
+        function_arn, created_function = _function_ensure(manifest, data, role_arn, name)
+    except (InstallRefusedError, ClientError, BotoCoreError) as exc:
         if created_role:
             _role_delete(name)
         reason = str(exc)
@@ -285,6 +301,21 @@ def _install(reactor_id: str, version: str) -> InstallOutcome:
         )
         logger.warning("install of %s %s failed: %s", reactor_id, version, reason)
         return InstallOutcome(reactor_id, "failed", reason)
+    try:
+        _installed_record(item, function_arn, name, role_arn)
+    except Exception:
+        # The registry cannot say "installed": remove what this attempt created, so nothing
+        # runs half-installed; the error makes the stream deliver the record again.
+        if created_function:
+            _function_delete(name)
+        if created_role:
+            _role_delete(name)
+        raise
+    logger.info("installed %s %s as %s", reactor_id, version, function_arn)
+    return InstallOutcome(reactor_id, "installed")
+
+
+def _installed_record(item: LocalReactorModel, function_arn: str, name: str, role_arn: str) -> None:
     _transition(
         item,
         [
@@ -297,8 +328,6 @@ def _install(reactor_id: str, version: str) -> InstallOutcome:
             LocalReactorModel.previous_version.remove(),
         ],
     )
-    logger.info("installed %s %s as %s", reactor_id, version, function_arn)
-    return InstallOutcome(reactor_id, "installed")
 
 
 def reactor_resources_ensure(*, reactor_id: str) -> str:
@@ -311,7 +340,7 @@ def reactor_resources_ensure(*, reactor_id: str) -> str:
     except InstallRefusedError as exc:
         raise ArtifactError(str(exc)) from exc
     role_arn, _ = _role_ensure(manifest, name)
-    return _function_ensure(manifest, data, role_arn, name)
+    return _function_ensure(manifest, data, role_arn, name)[0]
 
 
 def _uninstall(image: dict[str, Any]) -> InstallOutcome:

@@ -118,6 +118,8 @@ def _check(schema: Mapping[str, Any], value: Any, path: str, errors: list[str]) 
 
 def params_validate(schema: Mapping[str, Any], params: Mapping[str, Any] | None) -> dict[str, Any]:
     """``params`` with the schema's top-level defaults applied; `ReactorParamsError` if invalid."""
+    if params is not None and not isinstance(params, Mapping):
+        raise ReactorParamsError(f"params: expected an object, got {type(params).__name__}")
     values: dict[str, Any] = dict(params or {})
     for name, sub in (schema.get("properties") or {}).items():
         if name not in values and isinstance(sub, Mapping) and "default" in sub:

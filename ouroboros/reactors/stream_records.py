@@ -74,6 +74,20 @@ def _image(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {key: _plain(_deserializer.deserialize(_attribute(value))) for key, value in raw.items()}
 
 
+def stream_event_check(event: Any) -> dict[str, Any]:
+    """``event`` when it is shaped like Lambda's DynamoDB-stream event; `ValidationError` if not
+    (a record with a malformed image is reported per record by the consumer, not here)."""
+    if not isinstance(event, dict):
+        raise ValidationError("event: expected a DynamoDB stream event (an object)")
+    records = event.get("Records")
+    if not isinstance(records, list) or not all(
+        isinstance(r, Mapping) and isinstance(r.get("dynamodb"), Mapping) for r in records
+    ):
+        # per-record failures name a record by dynamodb.SequenceNumber: without it, refuse all
+        raise ValidationError("event: expected Records to be a list of DynamoDB stream records")
+    return event
+
+
 def stream_record_parse(raw: Mapping[str, Any]) -> StreamRecord:
     """Parse one Lambda DynamoDB-stream record; `ValidationError` when it is not one."""
     name = raw.get("eventName")

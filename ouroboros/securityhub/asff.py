@@ -58,6 +58,8 @@ LEGACY_WORKFLOW = {
 
 _REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
 _ACCOUNT = re.compile(r"^\d{12}$")
+#: ASFF's maximum length of a finding Id.
+ID_MAX = 512
 
 
 class AsffValidationError(ValidationError):
@@ -258,6 +260,8 @@ def asff_parse(finding: Any) -> NormalizedFinding:
     if not isinstance(finding, Mapping):
         raise AsffValidationError("(finding)", f"expected an object, got {type(finding).__name__}")
     finding_id = _text(finding, "Id", None)
+    if len(finding_id) > ID_MAX:  # ASFF's limit; the id is the table's key (DynamoDB: 2 KB)
+        raise AsffValidationError("Id", f"longer than {ID_MAX} characters")
     product_arn = _text(finding, "ProductArn", finding_id)
     generator_id = _text(finding, "GeneratorId", finding_id)
     account_id = _text(finding, "AwsAccountId", finding_id)

@@ -27,8 +27,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
+
 from ouroboros.aws import client
-from ouroboros.errors import ReactorExecutionError, ThrottledError
+from ouroboros.errors import ReactorExecutionError, ThrottledError, ValidationError
 from ouroboros.models import ExecutionModel
 from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
 from ouroboros.workflow.executions import (
@@ -47,11 +50,38 @@ logger = logging.getLogger(__name__)
 _RECORDED = re.compile(r"\[execution ([^\]]+)\]")
 
 
+#: Reactor invocations are never retried by botocore: a read timeout or a server error may come
+#: after the reactor ran, and sending the Invoke again would remediate twice. The read timeout
+#: outlasts Lambda's longest run (900 s). Only Lambda's throttling answers (the invocation was
+#: refused, nothing ran) are retried, here, after `INVOKE_THROTTLE_DELAYS`.
+INVOKE_CONFIG = BotoConfig(read_timeout=910, retries={"mode": "standard", "total_max_attempts": 1})
+INVOKE_THROTTLED = ("TooManyRequestsException", "ThrottlingException", "EC2ThrottledException")
+INVOKE_THROTTLE_DELAYS = (0.5, 1.0, 2.0, 4.0)
+
+
 def reactor_function_invoke(*, function_arn: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-    """Invoke a reactor function synchronously; its result, or `ReactorExecutionError`."""
-    response = client("lambda").invoke(
-        FunctionName=function_arn, Payload=json.dumps(payload, default=str).encode()
-    )
+    """Invoke a reactor function synchronously; its result, or `ReactorExecutionError`.
+
+    `ThrottledError` when Lambda kept refusing the invocation (the reactor did not run).
+    """
+    lam = client("lambda", config=INVOKE_CONFIG)
+    data = json.dumps(payload, default=str).encode()
+    for delay in (*INVOKE_THROTTLE_DELAYS, None):
+        try:
+            response = lam.invoke(FunctionName=function_arn, Payload=data)
+            break
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code not in INVOKE_THROTTLED:
+                raise ReactorExecutionError(f"{code or 'ClientError'}: {exc}") from exc
+            if delay is None:
+                raise ThrottledError(f"Lambda throttled the reactor invocation ({code})") from exc
+            time.sleep(delay)
+        except (ReadTimeoutError, ConnectionClosedError) as exc:
+            raise ReactorExecutionError(
+                f"{type(exc).__name__}: the reactor did not answer; it may have run, so it is "
+                "not invoked again (check the resource, then remediate by hand)"
+            ) from exc
     body = json.loads(response["Payload"].read() or b"{}")
     if response.get("FunctionError"):
         error_type = str(body.get("errorType") or "Error")
@@ -67,6 +97,8 @@ def _release(finding: NormalizedFinding, key: str) -> None:
 
 def finding_dispatch(*, item: Mapping[str, Any]) -> dict[str, Any]:
     """Run the reactor of one item (see the module docstring)."""
+    if not isinstance(item, Mapping):
+        raise ValidationError("dispatch item: expected an object")
     finding = asff_parse(item.get("finding") or {})
     execution_id = execution_id_new()
     key = str(item.get("idempotency_key") or finding.updated_at)
@@ -105,8 +137,12 @@ def finding_dispatch(*, item: Mapping[str, Any]) -> dict[str, Any]:
         result = reactor_function_invoke(function_arn=str(item["function_arn"]), payload=payload)
     except Exception as exc:
         message = (
-            str(exc) if isinstance(exc, ReactorExecutionError) else f"{type(exc).__name__}: {exc}"
+            str(exc)
+            if isinstance(exc, ReactorExecutionError | ThrottledError)
+            else f"{type(exc).__name__}: {exc}"
         )
+        if isinstance(exc, ThrottledError):  # nothing ran: the state machine's retry may claim
+            message = f"ThrottledError: {message}"
         execution_record(
             finding=finding,
             execution_id=execution_id,
@@ -118,6 +154,9 @@ def finding_dispatch(*, item: Mapping[str, Any]) -> dict[str, Any]:
             duration_ms=int((time.monotonic() - clock) * 1000),
             **record,
         )
+        if isinstance(exc, ThrottledError):
+            _release(finding, key)
+            raise ThrottledError(f"[execution {execution_id}] {message}") from exc
         raise ReactorExecutionError(f"[execution {execution_id}] {message}") from exc
     changes = result.get("changes") or []
     execution = execution_record(
@@ -150,8 +189,11 @@ def dispatch_failure_record(*, item: Mapping[str, Any]) -> dict[str, Any]:
     The dispatch already recorded the execution when the reactor raised; an error before that
     (a bad finding, throttling after every retry, DynamoDB down) is recorded here.
     """
-    error = item.get("error") or {}
-    name = str(error.get("Error") or "Error")
+    if not isinstance(item, Mapping):
+        raise ValidationError("dispatch failure: expected the Catch input (an object)")
+    error = item.get("error")
+    error = error if isinstance(error, Mapping) else {}
+    name = str(error.get("Error") or "Error")[:200]
     cause = error.get("Cause") or ""
     with contextlib.suppress(ValueError, AttributeError):
         cause = json.loads(cause).get("errorMessage", cause)

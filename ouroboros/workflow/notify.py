@@ -9,12 +9,13 @@ for each chat channel.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 from ouroboros.aws import client
 from ouroboros.config import get_config
+from ouroboros.errors import ValidationError
 from ouroboros.models import ExecutionModel
 
 
@@ -38,6 +39,16 @@ def outcome_message(*, execution: ExecutionModel) -> dict[str, Any]:
     }
 
 
+#: SNS Publish accepts up to 256 KiB per message.
+SNS_MESSAGE_MAX = 256 * 1024
+
+
+def _subject(message: Mapping[str, Any]) -> str:
+    """SNS subjects are printable ASCII without line breaks, at most 100 characters."""
+    text = f"Ouroboros {message.get('status')}: {message.get('control_id')}"
+    return "".join(c if " " <= c <= "~" else "?" for c in text)[:100]
+
+
 @lru_cache(maxsize=4)
 def _account() -> str:
     return str(client("sts").get_caller_identity()["Account"])
@@ -50,17 +61,32 @@ def topic_arn() -> str:
     return f"arn:aws:sns:{config.region}:{_account()}:{config.notification_topic_name}"
 
 
+def messages_of(event: Any) -> list[dict[str, Any]]:
+    """The ``messages`` of a Send Notification input; `ValidationError` when malformed."""
+    if not isinstance(event, Mapping):
+        raise ValidationError("input: expected an object with messages")
+    messages = event.get("messages") or []
+    if not isinstance(messages, list) or not all(isinstance(m, Mapping) for m in messages):
+        raise ValidationError("messages: expected a list of objects")
+    return [dict(m) for m in messages]
+
+
 def notification_publish(*, messages: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Publish each message; returns ``{"published": n, "message_ids": [...]}``."""
+    """Publish each message; returns ``{"published": n, "message_ids": [...]}``.
+
+    `ValidationError` (before publishing anything) when a message exceeds SNS's size limit.
+    """
     if not messages:
         return {"published": 0, "message_ids": []}
+    bodies = [json.dumps(message, default=str) for message in messages]
+    too_big = [i for i, body in enumerate(bodies) if len(body.encode()) > SNS_MESSAGE_MAX]
+    if too_big:
+        raise ValidationError(f"messages {too_big}: larger than SNS's {SNS_MESSAGE_MAX} bytes")
     arn = topic_arn()
     sns = client("sns")
     ids = []
-    for message in messages:
-        subject = f"Ouroboros {message.get('status')}: {message.get('control_id')}"[:100]
-        response = sns.publish(
-            TopicArn=arn, Subject=subject, Message=json.dumps(message, default=str)
-        )
+    for message, body in zip(messages, bodies, strict=True):
+        subject = _subject(message)
+        response = sns.publish(TopicArn=arn, Subject=subject, Message=body)
         ids.append(response["MessageId"])
     return {"published": len(ids), "message_ids": ids}

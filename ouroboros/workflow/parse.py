@@ -31,6 +31,8 @@ from ouroboros.workflow.executions import execution_record
 logger = logging.getLogger(__name__)
 
 CUSTOM_ACTION = "Security Hub Findings - Custom Action"
+#: A skip reason quotes the input; an oversized input must not make its audit record too big.
+SKIP_REASON_MAX = 2000
 
 
 def _trigger(event: Mapping[str, Any]) -> tuple[Trigger, str, bool, str]:
@@ -88,7 +90,8 @@ def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> dict[st
     """Parse an input (see the module docstring) into ``{"items": [...]}``."""
     if not isinstance(event, Mapping):
         raise ParseFailedError("input: expected an object")
-    findings = (event.get("detail") or {}).get("findings")
+    detail = event.get("detail") or {}
+    findings = detail.get("findings") if isinstance(detail, Mapping) else None
     if not isinstance(findings, list):
         raise ParseFailedError("input: expected detail.findings to be a list")
     trigger, actor, dry_run, request_id = _trigger(event)
@@ -102,7 +105,10 @@ def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> dict[st
             finding = asff_parse(raw)
         except ValidationError as exc:
             execution_record(
-                finding=None, status="skipped", skip_reason=f"invalid finding: {exc}", **common
+                finding=None,
+                status="skipped",
+                skip_reason=f"invalid finding: {exc}"[:SKIP_REASON_MAX],
+                **common,
             )
             continue
         control = _control(finding.control_id, controls) if finding.control_id else None

@@ -1,0 +1,130 @@
+"""An installer that fails half way leaves no half-installed reactor, and a retry installs it.
+
+The real installer handles the real stream record of an install request; IAM, Lambda and
+DynamoDB answer with an injected error at one step. After the failure either nothing the
+installer created is left (role, function) and the item says ``failed`` with the reason, or
+(when the registry itself cannot be written) nothing is left and the record is retried.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ouroboros.aws import client
+from ouroboros.models import LocalReactorModel
+from ouroboros.reactors.hub import hub_reactor_verify
+from ouroboros.reactors.installer import reactor_stream_record_handle
+from ouroboros.reactors.services import reactor_install
+from ouroboros.reactors.stream_records import StreamRecord
+from tests.reactor_support import built_artifact, hub_publish
+from tests.reliability.faults import FaultInjector
+
+pytestmark = pytest.mark.functional
+
+REACTOR = "s3-public-read"
+NAME = f"ouroboros-dev-reactor-{REACTOR}"
+
+
+def insert_record() -> StreamRecord:
+    item = LocalReactorModel.get(REACTOR)
+    image = {"reactor_id": REACTOR, "version": item.version, "status": item.status}
+    return StreamRecord("e1", "INSERT", {"reactor_id": REACTOR}, image, None, "1", "arn")  # type: ignore[arg-type]
+
+
+def retry_record() -> StreamRecord:
+    """The MODIFY a retry from the console (``reactor_install`` after ``failed``) produces."""
+    item = LocalReactorModel.get(REACTOR)
+    new = {"reactor_id": REACTOR, "version": item.version, "status": "installing"}
+    old = {**new, "status": "failed"}
+    return StreamRecord("e2", "MODIFY", {"reactor_id": REACTOR}, new, old, "2", "arn")  # type: ignore[arg-type]
+
+
+def function_exists() -> bool:
+    lam = client("lambda")
+    try:
+        lam.get_function(FunctionName=NAME)
+    except lam.exceptions.ResourceNotFoundException:
+        return False
+    return True
+
+
+def role_exists() -> bool:
+    iam = client("iam")
+    try:
+        iam.get_role(RoleName=NAME)
+    except iam.exceptions.NoSuchEntityException:
+        return False
+    return True
+
+
+@pytest.fixture
+def requested(faults: FaultInjector) -> FaultInjector:
+    """s3-public-read published, verified and requested for install (status installing)."""
+    hub_publish(built_artifact("s3_public_read"))
+    hub_reactor_verify(reactor_id=REACTOR, version="1.0.0")
+    reactor_install(reactor_id=REACTOR, actor="alice")
+    return faults
+
+
+def assert_installed_after_retry() -> None:
+    reactor_install(reactor_id=REACTOR, actor="alice")  # the console's retry of a failed install
+    outcome = reactor_stream_record_handle(retry_record())
+    assert outcome.action == "installed", outcome.reason
+    item = LocalReactorModel.get(REACTOR)
+    assert item.status == "installed" and item.function_arn and function_exists()
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "code"),
+    [
+        ("iam", "CreateRole", "LimitExceeded"),
+        ("iam", "PutRolePolicy", "MalformedPolicyDocument"),  # after the role was created
+        ("lambda", "CreateFunction", "CodeStorageExceededException"),  # after the role
+    ],
+)
+def test_a_step_that_fails_rolls_back_and_marks_failed_with_the_reason(
+    requested: FaultInjector, service: str, operation: str, code: str
+) -> None:
+    requested.add(service, operation, code=code, status=400, times=1)
+    outcome = reactor_stream_record_handle(insert_record())
+    assert outcome.action == "failed" and code in outcome.reason
+    item = LocalReactorModel.get(REACTOR)
+    assert item.status == "failed" and code in (item.status_reason or "")
+    assert item.function_arn is None
+    assert not function_exists() and not role_exists()  # nothing half-installed
+    assert_installed_after_retry()
+
+
+def test_a_registry_write_that_fails_after_the_function_leaves_nothing_and_is_retried(
+    requested: FaultInjector,
+) -> None:
+    """The function exists, then the item cannot be marked installed (DynamoDB keeps failing
+    past PynamoDB's retries): the function and role go, the error reaches the stream (which
+    redelivers), and the redelivery installs."""
+    requested.add(
+        "dynamodb", "UpdateItem", code="InternalServerError", status=500, times=4
+    )  # PynamoDB sends an UpdateItem up to 4 times
+    with pytest.raises(Exception, match="InternalServerError"):
+        reactor_stream_record_handle(insert_record())
+    assert LocalReactorModel.get(REACTOR).status == "installing"  # never "installed"
+    assert not function_exists() and not role_exists()
+    outcome = reactor_stream_record_handle(insert_record())  # the stream redelivers the record
+    assert outcome.action == "installed", outcome.reason
+    assert function_exists() and LocalReactorModel.get(REACTOR).status == "installed"
+
+
+def test_throttling_on_every_installer_call_is_retried(requested: FaultInjector) -> None:
+    calls: list[tuple[str, str]] = [
+        ("s3", "GetObject"),
+        ("iam", "CreateRole"),
+        ("iam", "PutRolePolicy"),
+        ("lambda", "GetFunction"),
+        ("lambda", "CreateFunction"),
+        ("dynamodb", "GetItem"),
+        ("dynamodb", "UpdateItem"),
+    ]
+    faults = [requested.throttle(service, operation, times=1) for service, operation in calls]
+    outcome = reactor_stream_record_handle(insert_record())
+    assert outcome.action == "installed", outcome.reason
+    assert [f.injected for f in faults] == [1] * len(calls)
+    assert function_exists() and role_exists()
