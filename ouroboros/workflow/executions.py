@@ -4,6 +4,12 @@ Every decision ends here: a skipped finding, a started, succeeded or failed reac
 rollback. The idempotency marker ``IDEMPOTENCY#<finding id>#<key>`` is claimed with a conditional
 put before a reactor runs: the key is the finding's ``UpdatedAt`` for events (a replayed event
 finds the marker and runs nothing), and a fresh request id for manual starts.
+
+Each execution that ends (``succeeded``, ``failed``, ``skipped``) is counted once in the dashboard's
+``executions#day`` aggregate (``<day>#<status>``), and a real remediation (succeeded, not a dry run,
+not a rollback) adds its finding's time to remediate to ``executions#mttr``
+(`ouroboros.aggregates.remediation`). Counting happens on the write that moves an execution into
+an ending status, so rewriting an ended execution with the same status does not count it twice.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from typing import Any
 
 from pynamodb.exceptions import PutError
 
+from ouroboros.aggregates import aggregate_add
+from ouroboros.aggregates.remediation import remediation_time_add
 from ouroboros.errors import NotFoundError
 from ouroboros.models import ExecutionModel, FindingModel
 from ouroboros.models.executions import KIND_IDEMPOTENCY
@@ -67,10 +75,51 @@ def execution_record(
         item.region = finding.region
         item.resource_id = finding.resource_id
     item.started_at = item.started_at or now_iso()
+    previous = _status_stored(execution_id) if execution_id else None
     item.save()
     if finding is not None and item.status in ("succeeded", "failed", "rolled_back"):
         finding_last_remediation_set(finding_id=finding.finding_id, execution=item)
+    if item.status in ENDED_STATUSES and item.status != previous:
+        _count_ended(item, finding)
     return item
+
+
+#: The statuses an execution ends in, counted per day on the dashboard.
+ENDED_STATUSES = ("succeeded", "failed", "skipped")
+
+
+def _status_stored(execution_id: str) -> str | None:
+    try:
+        return ExecutionModel.get(execution_id, attributes_to_get=["status"]).status
+    except ExecutionModel.DoesNotExist:
+        return None
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _count_ended(item: ExecutionModel, finding: NormalizedFinding | None) -> None:
+    """Count an ended execution on the dashboard; a failed count never fails the record."""
+    ended_at = _parse_time(item.finished_at) or datetime.now(UTC)
+    try:
+        aggregate_add("executions#day", {f"{ended_at:%Y-%m-%d}#{item.status}": 1})
+        if (
+            item.status == "succeeded"
+            and not item.dry_run
+            and item.trigger != "rollback"
+            and finding is not None
+        ):
+            observed = _parse_time(finding.first_observed_at or finding.created_at)
+            if observed is not None:
+                remediation_time_add(observed_at=observed, remediated_at=ended_at)
+    except Exception as exc:  # the execution is recorded; only the dashboard count is lost
+        logger.warning("execution %s: dashboard counters not updated: %s", item.execution_id, exc)
 
 
 def finding_last_remediation_set(*, finding_id: str, execution: ExecutionModel) -> None:
