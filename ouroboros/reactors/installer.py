@@ -12,7 +12,8 @@ or the local runtime's poller), as in the original system:
   its Lambda function (python3.12, the zip as is) are created, or updated on upgrade. The item
   ends ``installed`` with the function's ARN, or ``failed`` with the reason. Nothing is left
   half-installed: a step that fails removes what this attempt created (a role without its
-  policy, a function with other code), and when the registry cannot record ``installed`` the
+  policy, a function with other code; an upgrade puts back the role policy and function
+  configuration of the code still running), and when the registry cannot record ``installed`` the
   new function and role are removed and the error is raised, so the stream delivers the record
   again.
 - REMOVE: delete the function and the role.
@@ -122,9 +123,20 @@ def _retrying(call: Callable[[], Any], *, codes: tuple[str, ...]) -> Any:
     return None  # pragma: no cover (the loop returns or raises)
 
 
-def _role_ensure(manifest: dict[str, Any], name: str) -> tuple[str, bool]:
+@dataclass
+class _RoleState:
+    """The reactor role as this attempt found it: its ARN, whether the attempt created it, and
+    the inline policy it had before (an upgrade puts it back when a later step fails)."""
+
+    arn: str
+    created: bool
+    previous_policy: str | None = None
+
+
+def _role_ensure(manifest: dict[str, Any], name: str) -> _RoleState:
     iam = client("iam")
     created = True
+    previous_policy: str | None = None
     extra: dict[str, Any] = {}
     boundary = os.environ.get("OUROBOROS_REACTOR_BOUNDARY_NAME")
     if boundary:  # deployed: the installer's own policy allows CreateRole only with it
@@ -141,6 +153,10 @@ def _role_ensure(manifest: dict[str, Any], name: str) -> tuple[str, bool]:
     except iam.exceptions.EntityAlreadyExistsException:
         created = False
         arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+        with contextlib.suppress(iam.exceptions.NoSuchEntityException):
+            document = iam.get_role_policy(RoleName=name, PolicyName=ROLE_POLICY_NAME)
+            policy = document["PolicyDocument"]
+            previous_policy = policy if isinstance(policy, str) else json.dumps(policy)
         iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(LAMBDA_TRUST))
     try:
         iam.put_role_policy(
@@ -152,7 +168,19 @@ def _role_ensure(manifest: dict[str, Any], name: str) -> tuple[str, bool]:
         if created:  # never leave a role without its policy behind
             _role_delete(name)
         raise
-    return str(arn), created
+    return _RoleState(str(arn), created, previous_policy)
+
+
+def _role_policy_restore(name: str, role: _RoleState | None) -> None:
+    """Put back the inline policy an upgrade replaced (best effort: the item says failed)."""
+    if role is None or role.created or role.previous_policy is None:
+        return
+    try:
+        client("iam").put_role_policy(
+            RoleName=name, PolicyName=ROLE_POLICY_NAME, PolicyDocument=role.previous_policy
+        )
+    except (ClientError, BotoCoreError) as exc:
+        logger.error("reactor role %s: previous policy not restored: %s", name, exc)
 
 
 def _role_delete(name: str) -> None:
@@ -189,7 +217,7 @@ def _function_ensure(
     }
     created = False
     try:
-        lam.get_function(FunctionName=name)
+        previous = lam.get_function(FunctionName=name)["Configuration"]
     except lam.exceptions.ResourceNotFoundException:
         created = True
         response = _retrying(
@@ -207,16 +235,38 @@ def _function_ensure(
             lambda: lam.update_function_configuration(FunctionName=name, **settings),
             codes=("ResourceConflictException",),
         )
-        response = _retrying(
-            lambda: lam.update_function_code(FunctionName=name, ZipFile=data),
-            codes=("ResourceConflictException",),
-        )
+        try:
+            response = _retrying(
+                lambda: lam.update_function_code(FunctionName=name, ZipFile=data),
+                codes=("ResourceConflictException",),
+            )
+        except Exception:  # the old code keeps running: give it back its own configuration
+            _function_configuration_restore(name, previous)
+            raise
     expected = base64.b64encode(bytes.fromhex(sha256_hex(data))).decode()
     if response.get("CodeSha256") not in (None, expected):
         if created:
             _function_delete(name)
         raise InstallRefusedError(f"Lambda stored other code than the artifact ({name})")
     return str(response["FunctionArn"]), created
+
+
+#: The configuration fields an upgrade changes (`_function_ensure`'s ``settings``).
+_CONFIGURATION_FIELDS = ("Role", "Handler", "Timeout", "MemorySize", "Description")
+
+
+def _function_configuration_restore(name: str, previous: dict[str, Any]) -> None:
+    """Put back the configuration of the code still in the function (best effort)."""
+    settings: dict[str, Any] = {k: previous[k] for k in _CONFIGURATION_FIELDS if k in previous}
+    variables = (previous.get("Environment") or {}).get("Variables", {})
+    settings["Environment"] = {"Variables": variables}
+    try:
+        _retrying(
+            lambda: client("lambda").update_function_configuration(FunctionName=name, **settings),
+            codes=("ResourceConflictException",),
+        )
+    except (ClientError, BotoCoreError) as exc:
+        logger.error("reactor function %s: previous configuration not restored: %s", name, exc)
 
 
 def _function_delete(name: str) -> None:
@@ -286,14 +336,15 @@ def _install(reactor_id: str, version: str) -> InstallOutcome:
     if item.status != "installing" or item.version != version:
         return InstallOutcome(reactor_id, "ignored", "stale record")
     name = reactor_function_name(reactor_id)
-    created_role = False
+    role: _RoleState | None = None
     try:
         data, manifest = _checked_artifact(item)
-        role_arn, created_role = _role_ensure(manifest, name)
-        function_arn, created_function = _function_ensure(manifest, data, role_arn, name)
+        role = _role_ensure(manifest, name)
+        function_arn, created_function = _function_ensure(manifest, data, role.arn, name)
     except (InstallRefusedError, ClientError, BotoCoreError) as exc:
-        if created_role:
+        if role is not None and role.created:
             _role_delete(name)
+        _role_policy_restore(name, role)  # an upgrade: the old code keeps its old permissions
         reason = str(exc)
         _transition(
             item,
@@ -302,13 +353,13 @@ def _install(reactor_id: str, version: str) -> InstallOutcome:
         logger.warning("install of %s %s failed: %s", reactor_id, version, reason)
         return InstallOutcome(reactor_id, "failed", reason)
     try:
-        _installed_record(item, function_arn, name, role_arn)
+        _installed_record(item, function_arn, name, role.arn)
     except Exception:
         # The registry cannot say "installed": remove what this attempt created, so nothing
         # runs half-installed; the error makes the stream deliver the record again.
         if created_function:
             _function_delete(name)
-        if created_role:
+        if role.created:
             _role_delete(name)
         raise
     logger.info("installed %s %s as %s", reactor_id, version, function_arn)
@@ -339,8 +390,8 @@ def reactor_resources_ensure(*, reactor_id: str) -> str:
         data, manifest = _checked_artifact(item)
     except InstallRefusedError as exc:
         raise ArtifactError(str(exc)) from exc
-    role_arn, _ = _role_ensure(manifest, name)
-    return _function_ensure(manifest, data, role_arn, name)[0]
+    role = _role_ensure(manifest, name)
+    return _function_ensure(manifest, data, role.arn, name)[0]
 
 
 def _uninstall(image: dict[str, Any]) -> InstallOutcome:

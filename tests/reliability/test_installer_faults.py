@@ -8,15 +8,20 @@ installer created is left (role, function) and the item says ``failed`` with the
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
 import pytest
 
 from ouroboros.aws import client
 from ouroboros.models import LocalReactorModel
 from ouroboros.reactors.hub import hub_reactor_verify
-from ouroboros.reactors.installer import reactor_stream_record_handle
-from ouroboros.reactors.services import reactor_install
+from ouroboros.reactors.installer import ROLE_POLICY_NAME, reactor_stream_record_handle
+from ouroboros.reactors.packaging import reactor_build
+from ouroboros.reactors.services import reactor_install, reactor_upgrade
 from ouroboros.reactors.stream_records import StreamRecord
-from tests.reactor_support import built_artifact, hub_publish
+from tests.reactor_support import CATALOG, built_artifact, hub_publish
 from tests.reliability.faults import FaultInjector
 
 pytestmark = pytest.mark.functional
@@ -128,3 +133,43 @@ def test_throttling_on_every_installer_call_is_retried(requested: FaultInjector)
     assert outcome.action == "installed", outcome.reason
     assert [f.injected for f in faults] == [1] * len(calls)
     assert function_exists() and role_exists()
+
+
+def test_an_upgrade_that_fails_half_way_leaves_the_old_version_whole(
+    requested: FaultInjector, tmp_path: Path
+) -> None:
+    """1.0.0 is installed; the upgrade to 1.0.1 (a longer timeout, one more permission) has its
+    role policy and configuration written, then UpdateFunctionCode fails: the old code keeps its
+    own configuration and permissions, the item says failed with the reason, a retry upgrades."""
+    installed = reactor_stream_record_handle(insert_record())
+    assert installed.action == "installed", installed.reason
+    lam, iam = client("lambda"), client("iam")
+    before = lam.get_function(FunctionName=NAME)["Configuration"]
+    policy_before = iam.get_role_policy(RoleName=NAME, PolicyName=ROLE_POLICY_NAME)
+    source = tmp_path / "s3_public_read"
+    shutil.copytree(CATALOG / "s3_public_read", source)
+    code = (source / "reactor.py").read_text()
+    code = code.replace('version = "1.0.0"', 'version = "1.0.1"\n    timeout_seconds = 120')
+    code = code.replace('"s3:DeleteBucketPolicy")', '"s3:DeleteBucketPolicy", "s3:GetBucketAcl")')
+    (source / "reactor.py").write_text(code)
+    newer = reactor_build(source=source, out_dir=tmp_path / "out")
+    hub_publish(newer)
+    hub_reactor_verify(reactor_id=REACTOR, version="1.0.1")
+    reactor_upgrade(reactor_id=REACTOR, actor="bob")
+    requested.add("lambda", "UpdateFunctionCode", code="CodeStorageExceededException", times=1)
+    outcome = reactor_stream_record_handle(retry_record())
+    assert outcome.action == "failed" and "CodeStorageExceeded" in outcome.reason
+    after = lam.get_function(FunctionName=NAME)["Configuration"]
+    assert after["CodeSha256"] == before["CodeSha256"]
+    assert after["Timeout"] == before["Timeout"] == 60  # not the new version's 120
+    policy_after = iam.get_role_policy(RoleName=NAME, PolicyName=ROLE_POLICY_NAME)
+    assert policy_after["PolicyDocument"] == policy_before["PolicyDocument"]
+    item = LocalReactorModel.get(REACTOR)
+    assert item.status == "failed" and "CodeStorageExceeded" in (item.status_reason or "")
+    reactor_upgrade(reactor_id=REACTOR, actor="bob")  # the console's retry
+    outcome = reactor_stream_record_handle(retry_record())
+    assert outcome.action == "installed", outcome.reason
+    assert lam.get_function(FunctionName=NAME)["Configuration"]["Timeout"] == 120
+    assert "s3:GetBucketAcl" in json.dumps(
+        iam.get_role_policy(RoleName=NAME, PolicyName=ROLE_POLICY_NAME)["PolicyDocument"]
+    )
