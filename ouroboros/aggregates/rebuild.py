@@ -47,6 +47,7 @@ FINDING_AGGREGATES = (
     "findings#workflow",
     "findings#account",
     "findings#control",
+    "findings#control_failed",
 )
 CONTROLS_AGGREGATE = ("controls", "total")
 _SCANNED = (
