@@ -13,8 +13,9 @@ projecting only the fields the aggregates count by. Never on a request path; run
 What it recounts (the contract in `ouroboros.aggregates`):
 
 - ``findings#state``, ``findings#severity``, ``findings#compliance``, ``findings#workflow``,
-  ``findings#account``, ``findings#control``: from every item of ``security_findings``, with the
-  same bucket rules the writer uses (`ouroboros.findings.items.state_buckets`);
+  ``findings#account``, ``findings#control``, ``findings#control_failed``: from every item of
+  ``security_findings``, with the same bucket rules the writer uses
+  (`ouroboros.findings.items.state_buckets`);
 - each control's ``failed_count`` (active FAILED findings of the control);
 - ``controls`` / ``total``: the control items of ``security_controls`` (``kind-index``).
 
