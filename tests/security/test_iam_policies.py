@@ -75,6 +75,9 @@ POLICY_WRITERS = {
     ("ouroboros/deploy/iam.py", "role_ensure"),
     ("ouroboros/deploy/iam.py", "boundary_ensure"),
     ("ouroboros/reactors/installer.py", "_role_ensure"),
+    # Puts back, after a failed upgrade, the policy `_role_ensure` wrote for the previous
+    # version (read from the role itself): no document of its own.
+    ("ouroboros/reactors/installer.py", "_role_policy_restore"),
     # The local demo's member role, in moto only (never deployed; moto enforces no IAM).
     ("ouroboros/local/demo.py", "demo_member_account"),
 }
