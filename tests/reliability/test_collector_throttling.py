@@ -13,13 +13,12 @@ from typing import Any
 
 import pytest
 
-from ouroboros.aws import client, reset_sessions
-from ouroboros.config import reset_config
-from ouroboros.models import AggregateModel, FindingModel, bind_models
-from ouroboros.models.tables import tables_ensure
+from ouroboros.aws import client
+from ouroboros.models import AggregateModel, FindingModel
 from ouroboros.securityhub.collect_findings import finding_imported, findings_collect
 from tests.ouroboros.findings.conftest import sample_raws
 from tests.reliability.faults import FaultInjector
+from tests.reliability.stages import stage_enter
 
 pytestmark = pytest.mark.functional
 
@@ -41,11 +40,7 @@ def snapshot() -> tuple[list[str], list[tuple[str, str, int]]]:
 
 
 def in_stage(monkeypatch: pytest.MonkeyPatch, stage: str, run: Callable[[], Any]) -> Any:
-    monkeypatch.setenv("OUROBOROS_STAGE", stage)
-    reset_config()
-    reset_sessions()
-    bind_models()
-    tables_ensure("all")
+    stage_enter(monkeypatch, stage)
     run()
     return snapshot()
 

@@ -16,13 +16,11 @@ from typing import Any
 
 import pytest
 
-from ouroboros.aws import reset_sessions
-from ouroboros.config import reset_config
 from ouroboros.local.securityhub_server import SecurityHubExtension
-from ouroboros.models import AggregateModel, ControlModel, bind_models
-from ouroboros.models.tables import tables_ensure
+from ouroboros.models import AggregateModel, ControlModel
 from ouroboros.securityhub.collect_controls import controls_collect
 from tests.reliability.faults import FaultInjector
+from tests.reliability.stages import stage_enter
 
 pytestmark = pytest.mark.functional
 
@@ -62,11 +60,7 @@ def snapshot() -> tuple[list[tuple[str, str, str]], list[tuple[str, str, int]]]:
 
 
 def in_stage(monkeypatch: pytest.MonkeyPatch, stage: str, run: Callable[[], Any]) -> Any:
-    monkeypatch.setenv("OUROBOROS_STAGE", stage)
-    reset_config()
-    reset_sessions()
-    bind_models()
-    tables_ensure("all")
+    stage_enter(monkeypatch, stage)
     run()
     return snapshot()
 
