@@ -3,6 +3,7 @@
 - `built_artifact(package)`: the artifact of an official reactor, built once per test session;
 - `hub_publish(artifact)`: upload to the Hub bucket (boto3, as the core sees it) and register;
 - `member_finding(sample, ...)`: a real sample finding rewritten to a member account and resource;
+- `BUCKET`, `PUBLIC`, `OWNER`: a member bucket with a public-read statement beside the owner's;
 - `stream_event(...)`: a Lambda DynamoDB-stream event for items, in DynamoDB JSON.
 """
 
@@ -28,6 +29,22 @@ ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "lambdas" / "reactors"
 MEMBER = "222222222222"
 CALLER = "123456789012"
+#: A member bucket and the two statements of its policy: public read, and the owner's access.
+BUCKET = "member-public-bucket"
+PUBLIC = {
+    "Sid": "PublicRead",
+    "Effect": "Allow",
+    "Principal": "*",
+    "Action": ["s3:GetObject"],
+    "Resource": f"arn:aws:s3:::{BUCKET}/*",
+}
+OWNER = {
+    "Sid": "OwnerFullAccess",
+    "Effect": "Allow",
+    "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"},
+    "Action": "s3:*",
+    "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
+}
 
 _built: dict[str, Artifact] = {}
 _build_dir = Path(tempfile.mkdtemp(prefix="ouroboros-test-artifacts-"))

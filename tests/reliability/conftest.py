@@ -22,26 +22,11 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
 from ouroboros.aws import assume_role_session, reset_sessions
 from ouroboros.models import ControlModel, ExecutionModel, LocalReactorModel
-from tests.reactor_support import MEMBER, member_finding
+from tests.reactor_support import BUCKET, MEMBER, OWNER, PUBLIC, member_finding
 from tests.reliability.faults import FaultInjector, fault_injection, json_response
 
 REACTOR_ID = "s3-public-read"
 FUNCTION_ARN = f"arn:aws:lambda:us-east-1:123456789012:function:ouroboros-dev-reactor-{REACTOR_ID}"
-BUCKET = "member-public-bucket"
-PUBLIC = {
-    "Sid": "PublicRead",
-    "Effect": "Allow",
-    "Principal": "*",
-    "Action": ["s3:GetObject"],
-    "Resource": f"arn:aws:s3:::{BUCKET}/*",
-}
-OWNER = {
-    "Sid": "OwnerFullAccess",
-    "Effect": "Allow",
-    "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"},
-    "Action": "s3:*",
-    "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
-}
 
 
 @pytest.fixture

@@ -11,24 +11,9 @@ import pytest
 from lambdas.reactors.s3_public_read.reactor import handler, public_read
 from ouroboros.reactors import ReactorRollbackError
 from tests.lambdas.reactors.conftest import rollback, run
-from tests.reactor_support import MEMBER, member_finding
+from tests.reactor_support import BUCKET, OWNER, PUBLIC, member_finding
 
 pytestmark = pytest.mark.functional
-BUCKET = "member-public-bucket"
-PUBLIC = {
-    "Sid": "PublicRead",
-    "Effect": "Allow",
-    "Principal": "*",
-    "Action": ["s3:GetObject"],
-    "Resource": f"arn:aws:s3:::{BUCKET}/*",
-}
-OWNER = {
-    "Sid": "OwnerFullAccess",
-    "Effect": "Allow",
-    "Principal": {"AWS": f"arn:aws:iam::{MEMBER}:root"},
-    "Action": "s3:*",
-    "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
-}
 VPC_ONLY = {
     "Sid": "ReadFromVpce",
     "Effect": "Allow",
