@@ -36,6 +36,7 @@ def moto_sfn_speedups_install() -> Callable[[], None]:
     clients: dict[tuple[str, str], Any] = {}
     trees: dict[str, Any] = {}
     lock = threading.Lock()
+    parse_lock = threading.Lock()  # one parse at a time: a runtime has one or two definitions
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         if state_credentials is not None:
@@ -51,11 +52,16 @@ def moto_sfn_speedups_install() -> Callable[[], None]:
         definition = worker._evaluation_details.state_machine_details.definition
         tree = trees.get(definition)
         if tree is None:
-            _, tree = AmazonStateLanguageParser.parse(definition)
-            with lock:
-                if len(trees) >= MAX_TREES:
-                    trees.clear()
-                trees[definition] = tree
+            # Executions started together all miss at once; the first parses, the rest wait for
+            # its tree instead of parsing the same definition again (CI: 3 starts, 3 parses).
+            with parse_lock:
+                tree = trees.get(definition)
+                if tree is None:
+                    _, tree = AmazonStateLanguageParser.parse(definition)
+                    with lock:
+                        if len(trees) >= MAX_TREES:
+                            trees.clear()
+                        trees[definition] = tree
         return Preprocessor().visit(tree)
 
     lambda_eval_utils.boto_client_for = boto_client_for

@@ -77,6 +77,7 @@ def test_executions_share_the_parse_but_not_their_state(
 
     def counted(definition: str) -> Any:
         parses.append(definition)
+        time.sleep(0.3)  # a slow parse: the executions started meanwhile must wait, not parse again
         return real(definition)
 
     monkeypatch.setattr(asl_parser.AmazonStateLanguageParser, "parse", staticmethod(counted))
