@@ -20,9 +20,10 @@ read (``speedup_items_read``) does not depend on the engine.
 ``acceptance`` checks the issue's lines for the default sort and every single filter, one entry
 per line with the views that fail it; ``per_view`` has, for each of those views and the other
 sorts, the numbers each line uses. Searches are reported apart (``search``): control id and
-resource id / ARN are one Query each; words of a title are resolved to control titles first, so
-words found only in the title of a finding without a control (GuardDuty, Inspector...) are not
-found (``expected_matches`` says how many such findings the data holds).
+resource id / ARN are one Query each; words of a title are resolved first to control titles and
+to the distinct titles of findings without a control (GuardDuty, Inspector...; the
+``findings#title`` aggregate), then one Query per match (``expected_matches`` says how many
+findings the data holds for the words).
 
 Usage: ``.venv/bin/python benchmarks/console.py [--findings 100000] [--repeat 40]
 [--scan-repeat 1] [--full-scan]``; prints JSON.
@@ -582,7 +583,7 @@ def _acceptance(
 
 
 def _search(pages: dict[str, Any], findings: list[Any]) -> dict[str, Any]:
-    """The search views, with how many findings each could match (the title search's limit)."""
+    """The search views, with how many findings each could match."""
     active = [f for f in findings if f.record_state == "ACTIVE"]
 
     def title_matches(words: str) -> int:
@@ -602,11 +603,6 @@ def _search(pages: dict[str, Any], findings: list[Any]) -> dict[str, Any]:
             for key in ("url", "p50_ms", "p95_ms", "items_read_per_page", "items_shown")
         }
         out[name]["expected_matches"] = expected
-    out["search_title_words_no_control"]["limitation"] = (
-        "words are matched against control titles (then one Query per matching control) and the "
-        "whole text against exact finding titles; words inside the title of a finding without a "
-        "control cannot be found without a Scan or a search index beside DynamoDB"
-    )
     return out
 
 

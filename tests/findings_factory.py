@@ -117,6 +117,8 @@ def aggregate_deltas(findings: list[FindingModel]) -> dict[str, Counter[str]]:
             add("findings#control", f"{state}#{f.control_id}")
             if f.compliance_status == "FAILED":
                 add("findings#control_failed", f"{state}#{f.control_id}")
+        elif f.title:
+            add("findings#title", f"{state}#{' '.join(f.title.lower().split())[:200]}")
     return deltas
 
 

@@ -13,6 +13,9 @@ Aggregates and their buckets (the contract between writers and the dashboard):
 - ``executions#day``: ``<YYYY-MM-DD>#<status>``.
 - ``findings#control_failed``: ``<record state>#<control id>``, findings whose compliance status
   is FAILED (the dashboard's top failing controls; it falls back to ``findings#control``).
+- ``findings#title``: ``<record state>#<title key>`` (`ouroboros.models.findings.title_key`), the
+  findings WITHOUT a control per distinct title: the title search matches words against these
+  (findings with a control are found through their control's title).
 - ``executions#mttr``: ``<YYYY-MM-DD>#seconds`` and ``<YYYY-MM-DD>#count`` (mean time to
   remediate; contract and writer in `ouroboros.aggregates.remediation`).
 """

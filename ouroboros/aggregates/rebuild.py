@@ -13,7 +13,8 @@ projecting only the fields the aggregates count by. Never on a request path; run
 What it recounts (the contract in `ouroboros.aggregates`):
 
 - ``findings#state``, ``findings#severity``, ``findings#compliance``, ``findings#workflow``,
-  ``findings#account``, ``findings#control``, ``findings#control_failed``: from every item of
+  ``findings#account``, ``findings#control``, ``findings#control_failed``, ``findings#title``
+  (which it back-fills for findings stored before that aggregate existed): from every item of
   ``security_findings``, with the same bucket rules the writer uses
   (`ouroboros.findings.items.state_buckets`);
 - each control's ``failed_count`` (active FAILED findings of the control);
@@ -49,6 +50,7 @@ FINDING_AGGREGATES = (
     "findings#account",
     "findings#control",
     "findings#control_failed",
+    "findings#title",
 )
 CONTROLS_AGGREGATE = ("controls", "total")
 _SCANNED = (
@@ -58,6 +60,7 @@ _SCANNED = (
     "workflow_status",
     "account_id",
     "control_id",
+    "title",
 )
 
 

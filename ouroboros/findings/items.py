@@ -7,7 +7,8 @@ order in the input does not matter) and `NORMALIZER_VERSION`: when the parsing r
 the version and the next collection rewrites every finding instead of skipping it as unchanged.
 
 `FindingState` is what the aggregates count for one stored finding; `state_buckets` lists the
-buckets it occupies (the contract in `ouroboros.aggregates`).
+buckets it occupies (the contract in `ouroboros.aggregates`), including ``findings#title``: the
+distinct titles of findings without a control, which the title search matches words against.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from ouroboros.models import FindingModel
-from ouroboros.models.findings import finding_index_keys
+from ouroboros.models.findings import finding_index_keys, title_key
 from ouroboros.securityhub.asff import NormalizedFinding
 
 #: Part of every content hash; bump it when `asff_parse` changes what it derives.
@@ -41,6 +42,7 @@ STORED_ATTRIBUTES = (
     "workflow_status",
     "account_id",
     "control_id",
+    "title",
     "last_remediation",
 )
 
@@ -55,6 +57,9 @@ class FindingState:
     workflow_status: str | None
     account_id: str | None
     control_id: str | None
+    #: `title_key` of the title of a finding WITHOUT a control (None for the others: their words
+    #: are found through the control's title), for the title search's ``findings#title``.
+    title_key: str | None = None
 
     @classmethod
     def of(cls, finding: NormalizedFinding) -> FindingState:
@@ -65,6 +70,7 @@ class FindingState:
             finding.workflow_status,
             finding.account_id,
             finding.control_id,
+            _uncontrolled_title(finding.control_id, finding.title),
         )
 
     @classmethod
@@ -82,6 +88,7 @@ class FindingState:
             text("workflow_status"),
             text("account_id"),
             text("control_id"),
+            _uncontrolled_title(text("control_id"), text("title")),
         )
 
     @property
@@ -110,7 +117,16 @@ def state_buckets(state: FindingState) -> list[tuple[str, str]]:
     if state.control_id and state.compliance_status == "FAILED":
         # The dashboard's "top failing controls" (contract in `ouroboros.aggregates`).
         buckets.append(("findings#control_failed", f"{rs}#{state.control_id}"))
+    if state.title_key:
+        # The distinct titles of findings without a control (the title search's word lookup).
+        buckets.append(("findings#title", f"{rs}#{state.title_key}"))
     return buckets
+
+
+def _uncontrolled_title(control_id: str | None, title: str | None) -> str | None:
+    if control_id or not title:
+        return None
+    return title_key(title) or None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,15 +15,22 @@ A filtered list is always ordered by update time (``updated`` / ``-updated``); s
 or first observation is offered on the unfiltered list, where the ``state-*`` indexes hold that
 order. The page says so in ``plan.notices`` rather than sorting in memory.
 
-Title search, and its limitation. DynamoDB cannot search inside strings without reading every
-item, so words are resolved to keys first: the words are matched (all of them, any case) against
-the control titles of ``security_controls`` (one cached Query on ``kind-index``), and the findings
-of each matching control are read from ``control-index`` (at most ``TITLE_MAX_CONTROLS``
-controls, merged by update time). The whole text is also looked up as an exact title in
-``title-index`` (case and spacing ignored), which finds findings without a control (GuardDuty,
-Inspector...) when the title is pasted whole. Words inside the title of a finding that has no
-control are therefore not found; that would need a Scan, or a search index beside DynamoDB.
-Resource search is exact on the resource id / ARN the finding lists first.
+Title search. DynamoDB cannot search inside strings without reading every item, so words are
+resolved to keys first, then the findings of each key are read and merged by update time:
+
+- the words are matched (all of them, any case) against the control titles of
+  ``security_controls`` (one cached Query on ``kind-index``); the findings of each matching
+  control come from ``control-index`` (at most ``TITLE_MAX_KEYS`` controls);
+- they are matched against the distinct titles of findings WITHOUT a control (GuardDuty,
+  Inspector, Macie...), which the writers count in the ``findings#title`` aggregate (one cached
+  Query per record state); the findings of each matching title come from ``title-index`` (at
+  most ``TITLE_MAX_KEYS`` titles, those with the most findings first);
+- the whole text is also looked up as an exact title in ``title-index`` (case and spacing
+  ignored).
+
+A word must appear as typed inside the title (``brute`` finds "SSH brute force attacks"; there is
+no stemming or fuzzy match). Resource search is exact on the resource id / ARN the finding lists
+first.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from ouroboros.errors import ValidationError
-from ouroboros.models import ControlModel, FindingModel
+from ouroboros.models import AggregateModel, ControlModel, FindingModel
 from ouroboros.models.controls import KIND_CONTROL
 from ouroboros.models.findings import SEVERITY_RANK, title_key
 from ouroboros.pagination import QuerySource
@@ -46,7 +53,7 @@ COMPLIANCE_STATUSES = ("FAILED", "WARNING", "NOT_AVAILABLE", "PASSED")
 WORKFLOW_STATUSES = ("NEW", "NOTIFIED", "RESOLVED", "SUPPRESSED")
 SORTS = ("-updated", "updated", "-severity", "severity", "-first_observed", "first_observed")
 SEARCH_KINDS = ("auto", "control", "resource", "title")
-TITLE_MAX_CONTROLS = 8
+TITLE_MAX_KEYS = 8
 MAX_LIMIT = 200
 
 #: Filter name -> (index, key attribute), most selective first (the first present is the key).
@@ -184,9 +191,35 @@ def control_titles() -> list[tuple[str, str]]:
     return titles
 
 
+_finding_titles_cache: dict[tuple[str, str], tuple[float, list[str]]] = {}
+_FINDING_TITLES_TTL = 60.0
+
+
+def finding_titles(record_state: str) -> list[str]:
+    """Title keys of the findings without a control in ``record_state``, most findings first.
+
+    One Query on the ``findings#title`` aggregate (buckets whose count is above zero), cached one
+    minute like the accounts of the filter form.
+    """
+    key = (AggregateModel.Meta.table_name, record_state)
+    cached = _finding_titles_cache.get(key)
+    if cached and time.monotonic() - cached[0] < _FINDING_TITLES_TTL:
+        return cached[1]
+    prefix = f"{record_state}#"
+    counted = [
+        (int(item.total or 0), item.bucket.removeprefix(prefix))
+        for item in AggregateModel.query("findings#title", AggregateModel.bucket.startswith(prefix))
+        if item.value is None and (item.total or 0) > 0
+    ]
+    titles = [title for _, title in sorted(counted, key=lambda c: (-c[0], c[1]))]
+    _finding_titles_cache[key] = (time.monotonic(), titles)
+    return titles
+
+
 def control_titles_reset() -> None:
-    """Forget the cached control titles (tests; after the catalog changed)."""
+    """Forget the cached control and finding titles (tests; after the catalog changed)."""
     _titles_cache.clear()
+    _finding_titles_cache.clear()
 
 
 def _natural(control_id: str) -> list[Any]:
@@ -232,16 +265,25 @@ def _search_sources(
             _natural(control_id),
         ),
     )
-    if len(matches) > TITLE_MAX_CONTROLS:
+    if len(matches) > TITLE_MAX_KEYS:
         plan.notices.append(
             f"{len(matches)} controls have these words in their title; showing the findings of "
-            f"the first {TITLE_MAX_CONTROLS}. Add words to narrow the search."
+            f"the first {TITLE_MAX_KEYS}. Add words to narrow the search."
         )
-        matches = matches[:TITLE_MAX_CONTROLS]
-    sources = [
-        _source("title-index", "g_title", f"{state}#{title_key(text)}", "updated_at", forward)
-    ]
-    plan.keys.append(f"title = {title_key(text)!r}")
+        matches = matches[:TITLE_MAX_KEYS]
+    exact = title_key(text)
+    titles = [t for t in finding_titles(state) if t != exact and all(w in t for w in words)]
+    if len(titles) > TITLE_MAX_KEYS:
+        plan.notices.append(
+            f"{len(titles)} titles of findings without a control have these words; showing the "
+            f"findings of the {TITLE_MAX_KEYS} most common. Add words to narrow the search."
+        )
+        titles = titles[:TITLE_MAX_KEYS]
+    sources = [_source("title-index", "g_title", f"{state}#{exact}", "updated_at", forward)]
+    plan.keys.append(f"title = {exact!r}")
+    for title in titles:
+        plan.keys.append(f"title = {title!r}")
+        sources.append(_source("title-index", "g_title", f"{state}#{title}", "updated_at", forward))
     for control_id in matches:
         plan.keys.append(f"control {control_id}")
         sources.append(
