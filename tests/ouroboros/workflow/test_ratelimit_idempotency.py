@@ -6,22 +6,41 @@ import pytest
 
 from ouroboros.config import reset_config
 from ouroboros.errors import ThrottledError
+from ouroboros.workflow import ratelimit
 from ouroboros.workflow.executions import idempotency_claim
 from ouroboros.workflow.ratelimit import rate_token_take
 
 pytestmark = pytest.mark.functional
 
 
+class FakeClock:
+    """The bucket's clock: still unless the taker sleeps (a slow machine refills nothing)."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+        self.slept: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
 def test_a_burst_is_paced_per_account_region(
     moto_aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A slow rate (a token every 2 s) so that a loaded machine's slow calls refill no token.
-    monkeypatch.setenv("OUROBOROS_REMEDIATION_RATE", "0.5")
+    clock = FakeClock()
+    monkeypatch.setattr(ratelimit, "time", clock)
+    monkeypatch.setenv("OUROBOROS_REMEDIATION_RATE", "0.5")  # a token every 2 s
     monkeypatch.setenv("OUROBOROS_REMEDIATION_BURST", "3")
     reset_config()
-    waits = [rate_token_take(account_id="222222222222", region="us-east-1") for _ in range(4)]
+    waits = [rate_token_take(account_id="222222222222", region="us-east-1") for _ in range(5)]
     assert waits[:3] == [0.0, 0.0, 0.0]  # the burst passes at once
-    assert waits[3] > 0  # the next one waited for its token, it was not dropped
+    # The next ones wait for their token, one rate interval each; none is dropped.
+    assert waits[3:] == pytest.approx([2.0, 2.0])
+    assert clock.slept == pytest.approx([2.0, 2.0])
     # Another account-region has its own budget.
     assert rate_token_take(account_id="111111111111", region="us-east-1") == 0.0
 
