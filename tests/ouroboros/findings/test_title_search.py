@@ -102,3 +102,25 @@ def test_the_writer_counts_distinct_titles_and_moves_them_with_the_finding(
     assert _ids(finding_list(filters=FindingFilters(search="10.0.0.9 ssh"))) == [renamed["Id"]]
     # The rebuild recounts the same buckets from the items: nothing drifted.
     assert aggregates_rebuild(check=True).drift == []
+
+
+def test_more_matching_titles_than_queried_says_so_and_keeps_the_most_common(
+    ddb_tables: str,
+) -> None:
+    probes = [_guardduty(n, f"Port probe from 10.1.0.{n} on i-{n}.") for n in range(1, 11)]
+    common = "Port probe from 10.9.9.9 on many instances."
+    probes += [_guardduty(11 + n, common) for n in range(3)]
+    finding_upsert_batch(findings=parsed(probes), now=NOW)
+    control_titles_reset()
+
+    page = finding_list(filters=FindingFilters(search="port probe"), limit=50)
+
+    queried = [
+        k for k in page.plan.keys if k.startswith("title = ") and k != "title = 'port probe'"
+    ]
+    assert len(queried) == 8
+    assert queried[0] == f"title = {common.lower()!r}"  # three findings: the most common first
+    assert "11 titles of findings without a control have these words" in page.plan.notices[0]
+    shown = {f.title for f in page.items}
+    assert common in shown
+    assert len(page.items) == 3 + 7  # the common title's three, one each of seven others
