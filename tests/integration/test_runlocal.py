@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from ouroboros.local.dynamodb_local import free_port
+from ouroboros.local.endpoints import endpoints_read
 
 pytestmark = pytest.mark.integration
 
@@ -72,10 +73,18 @@ def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
     )
 
 
-def _stop(process: subprocess.Popen[str]) -> str:
-    process.send_signal(signal.SIGINT)
+def _stop(process: subprocess.Popen[str], signum: int = signal.SIGINT) -> str:
+    process.send_signal(signum)
     output, _ = process.communicate(timeout=60)
     return output
+
+
+def _listening(url: str) -> bool:
+    try:
+        requests.get(url, timeout=2)
+    except requests.ConnectionError:
+        return False
+    return True
 
 
 def test_runlocal_serves_the_console_with_the_catalog_and_keeps_data(tmp_path: Path) -> None:
@@ -92,9 +101,14 @@ def test_runlocal_serves_the_console_with_the_catalog_and_keeps_data(tmp_path: P
     assert "runlocal-test-pw-1" not in output  # a chosen password is never echoed
     assert not (data_dir / "endpoints.json").exists()
 
-    process = _start(data_dir, port)  # second start: same data, no second seed
+    # Second start: same data, no second seed. Stopped with SIGTERM (``kill``, a process manager).
+    process = _start(data_dir, port)
     try:
         _wait_for(f"{base}/login/", process)
         assert _login_and_read_controls(base) == 290
+        running = endpoints_read(data_dir)
+        assert running is not None and _listening(running.dynamodb)
     finally:
-        _stop(process)
+        output = _stop(process, signal.SIGTERM)
+    assert "Local runtime stopped." in output
+    assert not _listening(running.dynamodb)  # DynamoDB Local's Java process went with it

@@ -3,12 +3,17 @@
 Starts DynamoDB Local and the moto server on 127.0.0.1, seeds the demo, prepares the console's
 database and the ``admin`` user (password from ``OUROBOROS_ADMIN_PASSWORD`` or generated and
 printed once), then serves the console on http://127.0.0.1:8000 until Ctrl-C, and stops
-everything it started.
+everything it started. SIGTERM (``kill``, a process manager) and SIGHUP (a closed terminal) stop it
+the same way, and so does SIGINT when it was started in the background (where the shell ignores
+SIGINT): DynamoDB Local runs in its own process group, so a runtime that died without stopping it
+would leave its Java process behind.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+from types import FrameType
 from typing import Any
 
 from django.core.management import call_command
@@ -30,6 +35,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         data_dir = get_config().data_dir
+        _stop_on_signals()
         call_command("migrate", verbosity=0, interactive=False)
         password = admin_user_ensure(password=os.environ.get("OUROBOROS_ADMIN_PASSWORD"))
         runtime = LocalRuntime(data_dir=data_dir)
@@ -77,6 +83,17 @@ class Command(BaseCommand):
             demo_loop.stop()
             runtime.stop()
             self.stdout.write("Local runtime stopped.")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM, SIGHUP and SIGINT (even if inherited as ignored) stop the runtime like Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
 
 
 def _wait_forever() -> None:
