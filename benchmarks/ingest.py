@@ -336,6 +336,25 @@ def run(
     }
 
 
+def bench_tables_ready(dynamodb_url: str, data_dir: str) -> None:
+    """Point this process at the benchmark's DynamoDB Local and create the consumer tables."""
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "OUROBOROS_STAGE": "bench",
+            "OUROBOROS_DATA_DIR": data_dir,
+        }
+    )
+    reset_config()
+    reset_sessions()
+    bind_models()
+    tables_ensure("consumer")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--findings", "--n", dest="n", type=int, default=20_000)
@@ -349,21 +368,7 @@ def main() -> None:
         server = dynamodb_local_start(Path(tmp), in_memory=True)
         hub: subprocess.Popen[str] | None = None
         try:
-            os.environ.update(
-                {
-                    "AWS_ENDPOINT_URL_DYNAMODB": server.url,
-                    "AWS_ACCESS_KEY_ID": "bench",
-                    "AWS_SECRET_ACCESS_KEY": "bench",
-                    "AWS_DEFAULT_REGION": "us-east-1",
-                    "AWS_REGION": "us-east-1",
-                    "OUROBOROS_STAGE": "bench",
-                    "OUROBOROS_DATA_DIR": tmp,
-                }
-            )
-            reset_config()
-            reset_sessions()
-            bind_models()
-            tables_ensure("consumer")
+            bench_tables_ready(server.url, tmp)
             if args.source == "securityhub" and not os.environ.get("AWS_ENDPOINT_URL_SECURITYHUB"):
                 hub = securityhub_start(Path(tmp))
             clock = CpuClock(server.process.pid)
