@@ -168,3 +168,23 @@ def wait_for[T](probe: Callable[[], T | None], what: str, timeout: float = 60) -
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def lambda_function_exists(name: str) -> bool:
+    """Whether the Lambda function ``name`` exists (an installer left it, or removed it)."""
+    lam = client("lambda")
+    try:
+        lam.get_function(FunctionName=name)
+    except lam.exceptions.ResourceNotFoundException:
+        return False
+    return True
+
+
+def iam_role_exists(name: str) -> bool:
+    """Whether the IAM role ``name`` exists."""
+    iam = client("iam")
+    try:
+        iam.get_role(RoleName=name)
+    except iam.exceptions.NoSuchEntityException:
+        return False
+    return True

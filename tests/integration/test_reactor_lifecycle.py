@@ -16,6 +16,8 @@ from tests.reactor_support import (
     MEMBER,
     built_artifact,
     hub_publish,
+    iam_role_exists,
+    lambda_function_exists,
     member_finding,
     tamper,
     wait_for,
@@ -37,24 +39,6 @@ def local_status(reactor_id: str) -> str | None:
     except LocalReactorModel.DoesNotExist:
         return "gone"
     return None if status == "installing" else status
-
-
-def function_exists(name: str = FUNCTION) -> bool:
-    lam = client("lambda")
-    try:
-        lam.get_function(FunctionName=name)
-    except lam.exceptions.ResourceNotFoundException:
-        return False
-    return True
-
-
-def role_exists(name: str = FUNCTION) -> bool:
-    iam = client("iam")
-    try:
-        iam.get_role(RoleName=name)
-    except iam.exceptions.NoSuchEntityException:
-        return False
-    return True
 
 
 def public_bucket_in_member(bucket: str) -> Any:
@@ -96,7 +80,7 @@ def test_install_invoke_and_uninstall_in_the_local_runtime(local_runtime: Any) -
 
     reactor_install(reactor_id="s3-public-read", actor="alice")
     assert wait_for(lambda: local_status("s3-public-read"), "install") == "installed"
-    assert function_exists() and role_exists()
+    assert lambda_function_exists(FUNCTION) and iam_role_exists(FUNCTION)
     item = LocalReactorModel.get("s3-public-read")
     assert item.function_arn.endswith(f":function:{FUNCTION}")
 
@@ -117,7 +101,9 @@ def test_install_invoke_and_uninstall_in_the_local_runtime(local_runtime: Any) -
     assert [s["Sid"] for s in policy["Statement"]] == ["Owner"]
 
     reactor_uninstall(reactor_id="s3-public-read", actor="alice")
-    wait_for(lambda: not function_exists() and not role_exists(), "uninstall")
+    wait_for(
+        lambda: not lambda_function_exists(FUNCTION) and not iam_role_exists(FUNCTION), "uninstall"
+    )
 
 
 def test_tampered_artifact_is_refused_in_the_local_runtime(local_runtime: Any) -> None:
@@ -131,4 +117,4 @@ def test_tampered_artifact_is_refused_in_the_local_runtime(local_runtime: Any) -
     assert wait_for(lambda: local_status("s3-public-read"), "install") == "failed"
     reason = LocalReactorModel.get("s3-public-read").status_reason
     assert reason.startswith("artifact sha256 mismatch") and "nothing was created" in reason
-    assert not function_exists() and not role_exists()
+    assert not lambda_function_exists(FUNCTION) and not iam_role_exists(FUNCTION)

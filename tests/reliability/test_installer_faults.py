@@ -21,7 +21,13 @@ from ouroboros.reactors.installer import ROLE_POLICY_NAME, reactor_stream_record
 from ouroboros.reactors.packaging import reactor_build
 from ouroboros.reactors.services import reactor_install, reactor_upgrade
 from ouroboros.reactors.stream_records import StreamRecord
-from tests.reactor_support import CATALOG, built_artifact, hub_publish
+from tests.reactor_support import (
+    CATALOG,
+    built_artifact,
+    hub_publish,
+    iam_role_exists,
+    lambda_function_exists,
+)
 from tests.reliability.faults import FaultInjector
 
 pytestmark = pytest.mark.functional
@@ -44,24 +50,6 @@ def retry_record() -> StreamRecord:
     return StreamRecord("e2", "MODIFY", {"reactor_id": REACTOR}, new, old, "2", "arn")  # type: ignore[arg-type]
 
 
-def function_exists() -> bool:
-    lam = client("lambda")
-    try:
-        lam.get_function(FunctionName=NAME)
-    except lam.exceptions.ResourceNotFoundException:
-        return False
-    return True
-
-
-def role_exists() -> bool:
-    iam = client("iam")
-    try:
-        iam.get_role(RoleName=NAME)
-    except iam.exceptions.NoSuchEntityException:
-        return False
-    return True
-
-
 @pytest.fixture
 def requested(faults: FaultInjector) -> FaultInjector:
     """s3-public-read published, verified and requested for install (status installing)."""
@@ -76,7 +64,7 @@ def assert_installed_after_retry() -> None:
     outcome = reactor_stream_record_handle(retry_record())
     assert outcome.action == "installed", outcome.reason
     item = LocalReactorModel.get(REACTOR)
-    assert item.status == "installed" and item.function_arn and function_exists()
+    assert item.status == "installed" and item.function_arn and lambda_function_exists(NAME)
 
 
 @pytest.mark.parametrize(
@@ -96,7 +84,7 @@ def test_a_step_that_fails_rolls_back_and_marks_failed_with_the_reason(
     item = LocalReactorModel.get(REACTOR)
     assert item.status == "failed" and code in (item.status_reason or "")
     assert item.function_arn is None
-    assert not function_exists() and not role_exists()  # nothing half-installed
+    assert not lambda_function_exists(NAME) and not iam_role_exists(NAME)  # nothing half-installed
     assert_installed_after_retry()
 
 
@@ -112,10 +100,10 @@ def test_a_registry_write_that_fails_after_the_function_leaves_nothing_and_is_re
     with pytest.raises(Exception, match="InternalServerError"):
         reactor_stream_record_handle(insert_record())
     assert LocalReactorModel.get(REACTOR).status == "installing"  # never "installed"
-    assert not function_exists() and not role_exists()
+    assert not lambda_function_exists(NAME) and not iam_role_exists(NAME)
     outcome = reactor_stream_record_handle(insert_record())  # the stream redelivers the record
     assert outcome.action == "installed", outcome.reason
-    assert function_exists() and LocalReactorModel.get(REACTOR).status == "installed"
+    assert lambda_function_exists(NAME) and LocalReactorModel.get(REACTOR).status == "installed"
 
 
 def test_throttling_on_every_installer_call_is_retried(requested: FaultInjector) -> None:
@@ -132,7 +120,7 @@ def test_throttling_on_every_installer_call_is_retried(requested: FaultInjector)
     outcome = reactor_stream_record_handle(insert_record())
     assert outcome.action == "installed", outcome.reason
     assert [f.injected for f in faults] == [1] * len(calls)
-    assert function_exists() and role_exists()
+    assert lambda_function_exists(NAME) and iam_role_exists(NAME)
 
 
 def test_an_upgrade_that_fails_half_way_leaves_the_old_version_whole(

@@ -21,7 +21,14 @@ from ouroboros.reactors.installer import (
 from ouroboros.reactors.packaging import reactor_build
 from ouroboros.reactors.services import reactor_install, reactor_uninstall, reactor_upgrade
 from ouroboros.reactors.stream_records import StreamRecord
-from tests.reactor_support import CATALOG, built_artifact, hub_publish, tamper
+from tests.reactor_support import (
+    CATALOG,
+    built_artifact,
+    hub_publish,
+    iam_role_exists,
+    lambda_function_exists,
+    tamper,
+)
 
 pytestmark = pytest.mark.functional
 
@@ -43,24 +50,6 @@ def _image(reactor_id: str = "s3-public-read") -> dict[str, Any]:
         "status": item.status,
         "function_name": item.function_name,
     }
-
-
-def _function_exists(name: str = FUNCTION) -> bool:
-    lam = client("lambda")
-    try:
-        lam.get_function(FunctionName=name)
-    except lam.exceptions.ResourceNotFoundException:
-        return False
-    return True
-
-
-def _role_exists(name: str = FUNCTION) -> bool:
-    iam = client("iam")
-    try:
-        iam.get_role(RoleName=name)
-    except iam.exceptions.NoSuchEntityException:
-        return False
-    return True
 
 
 def _published(data: bytes | None = None) -> None:
@@ -125,7 +114,7 @@ def test_tampered_artifact_is_refused_and_nothing_is_created(moto_aws: None) -> 
         f"artifact sha256 mismatch: the Hub recorded {artifact.sha256}, the downloaded artifact"
     )
     assert stored.status_reason.endswith("refused, nothing was created")
-    assert not _function_exists() and not _role_exists()
+    assert not lambda_function_exists(FUNCTION) and not iam_role_exists(FUNCTION)
     assert client("lambda").list_functions()["Functions"] == []
 
 
@@ -136,7 +125,7 @@ def test_uninstall_deletes_function_and_role(moto_aws: None) -> None:
     old = _image()
     reactor_uninstall(reactor_id="s3-public-read", actor="alice")
     assert reactor_stream_record_handle(_record("REMOVE", None, old)).action == "uninstalled"
-    assert not _function_exists() and not _role_exists()
+    assert not lambda_function_exists(FUNCTION) and not iam_role_exists(FUNCTION)
     # Redelivered REMOVE: harmless.
     assert reactor_stream_record_handle(_record("REMOVE", None, old)).action == "uninstalled"
 
