@@ -13,13 +13,14 @@ import os
 import stat
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.http_server import http_server_running
 
 ROOT = Path(__file__).resolve().parents[2]
 VULNERABLE = """#!/bin/sh
@@ -58,13 +59,8 @@ class Database(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[str]:
-    server = HTTPServer(("127.0.0.1", 0), Database)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server_running(Database) as url:
+        yield url
 
 
 def _audit(tmp_path: Path, stub: str, **env: str) -> subprocess.CompletedProcess[str]:

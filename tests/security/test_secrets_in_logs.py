@@ -13,9 +13,8 @@ import io
 import json
 import logging
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -29,6 +28,7 @@ from ouroboros.aws import client, member_session
 from ouroboros.aws.parameters import parameter_get
 from ouroboros.config import get_config, reset_config
 from tests.console.api.conftest import make_user
+from tests.http_server import http_server_running
 
 NOISY = ("botocore", "boto3", "urllib3", "moto", "django", "django.db.backends", "ouroboros")
 HOOK_SECRET = "T0KEN-in-the-webhook-url-3f9a"
@@ -99,14 +99,8 @@ class Hook(BaseHTTPRequestHandler):
 @pytest.fixture
 def hook() -> Iterator[str]:
     Hook.posted = []
-    server = HTTPServer(("127.0.0.1", 0), Hook)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server_running(Hook) as url:
+        yield url
 
 
 @pytest.mark.functional

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from ouroboros.config import get_config, reset_config
 from ouroboros.notify.delivery import notification_deliveries_list, sns_event_deliver
 from ouroboros.notify.formats import slack_payload, wechat_payload
+from tests.http_server import http_server_running
 
 MESSAGE = {
     "execution_id": "2026-11-27T10:00:00.000Z#abcd",
@@ -55,14 +55,8 @@ class Receiver(BaseHTTPRequestHandler):
 def receiver() -> Iterator[str]:
     Receiver.received = []
     Receiver.fail_first = {"/wechat-secret-token"}
-    server = HTTPServer(("127.0.0.1", 0), Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server_running(Receiver) as url:
+        yield url
 
 
 def sns_event(message: dict[str, Any]) -> dict[str, Any]:
