@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from unittest import mock
 from urllib.parse import quote, urlencode
 
+import botocore.client
 from django.urls import reverse
 
 from tests.console.conftest import REACTOR, Seeded
@@ -67,3 +72,17 @@ def write_urls() -> list[tuple[str, dict[str, str]]]:
             {"version": "0"},
         ),
     ]
+
+
+@contextmanager
+def aws_calls() -> Iterator[list[str]]:
+    """The names of the AWS operations made inside the block."""
+    calls: list[str] = []
+    real = botocore.client.BaseClient._make_api_call
+
+    def record(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        calls.append(operation)
+        return real(self, operation, params)
+
+    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", record):
+        yield calls

@@ -19,14 +19,11 @@ check and shows the walk reports it, so the walk is known to fail when it should
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from unittest import mock
 from urllib.parse import quote
 
-import botocore.client
 import pytest
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -38,6 +35,7 @@ from console.api.services import api_token_create
 from ouroboros.controls.configuration import control_exemption_add
 from ouroboros.controls.exemptions import ExemptionInput
 from tests.console.conftest import REACTOR, Seeded, seed_security_data
+from tests.console.pages import aws_calls
 
 pytestmark = pytest.mark.integration
 
@@ -160,20 +158,6 @@ def django_rows() -> dict[str, list[str]]:
         model._meta.label: sorted(repr(row) for row in model.objects.values_list())
         for model in apps.get_models()
     }
-
-
-@contextmanager
-def aws_calls() -> Iterator[list[str]]:
-    """The names of the AWS operations made inside the block."""
-    calls: list[str] = []
-    real = botocore.client.BaseClient._make_api_call
-
-    def record(self: Any, operation: str, params: dict[str, Any]) -> Any:
-        calls.append(operation)
-        return real(self, operation, params)
-
-    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", record):
-        yield calls
 
 
 def _sent_to_login(response: Any, admin: bool) -> bool:

@@ -5,16 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
-from unittest import mock
 from urllib.parse import quote
 
-import botocore.client
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from tests.console.conftest import HOSTILE_TITLE, REACTOR, Seeded
-from tests.console.pages import read_urls
+from tests.console.pages import aws_calls, read_urls
 
 pytestmark = pytest.mark.integration
 
@@ -22,14 +20,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def dynamodb_calls() -> Iterator[list[str]]:
     """Every AWS operation made while the test runs (boto3 and PynamoDB both use botocore)."""
-    calls: list[str] = []
-    real = botocore.client.BaseClient._make_api_call
-
-    def record(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
-        calls.append(operation_name)
-        return real(self, operation_name, api_params)
-
-    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", record):
+    with aws_calls() as calls:
         yield calls
 
 
