@@ -16,12 +16,10 @@ from ouroboros.aws import client
 from ouroboros.models import LocalReactorModel
 from tests.integration.test_reactor_lifecycle import (
     FUNCTION,
-    function_exists,
     hub_status,
     local_status,
-    role_exists,
 )
-from tests.reactor_support import CATALOG, wait_for
+from tests.reactor_support import CATALOG, iam_role_exists, lambda_function_exists, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -43,11 +41,13 @@ def test_install_and_uninstall_from_the_console(local_runtime: Any, operator: Cl
     assert 'action="/reactors/hub/s3-public-read/install/"' in catalog
     operator.post("/reactors/hub/s3-public-read/install/", {"version": "1.0.0"})
     assert wait_for(lambda: local_status("s3-public-read"), "install") == "installed"
-    assert function_exists() and role_exists()
+    assert lambda_function_exists(FUNCTION) and iam_role_exists(FUNCTION)
     function = client("lambda").get_function(FunctionName=FUNCTION)["Configuration"]
     assert LocalReactorModel.get("s3-public-read").function_arn == function["FunctionArn"]
     assert "installed" in operator.get("/reactors/installed/").content.decode()
 
     operator.post("/reactors/installed/s3-public-read/uninstall/")
-    wait_for(lambda: not function_exists() and not role_exists(), "uninstall")
+    wait_for(
+        lambda: not lambda_function_exists(FUNCTION) and not iam_role_exists(FUNCTION), "uninstall"
+    )
     assert "No reactor installed" in operator.get("/reactors/installed/").content.decode()

@@ -16,12 +16,17 @@ from ouroboros.local.streams import StreamPollers
 from ouroboros.models import LocalReactorModel
 from ouroboros.reactors.services import reactor_install
 from tests.integration.test_reactor_lifecycle import (
-    function_exists,
+    FUNCTION,
     hub_status,
     local_status,
-    role_exists,
 )
-from tests.reactor_support import built_artifact, hub_publish, wait_for
+from tests.reactor_support import (
+    built_artifact,
+    hub_publish,
+    iam_role_exists,
+    lambda_function_exists,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +50,7 @@ def test_restart_restores_artifacts_and_installed_reactors(isolated_env: Path) -
     assert (isolated_env / "hub" / "artifacts" / key).read_bytes() == artifact.path.read_bytes()
 
     with LocalRuntime(data_dir=isolated_env) as runtime:
-        assert function_exists() and role_exists()
+        assert lambda_function_exists(FUNCTION) and iam_role_exists(FUNCTION)
         assert LocalReactorModel.get("s3-public-read").status == "installed"
         body = client("s3").get_object(Bucket=get_config().hub_bucket, Key=key)["Body"].read()
         assert body == artifact.path.read_bytes()
