@@ -7,7 +7,7 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "console.settings.local")
-    from ouroboros.local.endpoints import endpoints_adopt
+    from emulator.endpoints import endpoints_adopt
 
     endpoints_adopt()
     from django.core.management import execute_from_command_line

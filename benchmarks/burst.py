@@ -94,9 +94,9 @@ def findings_build(count: int, run: str) -> list[tuple[dict[str, Any], str]]:
 
 
 def controls_configure() -> None:
+    from emulator.lambda_invoke import project_function_register
     from ouroboros.config import get_config
     from ouroboros.controls.exemptions import ExemptionInput, exemption_build
-    from ouroboros.local.lambda_invoke import project_function_register
     from ouroboros.models import ControlModel, LocalReactorModel
 
     name = f"ouroboros-{get_config().stage}-reactor-{REACTOR}"
@@ -228,11 +228,11 @@ def main() -> int:
     )
     logging.basicConfig(level=logging.WARNING)
     # The synthetic findings are not in the local Security Hub: its write-back refusals are noise.
-    logging.getLogger("ouroboros.workflow.securityhub").setLevel(logging.ERROR)
+    logging.getLogger("ouroboros.securityhub.writeback").setLevel(logging.ERROR)
     from ouroboros.config import reset_config
 
     reset_config()
-    from ouroboros.local.runtime import LocalRuntime
+    from emulator.runtime import LocalRuntime
 
     runtime = LocalRuntime(data_dir=data, persistent=False)
     runtime.start()

@@ -33,9 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ouroboros.deploy.functions import functions_all  # noqa: E402
-from ouroboros.deploy.runtime_env import runtime_env_ensure, site_packages  # noqa: E402
-from ouroboros.deploy.zappa_cli import zappa_package  # noqa: E402
+from deploy.functions import functions_all  # noqa: E402
+from deploy.runtime_env import runtime_env_ensure, site_packages  # noqa: E402
+from deploy.zappa_cli import zappa_package  # noqa: E402
 
 MB = 1024 * 1024
 LAMBDA_PROVIDED = ("boto3", "botocore", "s3transfer")

@@ -416,7 +416,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
 
-    from ouroboros.local.dynamodb_local import dynamodb_local_start
+    from emulator.dynamodb_local import dynamodb_local_start
 
     with tempfile.TemporaryDirectory(prefix="ouroboros-bench-") as tmp:
         data_dir = Path(tmp)

@@ -217,8 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     server = console_start(data, port, environ)
     try:
+        from emulator.endpoints import endpoints_adopt
         from ouroboros.config import reset_config
-        from ouroboros.local.endpoints import endpoints_adopt
 
         reset_config()
         endpoints_adopt(data)

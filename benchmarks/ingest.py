@@ -56,12 +56,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from emulator.dynamodb_local import dynamodb_local_start  # noqa: E402
 from ouroboros.aws import client, reset_sessions  # noqa: E402
 from ouroboros.aws.dynamodb_batch import BatchStats, batch_write  # noqa: E402
 from ouroboros.config import reset_config  # noqa: E402
 from ouroboros.findings import services as finding_services  # noqa: E402
 from ouroboros.findings.items import finding_item_build  # noqa: E402
-from ouroboros.local.dynamodb_local import dynamodb_local_start  # noqa: E402
 from ouroboros.models import FindingModel, bind_models  # noqa: E402
 from ouroboros.models.tables import tables_ensure  # noqa: E402
 from ouroboros.securityhub.asff import asff_parse  # noqa: E402
@@ -145,8 +145,8 @@ def securityhub_source(
 HUB_SERVER = """
 import sys
 from pathlib import Path
-from ouroboros.local.securityhub_server import SecurityHubServer
-from ouroboros.local.securityhub_store import SecurityHubStore
+from emulator.securityhub_server import SecurityHubServer
+from emulator.securityhub_store import SecurityHubStore
 server = SecurityHubServer(SecurityHubStore(Path(sys.argv[1]) / "securityhub.sqlite3")).start()
 print(server.url, flush=True)
 sys.stdin.read()

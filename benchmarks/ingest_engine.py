@@ -39,10 +39,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from ingest import CpuClock, bench_tables_ready, copy_table, synthesize  # noqa: E402
 
+from emulator.dynamodb_local import dynamodb_local_start  # noqa: E402
 from ouroboros.aws.dynamodb_batch import BatchStats, batch_get, batch_write, chunked  # noqa: E402
 from ouroboros.findings.items import STORED_ATTRIBUTES, finding_item_build  # noqa: E402
 from ouroboros.findings.services import finding_content, finding_writer_client  # noqa: E402
-from ouroboros.local.dynamodb_local import dynamodb_local_start  # noqa: E402
 from ouroboros.models import FindingModel  # noqa: E402
 from ouroboros.securityhub.asff import asff_parse  # noqa: E402
 

@@ -27,12 +27,12 @@ import boto3
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ouroboros.local.bus import EventBus  # noqa: E402
-from ouroboros.local.endpoints import LOCAL_CREDENTIALS  # noqa: E402
-from ouroboros.local.event_pattern import event_pattern_matches  # noqa: E402
-from ouroboros.local.securityhub_findings import imported_event  # noqa: E402
-from ouroboros.local.securityhub_server import SecurityHubServer  # noqa: E402
-from ouroboros.local.securityhub_store import SecurityHubStore  # noqa: E402
+from emulator.bus import EventBus  # noqa: E402
+from emulator.endpoints import LOCAL_CREDENTIALS  # noqa: E402
+from emulator.event_pattern import event_pattern_matches  # noqa: E402
+from emulator.securityhub_findings import imported_event  # noqa: E402
+from emulator.securityhub_server import SecurityHubServer  # noqa: E402
+from emulator.securityhub_store import SecurityHubStore  # noqa: E402
 
 SAMPLES = ROOT / "tests" / "events" / "asff_findings"
 PATTERN = {

@@ -30,11 +30,11 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
+from emulator.runtime import LocalRuntime  # noqa: E402
 from ouroboros.aws import assume_role_session, client  # noqa: E402
 from ouroboros.config import get_config, reset_config  # noqa: E402
 from ouroboros.controls.configuration import control_assign_reactor_many  # noqa: E402
 from ouroboros.controls.services import control_catalog_upsert  # noqa: E402
-from ouroboros.local.runtime import LocalRuntime  # noqa: E402
 from ouroboros.models import HubReactorModel, LocalReactorModel  # noqa: E402
 from ouroboros.reactors.hub import hub_artifact_key, hub_reactor_register  # noqa: E402
 from ouroboros.reactors.packaging import Artifact, reactor_build  # noqa: E402

@@ -124,21 +124,21 @@ def main() -> None:
 
     logging.basicConfig(level=logging.WARNING)
     # The synthetic findings are not in the local Security Hub: its write-back refusals are noise.
-    logging.getLogger("ouroboros.workflow.securityhub").setLevel(logging.ERROR)
+    logging.getLogger("ouroboros.securityhub.writeback").setLevel(logging.ERROR)
     from ouroboros.config import get_config, reset_config
 
     reset_config()
+    from emulator.bus import bus_current
+    from emulator.lambda_invoke import project_function_register
+    from emulator.runtime import LocalRuntime
     from lambdas import dispatch_finding, parse_finding, send_notification
-    from ouroboros.local.bus import bus_current
-    from ouroboros.local.lambda_invoke import project_function_register
-    from ouroboros.local.runtime import LocalRuntime
     from ouroboros.models import ControlModel, LocalReactorModel
 
     runtime = LocalRuntime(data_dir=data, persistent=False)
     runtime.start()
     try:
         if args.moto_unpatched:
-            from ouroboros.local.workflow import WorkflowExtension
+            from emulator.workflow import WorkflowExtension
 
             for extension in runtime.extensions:
                 if isinstance(extension, WorkflowExtension) and extension._moto_undo:
@@ -198,7 +198,7 @@ def main() -> None:
             {
                 "findings": n,
                 "findings_per_event": args.per_event,
-                "moto": "unpatched" if args.moto_unpatched else "ouroboros.local.moto_sfn",
+                "moto": "unpatched" if args.moto_unpatched else "emulator.moto_sfn",
                 "workflow": {
                     "completed": done,
                     "seconds": round(workflow_seconds, 3),

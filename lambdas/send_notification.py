@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ouroboros.workflow.notify import messages_of, notification_publish
+from ouroboros.notify.outcomes import messages_of, notification_publish
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

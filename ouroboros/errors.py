@@ -3,40 +3,32 @@
 Every error the core raises on purpose derives from `OuroborosError` and ends in ``Error``. The
 API maps them to one problem-details shape; in Lambda functions the class name is what the state
 machine's Retry / Catch clauses match, so the names are part of the contract.
+
+The root and the errors a reactor can raise live in the reactor SDK (`reactor_sdk.errors`), which
+ships inside every reactor artifact and imports nothing of the core; they are re-exported here so
+that the core names one module for its errors.
 """
 
 from __future__ import annotations
 
+from reactor_sdk.errors import (
+    ConflictError,
+    MemberAccessError,
+    NotFoundError,
+    OuroborosError,
+    ValidationError,
+)
 
-class OuroborosError(Exception):
-    """Base of every error raised on purpose by Ouroboros."""
-
-    #: HTTP status the API uses for this error.
-    status_code: int = 500
-
-
-class NotFoundError(OuroborosError):
-    """The requested item does not exist."""
-
-    status_code = 404
-
-
-class ValidationError(OuroborosError):
-    """Input is malformed or violates a rule; nothing was written."""
-
-    status_code = 400
-
-
-class ConflictError(OuroborosError):
-    """The item changed since it was read (optimistic lock) or is in a conflicting state."""
-
-    status_code = 409
-
-
-class MemberAccessError(OuroborosError):
-    """The member-account role could not be assumed (missing, untrusted, wrong ExternalId)."""
-
-    status_code = 502
+__all__ = [
+    "ConflictError",
+    "MemberAccessError",
+    "NotFoundError",
+    "OuroborosError",
+    "ParseFailedError",
+    "ReactorExecutionError",
+    "ThrottledError",
+    "ValidationError",
+]
 
 
 class ThrottledError(OuroborosError):

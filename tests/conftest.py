@@ -76,7 +76,7 @@ def moto_aws() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One real DynamoDB Local (in memory, 127.0.0.1) for the whole test session; its URL."""
-    from ouroboros.local.dynamodb_local import dynamodb_local_start
+    from emulator.dynamodb_local import dynamodb_local_start
 
     server = dynamodb_local_start(tmp_path_factory.mktemp("ddb"), in_memory=True)
     try:
@@ -104,7 +104,7 @@ def ddb_tables(dynamodb_local: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
 @pytest.fixture
 def local_runtime(isolated_env: Path) -> Iterator[Any]:
     """The whole local runtime (DynamoDB Local persistent in a temp folder + moto server)."""
-    from ouroboros.local.runtime import LocalRuntime
+    from emulator.runtime import LocalRuntime
 
     runtime = LocalRuntime(data_dir=isolated_env)
     runtime.start()

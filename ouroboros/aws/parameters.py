@@ -10,9 +10,9 @@ from functools import lru_cache
 
 from botocore.exceptions import ClientError
 
-from ouroboros.aws.quiet import secret_call
 from ouroboros.aws.session import client
 from ouroboros.errors import OuroborosError
+from reactor_sdk.quiet import secret_call
 
 
 class ParameterError(OuroborosError):

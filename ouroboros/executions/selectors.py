@@ -109,3 +109,8 @@ def execution_get(*, execution_id: str) -> ExecutionModel:
     if execution.kind != KIND_EXECUTION:
         raise NotFoundError(f"Execution {execution_id} does not exist")
     return execution
+
+
+def executions_of_finding(*, finding_id: str) -> list[ExecutionModel]:
+    """A finding's executions, newest first."""
+    return list(ExecutionModel.finding_index.query(finding_id, scan_index_forward=False))

@@ -43,9 +43,9 @@ zip_path, runtime_dir, package = sys.argv[1:4]
 sys.path[:0] = [zip_path, runtime_dir]
 result = {"reactors": [], "errors": [], "sdk_file": ""}
 try:
-    import ouroboros
-    result["sdk_file"] = ouroboros.__file__ or ""
-    from ouroboros.reactors.registry import REACTORS
+    import reactor_sdk
+    result["sdk_file"] = reactor_sdk.__file__ or ""
+    from reactor_sdk.registry import REACTORS
     root = importlib.import_module(package)
     for info in pkgutil.walk_packages(getattr(root, "__path__", []), package + "."):
         importlib.import_module(info.name)

@@ -7,7 +7,7 @@ beside it (``<id>-<version>.manifest.json``, plus the zip's ``sha256`` and ``siz
     id, version       "s3-public-read", "1.0.0"
     title, description  the reactor's docstring (first line, then all of it)
     control_ids       ["S3.2"]
-    params_schema     JSON Schema of the parameters (SDK subset, see ouroboros.reactors.params)
+    params_schema     JSON Schema of the parameters (SDK subset, see reactor_sdk.params)
     permissions       [{"actions": ["s3:GetBucketPolicy", ...], "resources": ["arn:aws:s3:::*"]}]
     package           top-level package in the zip, "s3_public_read"
     entry_point       Lambda handler, "s3_public_read.reactor.handler"
@@ -25,16 +25,17 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from ouroboros.reactors.base import (
+from ouroboros.reactors.errors import ManifestError
+from reactor_sdk.base import (
     CONTROL_ID,
     LAMBDA_RUNTIME,
     MANIFEST_VERSION,
     REACTOR_ID,
+    SDK_VERSION,
     SEMVER,
     permission_problems,
 )
-from ouroboros.reactors.errors import ManifestError
-from ouroboros.reactors.params import schema_unsupported_keywords
+from reactor_sdk.params import schema_unsupported_keywords
 
 MANIFEST_NAME = "ouroboros-manifest.json"
 
@@ -114,7 +115,23 @@ def manifest_problems(manifest: object) -> list[str]:
     schema = manifest.get("params_schema")
     if isinstance(schema, Mapping):
         problems += params_schema_problems(schema)
+    problems += sdk_version_problems(manifest.get("sdk_version"))
     return sorted(set(problems))
+
+
+def sdk_version_problems(version: object) -> list[str]:
+    """Whether an artifact speaks this Ouroboros's reactor SDK contract (`SDK_VERSION`).
+
+    SDK 1 artifacts import ``ouroboros.reactors``, which no longer holds the SDK: they are refused
+    with what to do instead of failing with an import error when the reactor runs.
+    """
+    if not isinstance(version, str) or version == SDK_VERSION:
+        return []
+    return [
+        f"sdk_version {version!r}: this Ouroboros runs reactor SDK {SDK_VERSION} (reactors import "
+        "reactor_sdk); rebuild the artifact with reactor_build and publish it as a new version "
+        "(a local runtime started before the upgrade: `make clean` starts it afresh)"
+    ]
 
 
 def params_schema_problems(schema: Mapping[str, Any]) -> list[str]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import reactor_sdk
 from ouroboros.reactors.errors import ArtifactError, ManifestError
 from ouroboros.reactors.isolation import package_introspect
 from ouroboros.reactors.manifest import (
@@ -31,27 +32,12 @@ from ouroboros.reactors.manifest import (
     manifest_validate,
 )
 
-#: The SDK files every artifact carries (standard library + boto3 only).
-SDK_FILES = (
-    "ouroboros/__init__.py",
-    "ouroboros/errors.py",
-    "ouroboros/config.py",
-    "ouroboros/aws/__init__.py",
-    "ouroboros/aws/quiet.py",
-    "ouroboros/aws/session.py",
-    "ouroboros/reactors/__init__.py",
-    "ouroboros/reactors/base.py",
-    "ouroboros/reactors/errors.py",
-    "ouroboros/reactors/finding.py",
-    "ouroboros/reactors/handler.py",
-    "ouroboros/reactors/params.py",
-    "ouroboros/reactors/registry.py",
-)
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 ZIP_FILE_MODE = 0o100644
 _SKIP_DIRS = frozenset({"__pycache__", "tests", "node_modules"})
 _SKIP_SUFFIXES = (".pyc", ".pyo", ".swp")
-_SRC_ROOT = Path(__file__).resolve().parents[2]
+#: The reactor SDK package: every artifact carries all of its files (and nothing else of ours).
+SDK_ROOT = Path(reactor_sdk.__file__).resolve().parent
 
 Entries = list[tuple[str, bytes]]
 
@@ -85,8 +71,9 @@ def package_entries(source: Path) -> Entries:
 
 
 def sdk_entries() -> Entries:
-    """The SDK files, read from this installation of Ouroboros."""
-    return [(name, (_SRC_ROOT / name).read_bytes()) for name in SDK_FILES]
+    """The files of the reactor SDK package, read from this installation (same filters as a
+    reactor package: no bytecode, hidden files or tests)."""
+    return package_entries(SDK_ROOT)
 
 
 def zip_deterministic(entries: Iterable[tuple[str, bytes]]) -> bytes:

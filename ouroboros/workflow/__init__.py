@@ -1,8 +1,8 @@
 """The remediation workflow: parse -> dispatch -> notify, manual starts and rollbacks.
 
-Modules: `fields` (the few ASFF fields the workflow reads), `decision` (pure: run, dry-run or
-skip, and why), `parse` (the Parse task), `executions` (the audit records and idempotency
-markers), `ratelimit` (per account-region token bucket), `dispatch` (the Dispatch and Record
-Dispatch Failure tasks), `securityhub` (workflow write-back), `notify` (Send Notification),
-`manual` (`remediation_start`, `execution_rollback`).
+Modules: `decision` (pure: run, dry-run or skip, and why), `parse` (the Parse task),
+`ratelimit` (per account-region token bucket), `dispatch` (the Dispatch and Record Dispatch
+Failure tasks), `manual` (`remediation_start`, `execution_rollback`). The workflow writes its
+records through `ouroboros.executions.services`, writes back to Security Hub through
+`ouroboros.securityhub.writeback` and publishes outcomes through `ouroboros.notify.outcomes`.
 """

@@ -32,18 +32,18 @@ from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutE
 
 from ouroboros.aws import client
 from ouroboros.errors import ReactorExecutionError, ThrottledError, ValidationError
-from ouroboros.models import ExecutionModel
-from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
-from ouroboros.workflow.executions import (
-    execution_get,
+from ouroboros.executions.selectors import execution_get
+from ouroboros.executions.services import (
     execution_id_new,
     execution_record,
     idempotency_claim,
     now_iso,
 )
-from ouroboros.workflow.notify import outcome_message
+from ouroboros.models import ExecutionModel
+from ouroboros.notify.outcomes import outcome_message
+from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
+from ouroboros.securityhub.writeback import finding_workflow_update
 from ouroboros.workflow.ratelimit import rate_token_take
-from ouroboros.workflow.securityhub import finding_workflow_update
 
 logger = logging.getLogger(__name__)
 

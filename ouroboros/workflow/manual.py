@@ -21,10 +21,11 @@ from pynamodb.exceptions import UpdateError
 from ouroboros.aws import client
 from ouroboros.config import get_config
 from ouroboros.errors import ConflictError, NotFoundError, ValidationError
+from ouroboros.executions.selectors import execution_get
+from ouroboros.executions.services import execution_record, now_iso
 from ouroboros.models import ExecutionModel, LocalReactorModel
 from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
 from ouroboros.workflow.dispatch import reactor_function_invoke
-from ouroboros.workflow.executions import execution_get, execution_record, now_iso
 
 
 def state_machine_arn() -> str:

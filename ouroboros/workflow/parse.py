@@ -22,11 +22,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ouroboros.errors import ParseFailedError, ValidationError
+from ouroboros.executions.services import execution_record
 from ouroboros.models import ControlModel, LocalReactorModel
 from ouroboros.models.controls import KIND_CONTROL
 from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
 from ouroboros.workflow.decision import Trigger, finding_decide
-from ouroboros.workflow.executions import execution_record
 
 logger = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ import json
 import pytest
 from slugify import slugify
 
-from ouroboros.deploy.functions import FUNCTIONS, GRANTS, functions_all, functions_for
-from ouroboros.deploy.runtime_env import project_root
-from ouroboros.deploy.workflow import DEFINITION_FILE, definition_placeholders, statemachine_dir
-from ouroboros.deploy.zappa_settings import zappa_settings_build, zappa_settings_read
+from deploy.functions import FUNCTIONS, GRANTS, functions_all, functions_for
+from deploy.runtime_env import project_root
+from deploy.workflow import DEFINITION_FILE, definition_placeholders, statemachine_dir
+from deploy.zappa_settings import zappa_settings_build, zappa_settings_read
 
 ROOT = project_root()
 
@@ -33,7 +33,7 @@ def test_planned_entries_name_modules_that_do_not_exist_yet_or_are_ready() -> No
         for spec in FUNCTIONS
         if spec.planned and (ROOT / (spec.module.replace(".", "/") + ".py")).exists()
     ]
-    assert landed == [], f"enable these in ouroboros/deploy/functions.py: {landed}"
+    assert landed == [], f"enable these in deploy/functions.py: {landed}"
 
 
 def test_committed_zappa_settings_are_generated_from_the_list() -> None:
@@ -94,7 +94,7 @@ def test_planned_functions_stay_out_of_the_committed_settings() -> None:
 @pytest.mark.parametrize("name", ["boto3", "botocore", "s3transfer", ".venv", "node_modules"])
 def test_plain_excludes_only_match_what_they_mean(name: str) -> None:
     """A plain ``exclude`` strips every same-named path, so it must not hit package internals."""
-    from ouroboros.deploy.runtime_env import runtime_env_ensure, site_packages
+    from deploy.runtime_env import runtime_env_ensure, site_packages
 
     env = runtime_env_ensure()  # built once, reused by the rehearsal (and `zappa package`)
     packages = site_packages(env)
@@ -104,14 +104,14 @@ def test_plain_excludes_only_match_what_they_mean(name: str) -> None:
 
 def test_workers_package_leaves_out_nothing_the_workers_import() -> None:
     """lambdas/ and ouroboros/ never import what the workers package leaves out."""
-    from ouroboros.deploy.zappa_settings import WORKERS_WITHOUT
+    from deploy.zappa_settings import WORKERS_WITHOUT
     from tests.test_rings import _imports
 
     left_out = {name.split(".")[0] for name in WORKERS_WITHOUT}
     found = []
     for folder in ("lambdas", "ouroboros"):
         for path in sorted((ROOT / folder).rglob("*.py")):
-            if "ouroboros/local" in str(path):
+            if "emulator" in str(path):
                 continue
             found += [f"{path}: {n}" for n in _imports(path) if n.split(".")[0] in left_out]
     assert found == []

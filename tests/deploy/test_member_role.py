@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ouroboros.deploy.member_role import (
+from deploy.member_role import (
     manifest_permissions,
     member_role_template,
     member_role_template_json,

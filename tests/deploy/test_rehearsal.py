@@ -6,7 +6,7 @@ imports a handler at deploy time), so the schedules, stream mappings, rules and 
 are all exercised. The one thing moto lacks, Security Hub's action-target API, is answered by
 `tests.deploy.securityhub_stub` (botocore ``before-call`` hooks on bootstrap's session).
 
-The check (`ouroboros.deploy.check`) must report nothing on the result, and must catch a deleted
+The check (`deploy.check`) must report nothing on the result, and must catch a deleted
 mapping, a mapping without ReportBatchItemFailures and a table without PITR, which bootstrap then
 repairs.
 """
@@ -20,16 +20,16 @@ from pathlib import Path
 
 import pytest
 
+from deploy.bootstrap import bootstrap_run
+from deploy.check import deployment_problems
+from deploy.functions import function_get, functions_for
+from deploy.naming import deployment_current
+from deploy.report import ResourceReport
+from deploy.zappa_cli import zappa_deploy_sides
+from deploy.zappa_settings import zappa_settings_build, zappa_settings_write
+from emulator.moto_server import moto_server_start
 from ouroboros.aws import base_session, client
 from ouroboros.config import reset_config
-from ouroboros.deploy.bootstrap import bootstrap_run
-from ouroboros.deploy.check import deployment_problems
-from ouroboros.deploy.functions import function_get, functions_for
-from ouroboros.deploy.naming import deployment_current
-from ouroboros.deploy.report import ResourceReport
-from ouroboros.deploy.zappa_cli import zappa_deploy_sides
-from ouroboros.deploy.zappa_settings import zappa_settings_build, zappa_settings_write
-from ouroboros.local.moto_server import moto_server_start
 from ouroboros.models import bind_models
 from tests.deploy.securityhub_stub import ActionTargetStub
 
@@ -206,9 +206,9 @@ def test_packages_hold_what_runs_and_nothing_else(aws: Rehearsal) -> None:
     for names in (console, workers):
         tops = {n.split("/", 1)[0] for n in names}
         assert not tops & {"boto3", "botocore", "tests", "benchmarks", ".venv", "node_modules"}
-        assert not [n for n in names if n.startswith("ouroboros/local/") or n.endswith(".po")]
+        assert not [n for n in names if n.startswith("emulator/") or n.endswith(".po")]
     assert "django" not in {n.split("/", 1)[0] for n in workers}
-    assert "ouroboros/deploy/functions.py" in workers
+    assert "deploy/functions.py" in workers
 
 
 def test_the_check_catches_a_missing_mapping_and_bootstrap_restores_it(aws: Rehearsal) -> None:
@@ -252,7 +252,7 @@ def test_the_check_catches_misconfiguration_and_bootstrap_repairs_it(aws: Rehear
 
 def test_teardown_keeps_protected_tables_unless_asked(aws: Rehearsal) -> None:
     """Last in the module: it removes what the tests above inspected."""
-    from ouroboros.deploy.teardown import teardown_run
+    from deploy.teardown import teardown_run
 
     first = teardown_run("consumer")
     actions = _actions(first)

@@ -16,9 +16,9 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from ouroboros.local.bus import bus_current
-from ouroboros.local.runtime import LocalRuntime
-from ouroboros.local.scheduler import scheduled_job_runs, scheduled_job_unregister
+from emulator.bus import bus_current
+from emulator.runtime import LocalRuntime
+from emulator.scheduler import scheduled_job_runs, scheduled_job_unregister
 from ouroboros.models import FindingModel
 from tests.conftest import EVENTS_DIR, load_event
 

@@ -19,15 +19,15 @@ from typing import Any
 import pytest
 import requests
 
+from emulator.demo import public_bucket_name
+from emulator.dynamodb_local import free_port
+from emulator.endpoints import endpoints_read
 from ouroboros.aws import assume_role_session, client, reset_sessions
 from ouroboros.config import reset_config
 from ouroboros.controls.configuration import control_assign_reactor
-from ouroboros.local.demo import public_bucket_name
-from ouroboros.local.dynamodb_local import free_port
-from ouroboros.local.endpoints import endpoints_read
+from ouroboros.executions.selectors import executions_of_finding
 from ouroboros.models import ControlModel, bind_models
 from ouroboros.notify.delivery import notification_deliveries_list
-from ouroboros.workflow.executions import executions_of_finding
 from tests.integration.test_runlocal import _start, _stop, _wait_for
 from tests.reactor_support import wait_for
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from emulator.endpoints import endpoints_read
+from emulator.runtime import LocalRuntime, RuntimeAlreadyRunningError
 from ouroboros.aws import client
-from ouroboros.local.endpoints import endpoints_read
-from ouroboros.local.runtime import LocalRuntime, RuntimeAlreadyRunningError
 from ouroboros.models import LocalReactorModel
 
 pytestmark = pytest.mark.integration
@@ -78,7 +78,7 @@ def test_another_process_reaches_the_running_runtime(local_runtime: LocalRuntime
     LocalReactorModel("from-parent", version="1.0.0", sha256="c" * 64).save()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
     code = (
-        "from ouroboros.local.endpoints import endpoints_adopt; endpoints_adopt();"
+        "from emulator.endpoints import endpoints_adopt; endpoints_adopt();"
         "from ouroboros.models import LocalReactorModel;"
         "print(LocalReactorModel.get('from-parent').sha256)"
     )

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
+from emulator.bus import bus_current, bus_rule_put, bus_subscribe
+from emulator.demo import demo_seed, public_bucket_name
+from emulator.runtime import LocalRuntime
 from ouroboros.aws import client
-from ouroboros.local.bus import bus_current, bus_rule_put, bus_subscribe
-from ouroboros.local.demo import demo_seed, public_bucket_name
-from ouroboros.local.runtime import LocalRuntime
 from tests.conftest import EVENTS_DIR, load_event
-from tests.ouroboros.local.test_event_pattern import REMEDIATION_PATTERN
+from tests.emulator.test_event_pattern import REMEDIATION_PATTERN
 
 pytestmark = pytest.mark.integration
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from emulator.runtime import LocalRuntime
+from emulator.streams import StreamPollers
 from ouroboros.aws import client
 from ouroboros.config import get_config
-from ouroboros.local.runtime import LocalRuntime
-from ouroboros.local.streams import StreamPollers
 from ouroboros.models import LocalReactorModel
 from ouroboros.reactors.services import reactor_install
 from tests.integration.test_reactor_lifecycle import (

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from ouroboros.local.dynamodb_local import free_port
-from ouroboros.local.endpoints import endpoints_read
+from emulator.dynamodb_local import free_port
+from emulator.endpoints import endpoints_read
 
 pytestmark = pytest.mark.integration
 

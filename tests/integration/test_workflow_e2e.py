@@ -14,16 +14,16 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
+from emulator.bus import bus_current, bus_event_publish
+from emulator.demo import demo_seed, public_bucket_name
 from ouroboros.aws import assume_role_session, client
 from ouroboros.controls.configuration import control_assign_reactor_many
 from ouroboros.errors import ConflictError
-from ouroboros.local.bus import bus_current, bus_event_publish
-from ouroboros.local.demo import demo_seed, public_bucket_name
+from ouroboros.executions.selectors import executions_of_finding
 from ouroboros.models import ControlModel, ExecutionModel, LocalReactorModel
 from ouroboros.models.controls import Exemption
 from ouroboros.notify.delivery import notification_deliveries_list
 from ouroboros.reactors.services import reactor_install
-from ouroboros.workflow.executions import executions_of_finding
 from ouroboros.workflow.manual import execution_rollback, remediation_start
 from tests.reactor_support import MEMBER, built_artifact, hub_publish, member_finding, wait_for
 

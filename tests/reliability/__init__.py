@@ -12,7 +12,7 @@
 - ``test_controls_collector_throttling``: the controls collector under throttling (against the
   local Security Hub, which serves the operations moto lacks);
 - ``test_handler_bad_input``: malformed and oversized events into every Lambda handler (walks
-  ``ouroboros.deploy.functions.FUNCTIONS`` and ``lambdas/reactors``);
+  ``deploy.functions.FUNCTIONS`` and ``lambdas/reactors``);
 - ``test_hostile_fields``: hostile strings in console form fields and API fields.
 
 The browser check of hostile content is ``tests/browser/test_hostile_content.py``.

@@ -162,7 +162,7 @@ def workflow(faults: FaultInjector, monkeypatch: pytest.MonkeyPatch) -> Workflow
     ).save()
     from ouroboros.aws import client
     from ouroboros.config import get_config
-    from ouroboros.workflow import notify
+    from ouroboros.notify import outcomes as notify
 
     notify._account.cache_clear()
     client("sns").create_topic(Name=get_config().notification_topic_name)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ouroboros.local.securityhub_server import SecurityHubExtension
+from emulator.securityhub_server import SecurityHubExtension
 from ouroboros.models import AggregateModel, ControlModel
 from ouroboros.securityhub.collect_controls import controls_collect
 from tests.reliability.faults import FaultInjector

@@ -1,6 +1,6 @@
 """Malformed and oversized events into every Lambda handler: a clear error, nothing stored half.
 
-The handlers are walked from the deployed function list (`ouroboros.deploy.functions.FUNCTIONS`)
+The handlers are walked from the deployed function list (`deploy.functions.FUNCTIONS`)
 and the reactor catalog (``lambdas/reactors/*``); a handler module that is in neither fails
 `test_every_handler_module_is_covered`, so a new handler gets these tests automatically.
 
@@ -25,8 +25,8 @@ import pytest
 
 import lambdas
 import lambdas.reactors as catalog
+from deploy.functions import FUNCTIONS
 from ouroboros.aws import client
-from ouroboros.deploy.functions import FUNCTIONS
 from ouroboros.errors import OuroborosError
 from ouroboros.models import ExecutionModel
 from tests.reliability.faults import FaultInjector, json_response
@@ -102,7 +102,7 @@ def stored_marks() -> list[tuple[str, int, str]]:
 def quiet_aws(faults: FaultInjector) -> FaultInjector:
     """moto, plus the Security Hub calls moto lacks answered empty, and the topic."""
     from ouroboros.config import get_config
-    from ouroboros.workflow import notify
+    from ouroboros.notify import outcomes as notify
 
     empty = b'{"StandardsSubscriptions": []}'
     faults.respond("securityhub", "GetEnabledStandards", lambda r: json_response(r, empty))

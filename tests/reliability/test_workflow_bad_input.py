@@ -17,7 +17,7 @@ import pytest
 
 import lambdas.reactors as catalog
 from lambdas import parse_finding
-from ouroboros.reactors import ReactorParamsError
+from reactor_sdk import ReactorParamsError
 from tests.reliability.conftest import Workflow
 
 pytestmark = pytest.mark.functional

@@ -31,13 +31,13 @@ from typing import Any
 import pytest
 
 import lambdas.reactors
+from deploy.bootstrap import bootstrap_run
+from deploy.functions import FUNCTIONS
+from deploy.member_role import member_role_template
 from ouroboros.aws import base_session, client
 from ouroboros.config import reset_config
-from ouroboros.deploy.bootstrap import bootstrap_run
-from ouroboros.deploy.functions import FUNCTIONS
-from ouroboros.deploy.member_role import member_role_template
 from ouroboros.reactors.installer import reactor_role_policy
-from ouroboros.reactors.registry import REACTORS
+from reactor_sdk.registry import REACTORS
 from tests.deploy.securityhub_stub import ActionTargetStub
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,14 +72,14 @@ RESOURCE_STAR_ALLOWED: dict[str, str] = {
 
 #: The only functions allowed to create roles or write policies (module, function).
 POLICY_WRITERS = {
-    ("ouroboros/deploy/iam.py", "role_ensure"),
-    ("ouroboros/deploy/iam.py", "boundary_ensure"),
+    ("deploy/iam.py", "role_ensure"),
+    ("deploy/iam.py", "boundary_ensure"),
     ("ouroboros/reactors/installer.py", "_role_ensure"),
     # Puts back, after a failed upgrade, the policy `_role_ensure` wrote for the previous
     # version (read from the role itself): no document of its own.
     ("ouroboros/reactors/installer.py", "_role_policy_restore"),
     # The local demo's member role, in moto only (never deployed; moto enforces no IAM).
-    ("ouroboros/local/demo.py", "demo_member_account"),
+    ("emulator/demo.py", "demo_member_account"),
 }
 _WRITE_CALLS = {
     "create_role",

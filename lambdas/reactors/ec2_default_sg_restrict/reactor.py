@@ -7,8 +7,7 @@ from typing import Any
 
 import boto3
 
-from ouroboros.aws import client
-from ouroboros.reactors import (
+from reactor_sdk import (
     Change,
     Finding,
     Permission,
@@ -16,6 +15,7 @@ from ouroboros.reactors import (
     ReactorInputError,
     ReactorRollbackError,
     RemediationResult,
+    client,
     reactor,
     reactor_handler,
 )

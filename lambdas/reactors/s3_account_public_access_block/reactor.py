@@ -7,14 +7,14 @@ from typing import Any
 
 import boto3
 
-from ouroboros.aws import client
-from ouroboros.reactors import (
+from reactor_sdk import (
     Change,
     Finding,
     Permission,
     Reactor,
     ReactorRollbackError,
     RemediationResult,
+    client,
     reactor,
     reactor_handler,
 )

@@ -8,8 +8,7 @@ from typing import Any
 
 import boto3
 
-from ouroboros.aws import client
-from ouroboros.reactors import (
+from reactor_sdk import (
     Change,
     Finding,
     Permission,
@@ -17,6 +16,7 @@ from ouroboros.reactors import (
     ReactorError,
     ReactorRollbackError,
     RemediationResult,
+    client,
     reactor,
     reactor_handler,
 )

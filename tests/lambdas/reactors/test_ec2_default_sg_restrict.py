@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from lambdas.reactors.ec2_default_sg_restrict.reactor import handler
-from ouroboros.reactors import ReactorInputError
+from reactor_sdk import ReactorInputError
 from tests.lambdas.reactors.conftest import rollback, run
 from tests.reactor_support import MEMBER, member_finding
 

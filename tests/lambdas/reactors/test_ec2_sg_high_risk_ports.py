@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from lambdas.reactors.ec2_sg_high_risk_ports.reactor import handler, open_parts
-from ouroboros.reactors import ReactorParamsError
+from reactor_sdk import ReactorParamsError
 from tests.lambdas.reactors.conftest import rollback, run
 from tests.reactor_support import MEMBER, member_finding
 

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from lambdas.reactors.s3_public_read.reactor import handler, public_read
-from ouroboros.reactors import ReactorRollbackError
+from reactor_sdk import ReactorRollbackError
 from tests.lambdas.reactors.conftest import rollback, run
 from tests.reactor_support import BUCKET, OWNER, PUBLIC, member_finding
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from ouroboros.reactors import REACTORS, Permission, Reactor
-from ouroboros.reactors.errors import ReactorDefinitionError, ReactorParamsError
 from ouroboros.reactors.manifest import params_schema_problems
-from ouroboros.reactors.registry import reactor
 from ouroboros.securityhub.catalog import catalog_lookup
+from reactor_sdk import REACTORS, Permission, Reactor
+from reactor_sdk.errors import ReactorDefinitionError, ReactorParamsError
+from reactor_sdk.registry import reactor
 from tests.reactor_support import CATALOG, ROOT
 
 TESTS = ROOT / "tests" / "lambdas" / "reactors"

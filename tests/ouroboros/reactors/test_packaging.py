@@ -13,7 +13,7 @@ import pytest
 
 from ouroboros.reactors.errors import ArtifactError, ManifestError
 from ouroboros.reactors.manifest import MANIFEST_NAME, manifest_problems
-from ouroboros.reactors.packaging import SDK_FILES, artifact_load, reactor_build
+from ouroboros.reactors.packaging import SDK_ROOT, artifact_load, reactor_build
 from tests.reactor_support import CATALOG, built_artifact
 
 
@@ -49,8 +49,18 @@ def test_zip_entries_are_sorted_dated_and_0644() -> None:
         assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
         assert {i.external_attr >> 16 for i in infos} == {0o100644}
         assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
-        assert set(SDK_FILES) <= set(names)
-        assert "s3_public_read/reactor.py" in names
+        sdk = {
+            f"reactor_sdk/{p.relative_to(SDK_ROOT).as_posix()}"
+            for p in SDK_ROOT.rglob("*.py")
+            if "__pycache__" not in p.parts
+        }
+        reactor = {
+            f"s3_public_read/{p.name}" for p in (CATALOG / "s3_public_read").glob("*.py")
+        }
+        assert "reactor_sdk/session.py" in sdk and "s3_public_read/reactor.py" in reactor
+        # Exactly the SDK package, the reactor and the manifest: nothing else of Ouroboros.
+        assert set(names) == sdk | reactor | {MANIFEST_NAME}
+        assert not any(n.startswith("ouroboros/") for n in names)
         inside = json.loads(archive.read(MANIFEST_NAME))
     beside = json.loads(artifact.manifest_path.read_text())
     assert beside == {**inside, "sha256": artifact.sha256, "size": artifact.size}

@@ -6,8 +6,8 @@ import pytest
 
 from ouroboros.config import reset_config
 from ouroboros.errors import ThrottledError
+from ouroboros.executions.services import idempotency_claim
 from ouroboros.workflow import ratelimit
-from ouroboros.workflow.executions import idempotency_claim
 from ouroboros.workflow.ratelimit import rate_token_take
 
 pytestmark = pytest.mark.functional

@@ -12,9 +12,9 @@ from typing import Any
 from statelint.linter import Linter
 
 import ouroboros.errors
-from ouroboros.deploy.functions import FUNCTIONS
-from ouroboros.deploy.naming import Deployment
-from ouroboros.deploy.workflow import definition_placeholders, definition_render
+from deploy.functions import FUNCTIONS
+from deploy.naming import Deployment
+from deploy.workflow import definition_placeholders, definition_render
 
 ROOT = Path(__file__).resolve().parents[3]
 DEFINITION = ROOT / "statemachine" / "security_hub_finding_reactor.asl.json"

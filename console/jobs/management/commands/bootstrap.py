@@ -2,7 +2,7 @@
 
 Idempotent: prints one line per resource (created / updated / unchanged / pending) and a summary;
 a second run reports no changes. ``--check`` only verifies and exits non-zero on any problem.
-Logic: `ouroboros.deploy.bootstrap` and `ouroboros.deploy.check`.
+Logic: `deploy.bootstrap` and `deploy.check`.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ouroboros.deploy.bootstrap import bootstrap_run
-from ouroboros.deploy.check import deployment_problems
-from ouroboros.deploy.report import reports_summary
-from ouroboros.deploy.runtime_env import project_root
+from deploy.bootstrap import bootstrap_run
+from deploy.check import deployment_problems
+from deploy.report import reports_summary
+from deploy.runtime_env import project_root
 from ouroboros.errors import OuroborosError
 
 

@@ -1,7 +1,7 @@
 """``python manage.py member_role_template [--account CONSUMER_ID]``: the member role's template.
 
 Prints the CloudFormation template (JSON) of the remediation role to deploy in member accounts,
-with the permissions of the reactors installed now (`ouroboros.deploy.member_role`). Re-run it and
+with the permissions of the reactors installed now (`deploy.member_role`). Re-run it and
 update the stack (or StackSet) after installing a reactor.
 """
 
@@ -11,14 +11,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ouroboros.aws import client
-from ouroboros.config import get_config
-from ouroboros.deploy.functions import lambda_name
-from ouroboros.deploy.member_role import (
+from deploy.functions import lambda_name
+from deploy.member_role import (
     installed_manifests,
     member_role_template,
     member_role_template_json,
 )
+from ouroboros.aws import client
+from ouroboros.config import get_config
 from ouroboros.errors import OuroborosError
 
 

@@ -20,10 +20,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console.access.services import admin_user_ensure
+from emulator.demo import demo_seed
+from emulator.demo_remediation import DemoRemediation
+from emulator.runtime import LocalRuntime, RuntimeAlreadyRunningError
 from ouroboros.config import get_config
-from ouroboros.local.demo import demo_seed
-from ouroboros.local.demo_remediation import DemoRemediation
-from ouroboros.local.runtime import LocalRuntime, RuntimeAlreadyRunningError
 
 
 class Command(BaseCommand):

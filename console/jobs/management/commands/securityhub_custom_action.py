@@ -2,7 +2,7 @@
 
 Does what choosing the custom action on findings in the Security Hub console does: the local
 Security Hub sends one "Security Hub Findings - Custom Action" event for them, and the custom
-action's rule starts the remediation state machine (`ouroboros.local.securityhub_custom_action`).
+action's rule starts the remediation state machine (`emulator.securityhub_custom_action`).
 Needs the local runtime (`make run`) running for this data folder.
 """
 
@@ -12,13 +12,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ouroboros.errors import OuroborosError
-from ouroboros.local.securityhub_custom_action import (
+from emulator.securityhub_custom_action import (
     CustomAction,
     custom_action_invoke,
     local_custom_action,
 )
-from ouroboros.local.securityhub_import import local_securityhub_endpoint
+from emulator.securityhub_import import local_securityhub_endpoint
+from ouroboros.errors import OuroborosError
 
 
 class Command(BaseCommand):

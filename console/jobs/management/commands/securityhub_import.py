@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from emulator.securityhub_import import securityhub_import_files
 from ouroboros.errors import OuroborosError
-from ouroboros.local.securityhub_import import securityhub_import_files
 
 
 class Command(BaseCommand):

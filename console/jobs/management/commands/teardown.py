@@ -1,7 +1,7 @@
 """``python manage.py teardown --role consumer|hub [--delete-tables] [--delete-bucket]``.
 
 Removes what ``bootstrap`` created (run ``zappa undeploy`` for the functions first). Tables with
-deletion protection are kept unless ``--delete-tables``. Logic: `ouroboros.deploy.teardown`.
+deletion protection are kept unless ``--delete-tables``. Logic: `deploy.teardown`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ouroboros.deploy.report import reports_summary
-from ouroboros.deploy.teardown import teardown_run
+from deploy.report import reports_summary
+from deploy.teardown import teardown_run
 from ouroboros.errors import OuroborosError
 
 

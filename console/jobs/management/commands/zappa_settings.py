@@ -1,7 +1,7 @@
 """``python manage.py zappa_settings [--stage S --region R --bucket B] [--write]``.
 
 Prints (or writes to ``zappa_settings.json``) the Zappa settings generated from the function
-list (`ouroboros.deploy.zappa_settings`). The committed file is the default output.
+list (`deploy.zappa_settings`). The committed file is the default output.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from ouroboros.deploy.runtime_env import project_root
-from ouroboros.deploy.zappa_settings import (
+from deploy.runtime_env import project_root
+from deploy.zappa_settings import (
     SETTINGS_FILE,
     zappa_settings_build,
     zappa_settings_write,

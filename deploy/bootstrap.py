@@ -1,0 +1,150 @@
+"""``bootstrap``: create, idempotently, everything Zappa does not, for one deployment side.
+
+Order (each step reports created / updated / unchanged / pending per resource):
+
+1. tables (keys, GSIs, streams, deletion protection, point-in-time recovery);
+2. consumer: notification topic, console secret key parameter; hub: artifact bucket;
+   both: the stream failure queue, the reactor permissions boundary (when the installer runs);
+3. one least-privilege role per function (Zappa deploys the functions with these roles);
+4. consumer: the state machine (task ARNs filled in) with its role, the EventBridge role, the
+   Security Hub custom action and the rules of ``statemachine/rules.json``;
+5. triggers of deployed functions: stream mappings, rules of ``rule`` functions, the topic
+   subscription. Before ``zappa deploy`` these are ``pending``; run bootstrap again after it.
+
+A second run changes nothing and reports ``unchanged`` everywhere; a run after something drifted
+repairs it and reports ``updated`` with what it changed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from deploy import iam, streams, supporting, workflow
+from deploy.functions import FunctionSpec, functions_for
+from deploy.naming import Deployment, deployment_current
+from deploy.report import ResourceReport
+from deploy.tables import tables_deploy
+from deploy.zappa_settings import zappa_settings_read
+from ouroboros.config import Role, get_config
+from ouroboros.errors import OuroborosError
+
+
+class BootstrapError(OuroborosError):
+    """Bootstrap cannot proceed (mismatched stage or region, unknown placeholder...)."""
+
+
+def settings_agree(settings_path: Path | None, deployment: Deployment) -> None:
+    """Fail when the Zappa settings deploy another stage or region than this shell targets."""
+    if settings_path is None or not settings_path.is_file():
+        return
+    for stage, settings in zappa_settings_read(settings_path).items():
+        env_stage = settings.get("aws_environment_variables", {}).get("OUROBOROS_STAGE")
+        if env_stage and env_stage != deployment.stage:
+            raise BootstrapError(
+                f"{settings_path.name} stage {stage!r} deploys OUROBOROS_STAGE={env_stage}, this "
+                f"shell targets {deployment.stage}: export OUROBOROS_STAGE={env_stage}"
+            )
+        region = settings.get("aws_region")
+        if region and region != deployment.region:
+            raise BootstrapError(
+                f"{settings_path.name} stage {stage!r} deploys to {region}, bootstrap targets "
+                f"{deployment.region}: pass --region {region}"
+            )
+
+
+def _tasks_ready(specs: tuple[FunctionSpec, ...]) -> tuple[list[FunctionSpec], list[str]]:
+    """The task functions, and the definition's placeholders no enabled task fills."""
+    text = (workflow.statemachine_dir() / workflow.DEFINITION_FILE).read_text()
+    tasks = [s for s in specs if s.trigger == "task"]
+    filled = {s.placeholder for s in tasks}
+    return tasks, sorted(workflow.definition_placeholders(text) - filled)
+
+
+def _workflow(specs: tuple[FunctionSpec, ...], deployment: Deployment) -> list[ResourceReport]:
+    tasks, missing = _tasks_ready(specs)
+    if missing:
+        return [
+            ResourceReport(
+                "state machine",
+                deployment.state_machine_name,
+                "pending",
+                [f"no enabled task function fills {', '.join(missing)}"],
+            )
+        ]
+    reports = [
+        iam.role_ensure(
+            deployment.state_machine_role,
+            service="states.amazonaws.com",
+            policy=iam.state_machine_policy(tasks, deployment),
+            deployment=deployment,
+            description="Ouroboros state machine: invokes its task functions only",
+        ),
+        workflow.state_machine_ensure(workflow.definition_render(tasks, deployment), deployment),
+        iam.role_ensure(
+            deployment.events_role,
+            service="events.amazonaws.com",
+            policy=iam.events_policy(deployment),
+            deployment=deployment,
+            description="Ouroboros EventBridge rules: start the state machine only",
+        ),
+    ]
+    raw = json.loads((workflow.statemachine_dir() / workflow.RULES_FILE).read_text())
+    action_arn = ""
+    for rule in raw.values():
+        if "ActionTargetId" in rule:
+            action_arn, report = workflow.custom_action_ensure(rule, deployment)
+            reports.append(report)
+    for rule in workflow.rules_render(action_arn).values():
+        reports.append(workflow.state_machine_rule_ensure(rule, deployment))
+    return reports
+
+
+def _triggers(specs: tuple[FunctionSpec, ...], deployment: Deployment) -> list[ResourceReport]:
+    reports = []
+    for spec in specs:
+        if spec.trigger == "stream":
+            reports.append(streams.mapping_ensure(spec, deployment))
+        elif spec.trigger == "rule":
+            reports.append(workflow.function_rule_ensure(spec, deployment))
+        elif spec.trigger == "subscriber":
+            reports.append(supporting.subscription_ensure(spec, deployment))
+    return reports
+
+
+def bootstrap_run(
+    side: Role,
+    *,
+    region: str | None = None,
+    include_planned: bool = False,
+    settings_path: Path | None = None,
+) -> list[ResourceReport]:
+    """Create or repair every resource of ``side`` that Zappa does not; one report each."""
+    deployment = deployment_current(side, region=region or get_config().region)
+    settings_agree(settings_path, deployment)
+    specs = functions_for(side, include_planned=include_planned)
+    reports = tables_deploy(deployment)
+    if side == "consumer":
+        reports.append(supporting.topic_ensure(deployment))
+        if any(s.package == "console" for s in specs):
+            reports.append(supporting.secret_key_ensure(deployment))
+    else:
+        reports.append(supporting.hub_bucket_ensure(deployment))
+    if any(s.trigger == "stream" for s in specs):
+        reports.append(streams.failure_queue_ensure(deployment))
+    if any("reactor_manage" in s.grants for s in specs):
+        reports.append(iam.boundary_ensure(deployment))
+    for spec in specs:
+        reports.append(
+            iam.role_ensure(
+                spec.role_name(deployment.stage),
+                service="lambda.amazonaws.com",
+                policy=iam.function_policy(spec, deployment),
+                deployment=deployment,
+                description=f"Ouroboros {spec.key}: {spec.description}",
+            )
+        )
+    if side == "consumer":
+        reports += _workflow(specs, deployment)
+    reports += _triggers(specs, deployment)
+    return reports

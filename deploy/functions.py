@@ -1,0 +1,263 @@
+"""The one list of functions Ouroboros deploys, and the names every deployed resource derives from.
+
+Everything else reads this list: ``zappa_settings.json`` is generated from it
+(`deploy.zappa_settings`), bootstrap creates each function's role, stream mapping, rule
+or subscription from it, the state machine's ``${...FunctionArn}`` placeholders are filled from
+it, and the deployment check verifies it.
+
+Each function is its own Zappa stage (Zappa deploys one Lambda function per stage), so each has
+its own memory, timeout and least-privilege role. The worker stages all extend the ``workers``
+stage, which is only the packaging base: ``zappa package workers`` builds the one zip every worker
+function is deployed from. Worker functions run our handler directly (Zappa's ``lambda_handler``
+setting), not through Zappa's WSGI handler, so they start without Django.
+
+``planned`` entries name handler modules that other parts of the project are still building;
+they are left out of ``zappa_settings.json`` and of bootstrap until the integrator flips
+``planned`` to False when the module lands (the rehearsal test deploys them anyway with
+``include_planned=True``: neither Zappa nor the emulator imports a handler at deploy time).
+
+Trigger kinds:
+
+- ``http``: the console, behind API Gateway (Zappa creates it).
+- ``schedule``: Zappa ``events`` with an ``expression`` (EventBridge schedule rules).
+- ``stream``: a DynamoDB stream event source mapping, created by bootstrap (not Zappa: Zappa
+  0.61+ omits ``StartingPosition`` for stream sources and only logs the failure).
+- ``task``: a Step Functions task; ``placeholder`` names its ``${...}`` in the state machine.
+- ``rule``: an EventBridge rule with an event pattern (bootstrap creates it).
+- ``subscriber``: subscribed to the notification topic (bootstrap subscribes it).
+
+Grants (what a function's role may do besides its tables and logs; `deploy.iam` turns
+them into statements scoped to this deployment's ARNs): see `GRANTS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ouroboros.config import Role
+
+Trigger = Literal["http", "schedule", "stream", "task", "rule", "subscriber"]
+StartingPosition = Literal["LATEST", "TRIM_HORIZON"]
+
+#: The Zappa project name is ``ouroboros-<stage>``; Lambda names are ``ouroboros-<stage>-<key>``.
+PROJECT = "ouroboros"
+
+#: What each grant allows (documentation and the vocabulary `deploy.iam` accepts).
+GRANTS: dict[str, str] = {
+    "securityhub_read": "read Security Hub standards, controls and findings",
+    "securityhub_update": "BatchUpdateFindings (workflow status and notes on findings)",
+    "sns_publish": "publish to this deployment's notification topic",
+    "states_start": "start executions of this deployment's state machine (Remediate now)",
+    "reactor_invoke": "invoke the reactor functions installed by this deployment",
+    "reactor_manage": "create, update and delete reactor functions and their roles",
+    "hub_read": "assume the Hub catalog role (OUROBOROS_HUB_ROLE_ARN) to read the catalog",
+    "hub_artifacts_read": "read reactor artifacts from the Hub bucket",
+    "secret_parameters": "read this deployment's SSM parameters (/ouroboros/<stage>/*)",
+}
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One deployed Lambda function."""
+
+    key: str
+    handler: str
+    side: Role
+    trigger: Trigger
+    memory: int = 512
+    timeout: int = 60
+    #: ``console`` (API Gateway, Django) or ``workers`` (the packaging base of the others).
+    package: Literal["console", "workers"] = "workers"
+    schedule: str | None = None
+    #: Table short name whose stream feeds this function (trigger ``stream``).
+    stream_table: str | None = None
+    #: TRIM_HORIZON: records written before the mapping existed (an install requested between
+    #: bootstrap and deploy) are still processed; consumers are idempotent, so a replay is safe.
+    starting_position: StartingPosition = "TRIM_HORIZON"
+    #: The ``${...}`` placeholder this task function fills in the state machine definition.
+    placeholder: str | None = None
+    #: EventBridge event pattern (trigger ``rule``).
+    event_pattern: dict[str, object] | None = None
+    tables_read: tuple[str, ...] = ()
+    tables_write: tuple[str, ...] = ()
+    grants: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+    #: True while the handler module does not exist yet (see the module docstring).
+    planned: bool = False
+
+    @property
+    def module(self) -> str:
+        return self.handler.rsplit(".", 1)[0]
+
+    def lambda_name(self, stage: str) -> str:
+        """The Lambda function name; equals Zappa's slug of ``ouroboros-<stage>-<key>``."""
+        return lambda_name(stage, self.key)
+
+    def role_name(self, stage: str) -> str:
+        """The IAM role bootstrap creates for this function (Zappa's ``role_name``)."""
+        return f"{self.lambda_name(stage)}-role"[:64]
+
+
+def lambda_name(stage: str, key: str) -> str:
+    """``ouroboros-<stage>-<key>`` with underscores as hyphens (what Zappa's slugify yields)."""
+    return f"{PROJECT}-{stage}-{key}".replace("_", "-").lower()
+
+
+CONSUMER_TABLES = (
+    "security_controls",
+    "security_findings",
+    "security_local_reactors",
+    "sfn_statemachines",
+    "security_aggregates",
+)
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec(
+        key="console",
+        handler="console.wsgi.application",
+        side="consumer",
+        trigger="http",
+        package="console",
+        memory=1024,
+        timeout=30,
+        tables_write=CONSUMER_TABLES,
+        grants=("states_start", "hub_read", "secret_parameters"),
+        description="Ouroboros console (Django + DRF behind API Gateway)",
+    ),
+    FunctionSpec(
+        key="collect_controls",
+        handler="lambdas.collect_controls.handler",
+        side="consumer",
+        trigger="schedule",
+        schedule="rate(1 hour)",
+        memory=512,
+        timeout=300,
+        tables_write=("security_controls", "security_aggregates"),
+        grants=("securityhub_read",),
+        description="Collect enabled standards and controls from Security Hub",
+    ),
+    FunctionSpec(
+        key="collect_findings",
+        handler="lambdas.collect_findings.handler",
+        side="consumer",
+        trigger="schedule",
+        schedule="rate(15 minutes)",
+        memory=1024,
+        timeout=900,
+        tables_write=("security_findings", "security_aggregates", "security_controls"),
+        grants=("securityhub_read",),
+        description="Collect findings incrementally from the UpdatedAt watermark",
+    ),
+    FunctionSpec(
+        key="finding_imported",
+        handler="lambdas.finding_imported.handler",
+        side="consumer",
+        trigger="rule",
+        event_pattern={
+            "source": ["aws.securityhub"],
+            "detail-type": ["Security Hub Findings - Imported"],
+        },
+        memory=512,
+        timeout=60,
+        tables_write=("security_findings", "security_aggregates", "security_controls"),
+        description="Upsert the findings a 'Findings - Imported' event carries",
+    ),
+    FunctionSpec(
+        key="reactor_installer",
+        handler="lambdas.reactor_installer.handler",
+        side="consumer",
+        trigger="stream",
+        stream_table="security_local_reactors",
+        memory=1024,
+        timeout=300,
+        tables_write=("security_local_reactors",),
+        grants=("reactor_manage", "hub_read", "hub_artifacts_read"),
+        description="Install / upgrade / uninstall reactors from the local reactors stream",
+    ),
+    FunctionSpec(
+        key="parse_finding",
+        handler="lambdas.parse_finding.handler",
+        side="consumer",
+        trigger="task",
+        placeholder="ParseFindingFunctionArn",
+        tables_read=("security_controls", "security_local_reactors", "security_findings"),
+        tables_write=("sfn_statemachines",),
+        description="State machine: parse the findings of an event into dispatch items",
+    ),
+    FunctionSpec(
+        key="dispatch_finding",
+        handler="lambdas.dispatch_finding.handler",
+        side="consumer",
+        trigger="task",
+        placeholder="DispatchFindingFunctionArn",
+        timeout=900,
+        tables_read=("security_controls", "security_local_reactors"),
+        tables_write=("sfn_statemachines", "security_findings", "security_aggregates"),
+        grants=("reactor_invoke", "securityhub_update"),
+        description="State machine: run the reactor of one finding and record the execution",
+    ),
+    FunctionSpec(
+        key="dispatch_failure",
+        handler="lambdas.dispatch_failure.handler",
+        side="consumer",
+        trigger="task",
+        placeholder="DispatchFailureFunctionArn",
+        memory=256,
+        tables_write=("sfn_statemachines",),
+        description="State machine: record a dispatch that failed",
+    ),
+    FunctionSpec(
+        key="send_notification",
+        handler="lambdas.send_notification.handler",
+        side="consumer",
+        trigger="task",
+        placeholder="SendNotificationFunctionArn",
+        memory=256,
+        grants=("sns_publish",),
+        description="State machine: publish the outcome messages to the notification topic",
+    ),
+    FunctionSpec(
+        key="notify_subscriber",
+        handler="lambdas.notify_subscriber.handler",
+        side="consumer",
+        trigger="subscriber",
+        memory=256,
+        timeout=120,
+        grants=("secret_parameters",),
+        description="Post notifications to WeChat Work / Slack / webhooks",
+    ),
+    FunctionSpec(
+        key="hub_verify",
+        handler="lambdas.hub_verify.handler",
+        side="hub",
+        trigger="stream",
+        stream_table="security_reactors",
+        memory=1024,
+        timeout=300,
+        tables_write=("security_reactors",),
+        grants=("hub_artifacts_read",),
+        description="Hub: verify published reactors from the security_reactors stream",
+    ),
+)
+
+
+def functions_for(side: Role, *, include_planned: bool = False) -> tuple[FunctionSpec, ...]:
+    """The functions a deployment side runs (planned ones only when asked)."""
+    return tuple(
+        spec for spec in FUNCTIONS if spec.side == side and (include_planned or not spec.planned)
+    )
+
+
+def functions_all(*, include_planned: bool = False) -> tuple[FunctionSpec, ...]:
+    """Every function of both sides (planned ones only when asked)."""
+    return tuple(spec for spec in FUNCTIONS if include_planned or not spec.planned)
+
+
+def function_get(key: str) -> FunctionSpec:
+    """The function named ``key``; KeyError names the known keys."""
+    for spec in FUNCTIONS:
+        if spec.key == key:
+            return spec
+    raise KeyError(f"no function {key!r}; known: {', '.join(s.key for s in FUNCTIONS)}")

@@ -1,0 +1,165 @@
+"""Demo data for the local runtime: two member accounts and the control catalog.
+
+At every start (moto forgets its state) the seed creates, in each member account, the remediation
+role Ouroboros assumes (trusting the consumer account, requiring the ExternalId) and a few
+resources in a state Security Hub would flag: a bucket whose policy allows public reads (AFSBP
+S3.2), a bucket without TLS enforcement (S3.5). On first start it also loads the control catalog
+into ``security_controls`` (consumer) and the Hub's control catalog; later starts leave DynamoDB
+alone, so what users configured stays. Where the runtime serves the local Security Hub, its first
+start also imports demo findings there (`emulator.demo_securityhub`).
+
+Accounts are fixed so that the real sample findings under ``tests/events`` (account 111111111111)
+land in a member account: consumer (the administrator account) 123456789012, the moto default;
+members 111111111111 and 222222222222.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from dataclasses import dataclass, field
+
+from ouroboros.aggregates import aggregate_read
+from ouroboros.aws import assume_role_session, client
+from ouroboros.config import get_config
+from ouroboros.controls.services import control_catalog_upsert
+from ouroboros.models import HubControlModel
+from ouroboros.securityhub.catalog import (
+    FSBP_STANDARD_ARN,
+    FSBP_STANDARD_ID,
+    FSBP_STANDARD_NAME,
+    catalog_controls,
+)
+
+logger = logging.getLogger(__name__)
+
+CONSUMER_ACCOUNT = "123456789012"
+MEMBER_ACCOUNTS = ("111111111111", "222222222222")
+#: The role moto lets us assume to create things in a member account (as Organizations does).
+BOOTSTRAP_ROLE_NAME = "OrganizationAccountAccessRole"
+
+
+@dataclass
+class DemoReport:
+    """What the seed created."""
+
+    accounts: list[str] = field(default_factory=list)
+    buckets: list[str] = field(default_factory=list)
+    controls_created: int = 0
+    hub_controls_created: int = 0
+    findings_imported: int = 0
+
+
+def public_bucket_name(account_id: str) -> str:
+    """The demo bucket with a public-read policy in ``account_id``."""
+    return f"ouroboros-demo-public-{account_id}"
+
+
+def _member_role_trust(external_id: str) -> str:
+    condition = {"StringEquals": {"sts:ExternalId": external_id}} if external_id else {}
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{CONSUMER_ACCOUNT}:root"},
+        "Action": "sts:AssumeRole",
+    }
+    if condition:
+        statement["Condition"] = condition
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def demo_member_account(account_id: str, *, public: bool = True) -> list[str]:
+    """Create the member role and the demo resources in ``account_id``; return bucket names.
+
+    ``public`` False re-creates the public bucket as the S3.2 reactor left it (no public
+    statement): a restart after the demo's remediation loop (`emulator.demo_remediation`).
+    """
+    config = get_config()
+    session = assume_role_session(
+        f"arn:aws:iam::{account_id}:role/{BOOTSTRAP_ROLE_NAME}",
+        external_id="",
+        session_name="ouroboros-demo-seed",
+    )
+    iam = client("iam", session=session)
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(
+            RoleName=config.member_role_name,
+            AssumeRolePolicyDocument=_member_role_trust(config.external_id),
+            Description="Ouroboros remediation role (local demo)",
+        )
+    s3 = client("s3", session=session)
+    bucket_public = public_bucket_name(account_id)
+    no_tls = f"ouroboros-demo-notls-{account_id}"
+    for bucket in (bucket_public, no_tls):
+        s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_policy(
+        Bucket=bucket_public,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    *(
+                        [
+                            {
+                                "Sid": "PublicRead",
+                                "Effect": "Allow",
+                                "Principal": "*",
+                                "Action": "s3:GetObject",
+                                "Resource": f"arn:aws:s3:::{bucket_public}/*",
+                            }
+                        ]
+                        if public
+                        else []
+                    ),
+                    {
+                        "Sid": "AdminAccess",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                        "Action": "s3:*",
+                        "Resource": [
+                            f"arn:aws:s3:::{bucket_public}",
+                            f"arn:aws:s3:::{bucket_public}/*",
+                        ],
+                    },
+                ],
+            }
+        ),
+    )
+    return [bucket_public, no_tls]
+
+
+def demo_seed() -> DemoReport:
+    """Seed the running local runtime (this process must point at it)."""
+    report = DemoReport()
+    from emulator.demo_remediation import demo_bucket_fixed
+
+    for account_id in MEMBER_ACCOUNTS:
+        fixed = demo_bucket_fixed(account_id=account_id, bucket=public_bucket_name(account_id))
+        report.buckets += demo_member_account(account_id, public=not fixed)
+        report.accounts.append(account_id)
+    if aggregate_read("controls").get("total", 0) == 0:
+        report.controls_created = control_catalog_upsert(
+            controls=catalog_controls(),
+            standard_id=FSBP_STANDARD_ID,
+            standard_arn=FSBP_STANDARD_ARN,
+            standard_name=FSBP_STANDARD_NAME,
+        )
+    if HubControlModel.kind_index.count("CONTROL", limit=1) == 0:
+        with HubControlModel.batch_write() as batch:
+            for control in catalog_controls():
+                batch.save(
+                    HubControlModel(
+                        control.control_id,
+                        title=control.title,
+                        description=control.description,
+                        severity=control.severity,
+                        service=control.service,
+                        resource_type=control.resource_type,
+                    )
+                )
+                report.hub_controls_created += 1
+    from emulator.demo_securityhub import demo_securityhub_seed
+
+    report.findings_imported = demo_securityhub_seed(accounts=MEMBER_ACCOUNTS)
+    logger.info("demo seed: %s", report)
+    return report

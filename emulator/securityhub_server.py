@@ -1,0 +1,282 @@
+"""The local Security Hub over HTTP on 127.0.0.1, speaking Security Hub's REST-JSON protocol.
+
+Every process that runs with ``AWS_ENDPOINT_URL_SECURITYHUB`` pointing here (the local runtime
+sets it and publishes it in ``endpoints.json``) reaches the same `SecurityHubStore` with plain
+boto3 clients: collectors, management commands in another terminal, the console, tests.
+
+Routes come from the installed botocore model (``http.method`` and ``http.requestUri`` of each
+operation), and requests are read by the model's member locations (uri, querystring, body), so
+the server accepts exactly what boto3 sends. Operations the store does not serve answer
+``NotImplementedException``; errors carry the AWS error code in ``x-amzn-ErrorType`` and the body,
+which botocore turns into the usual ``ClientError``. Signatures are not checked.
+
+`SecurityHubExtension` is the runtime extension: it opens ``<data dir>/securityhub.sqlite3``,
+starts the server on a free port, publishes the endpoint (``LocalEndpoints.securityhub``) and
+sends one "Security Hub Findings - Imported" event per imported or updated finding to the local
+event bus (`emulator.bus`), if one runs in this process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import botocore.session
+from botocore import xform_name
+from botocore.model import OperationModel, Shape
+
+from emulator.securityhub_errors import (
+    InvalidInputError,
+    LocalSecurityHubError,
+    OperationNotServedError,
+)
+from emulator.securityhub_findings import imported_event
+from emulator.securityhub_store import STORE_FILE, SecurityHubStore
+
+if TYPE_CHECKING:
+    from emulator.runtime import LocalRuntime
+
+logger = logging.getLogger(__name__)
+
+#: Operations the local Security Hub serves (boto3 method names are their snake_case forms).
+SERVED_OPERATIONS = (
+    "GetFindings",
+    "BatchImportFindings",
+    "BatchUpdateFindings",
+    "DescribeHub",
+    "DescribeStandards",
+    "GetEnabledStandards",
+    "BatchEnableStandards",
+    "BatchDisableStandards",
+    "DescribeStandardsControls",
+    "UpdateStandardsControl",
+    "ListSecurityControlDefinitions",
+    "ListStandardsControlAssociations",
+    "BatchGetSecurityControls",
+)
+
+
+@dataclass(frozen=True)
+class _Route:
+    operation: str
+    method: str
+    pattern: re.Pattern[str]
+
+
+@lru_cache(maxsize=1)
+def _model() -> Any:
+    return botocore.session.get_session().get_service_model("securityhub")
+
+
+@lru_cache(maxsize=1)
+def _routes() -> tuple[_Route, ...]:
+    model = _model()
+    names = [*SERVED_OPERATIONS, *(n for n in model.operation_names if n not in SERVED_OPERATIONS)]
+    routes = []
+    for name in names:
+        http = model.operation_model(name).http
+        path = http["requestUri"].split("?")[0]
+        regex = ""
+        for part in re.split(r"(\{[^}]+\})", path):
+            if part.startswith("{"):
+                label = part.strip("{}")
+                regex += f"(?P<{label[:-1]}>.+)" if label.endswith("+") else f"(?P<{label}>[^/]+)"
+            else:
+                regex += re.escape(part)
+        routes.append(_Route(name, http["method"], re.compile(f"{regex}/?")))
+    return tuple(routes)
+
+
+def _route(method: str, path: str) -> tuple[str, dict[str, str]] | None:
+    for route in _routes():
+        if route.method == method:
+            match = route.pattern.fullmatch(path)
+            if match:
+                return route.operation, {k: unquote(v) for k, v in match.groupdict().items()}
+    return None
+
+
+def _scalar(shape: Shape, text: str) -> Any:
+    if shape.type_name == "integer" or shape.type_name == "long":
+        try:
+            return int(text)
+        except ValueError as exc:
+            raise InvalidInputError(f"{shape.name}: not an integer: {text!r}") from exc
+    if shape.type_name == "boolean":
+        return text.lower() == "true"
+    return text
+
+
+def request_parse(
+    operation: OperationModel, labels: dict[str, str], query: str, body: bytes
+) -> dict[str, Any]:
+    """The boto3-shaped request of ``operation`` from the parts of an HTTP request."""
+    try:
+        payload = json.loads(body) if body.strip() else {}
+    except ValueError as exc:
+        raise InvalidInputError("the request body is not JSON") from exc
+    if not isinstance(payload, dict):
+        raise InvalidInputError("the request body is not a JSON object")
+    params = parse_qs(query, keep_blank_values=True)
+    request: dict[str, Any] = {}
+    shape = operation.input_shape
+    for name, member in shape.members.items() if shape is not None else []:
+        location = member.serialization.get("location")
+        wire = member.serialization.get("name", name)
+        if location == "uri" and wire in labels:
+            request[name] = labels[wire]
+        elif location == "querystring" and wire in params:
+            values = params[wire]
+            if member.type_name == "list":
+                request[name] = [_scalar(member.member, v) for v in values]
+            else:
+                request[name] = _scalar(member, values[-1])
+        elif location is None and wire in payload:
+            request[name] = payload[wire]
+    return request
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: botocore reuses its connections
+    disable_nagle_algorithm = True  # headers and body go out at once, no delayed-ACK stall
+    server: _Server
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("securityhub %s", format % args)
+
+    def _handle(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        url = urlsplit(self.path)
+        try:
+            routed = _route(method, url.path)
+            if routed is None:
+                raise OperationNotServedError(f"no Security Hub operation at {method} {url.path}")
+            name, labels = routed
+            if name not in SERVED_OPERATIONS:
+                raise OperationNotServedError(f"the local Security Hub does not serve {name}")
+            operation = _model().operation_model(name)
+            request = request_parse(operation, labels, url.query, body)
+            response = getattr(self.server.store, xform_name(name))(request)
+            self._send(200, response)
+        except LocalSecurityHubError as exc:
+            self._send(exc.status_code, {"__type": exc.code, "message": str(exc)}, exc.code)
+        except Exception as exc:
+            logger.exception("local Security Hub failed on %s %s", method, url.path)
+            code = "InternalException"
+            self._send(500, {"__type": code, "message": str(exc)}, code)
+
+    def _send(self, status: int, payload: dict[str, Any], error: str | None = None) -> None:
+        data = json.dumps(payload, default=_json_default).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        if error:
+            self.send_header("x-amzn-ErrorType", error)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    store: SecurityHubStore
+
+
+class SecurityHubServer:
+    """`SecurityHubStore` served on ``http://127.0.0.1:<port>`` in a background thread."""
+
+    def __init__(self, store: SecurityHubStore, *, port: int = 0) -> None:
+        self.store = store
+        self._server = _Server(("127.0.0.1", port), _Handler)
+        self._server.store = store
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> SecurityHubServer:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.1,), name="local-securityhub", daemon=True
+        )
+        self._thread.start()
+        logger.info("local Security Hub on %s (%s)", self.url, self.store.path)
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=10)
+            self._thread = None
+        self._server.server_close()
+
+
+class SecurityHubExtension:
+    """Runtime extension: the local Security Hub, its endpoint and its Imported events."""
+
+    name = "securityhub"
+
+    def __init__(self, port: int = 0) -> None:
+        self.port = port
+        self.server: SecurityHubServer | None = None
+
+    def start(self, runtime: LocalRuntime) -> None:
+        store = SecurityHubStore(
+            runtime.data_dir / STORE_FILE,
+            region=runtime.region,
+            on_findings_changed=self._publish,
+        )
+        self.server = SecurityHubServer(store, port=self.port).start()
+        runtime.endpoints_update(securityhub=self.server.url)
+
+    def _publish(self, findings: list[dict[str, Any]]) -> None:
+        from emulator.bus import bus_current
+
+        bus = bus_current()
+        if bus is None or self.server is None:
+            logger.debug("no local event bus: %d Imported events not sent", len(findings))
+            return
+        store = self.server.store
+        for finding in findings:
+            bus.publish(imported_event(finding, account=store.account_id, region=store.region))
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server.store.close()
+            self.server = None

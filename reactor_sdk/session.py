@@ -1,0 +1,202 @@
+"""The session factory reactors use: the caller's own session, and sessions in member accounts.
+
+It ships inside every reactor artifact (standard library, boto3 and botocore only); the core's
+`ouroboros.aws` reuses it with the settings of `ouroboros.config`, so the two share one cache.
+
+- endpoints come from the standard ``AWS_ENDPOINT_URL*`` variables only (the local runtime sets
+  them; no code path knows it is local);
+- every client retries throttling the same way (botocore's adaptive mode);
+- a member account is reached by ``sts:AssumeRole`` with the configured ExternalId, and the
+  credentials refresh themselves before they expire (a long reactor run never dies half way on
+  expired credentials);
+- sessions and clients are cached per (account, role, region) with an explicit reset for tests.
+
+Settings (`SessionSettings.from_env`, the same variables and defaults as the core's configuration):
+``AWS_REGION`` / ``AWS_DEFAULT_REGION`` (``us-east-1``), ``OUROBOROS_MEMBER_ROLE_NAME``
+(``OuroborosMemberRemediationRole``), ``OUROBOROS_EXTERNAL_ID`` (empty: none sent),
+``OUROBOROS_SESSION_TTL_SECONDS`` (``3600``, 900..43200).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.config import Config as BotoConfig
+from botocore.credentials import RefreshableCredentials
+from botocore.exceptions import ClientError
+
+from reactor_sdk.errors import MemberAccessError, SessionSettingsError
+from reactor_sdk.quiet import secret_call
+
+#: Retries for every client: adaptive mode adds client-side rate limiting on throttling errors.
+RETRY_CONFIG = BotoConfig(retries={"mode": "adaptive", "max_attempts": 10})
+
+_lock = threading.RLock()
+_sessions: dict[tuple[str, str, str], boto3.Session] = {}
+_clients: dict[tuple[str, str, str, str], Any] = {}
+
+_SELF = "self"
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """What the session factory needs to know: region, member role, ExternalId, duration."""
+
+    region: str = "us-east-1"
+    member_role_name: str = "OuroborosMemberRemediationRole"
+    external_id: str = ""
+    sessions_ttl_seconds: int = 3600
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SessionSettings:
+        """The settings in ``env`` (default: the process environment)."""
+        env = os.environ if env is None else env
+        ttl = env.get("OUROBOROS_SESSION_TTL_SECONDS", "3600")
+        if not ttl.isdigit() or not 900 <= int(ttl) <= 43200:
+            raise SessionSettingsError(
+                f"OUROBOROS_SESSION_TTL_SECONDS={ttl!r}: expected 900..43200"
+            )
+        return cls(
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            member_role_name=env.get(
+                "OUROBOROS_MEMBER_ROLE_NAME", "OuroborosMemberRemediationRole"
+            ),
+            external_id=env.get("OUROBOROS_EXTERNAL_ID", ""),
+            sessions_ttl_seconds=int(ttl),
+        )
+
+    def member_role_arn(self, account_id: str) -> str:
+        """ARN of the remediation role in a member account."""
+        return f"arn:aws:iam::{account_id}:role/{self.member_role_name}"
+
+
+def _settings(settings: SessionSettings | None) -> SessionSettings:
+    return settings if settings is not None else SessionSettings.from_env()
+
+
+def base_session(
+    region: str | None = None, *, settings: SessionSettings | None = None
+) -> boto3.Session:
+    """The caller's own session (Lambda role, profile or local runtime credentials)."""
+    region = region or _settings(settings).region
+    key = (_SELF, "", region)
+    with _lock:
+        session = _sessions.get(key)
+        if session is None:
+            session = boto3.Session(region_name=region)
+            _sessions[key] = session
+        return session
+
+
+def assume_role_session(
+    role_arn: str,
+    *,
+    region: str | None = None,
+    external_id: str | None = None,
+    session_name: str = "ouroboros",
+    settings: SessionSettings | None = None,
+) -> boto3.Session:
+    """A session with refreshable credentials of ``role_arn``, assumed from the base session.
+
+    ``external_id`` defaults to the configured ``OUROBOROS_EXTERNAL_ID`` (omitted when empty).
+    Raises `MemberAccessError` when the role cannot be assumed.
+    """
+    settings = _settings(settings)
+    region = region or settings.region
+    external_id = settings.external_id if external_id is None else external_id
+    key = (role_arn, external_id, region)
+    with _lock:
+        cached = _sessions.get(key)
+        if cached is not None:
+            return cached
+    sts = client("sts", region=region, settings=settings)
+
+    def refresh() -> dict[str, str]:
+        kwargs: dict[str, Any] = {
+            "RoleArn": role_arn,
+            "RoleSessionName": session_name[:64],
+            "DurationSeconds": settings.sessions_ttl_seconds,
+        }
+        if external_id:
+            kwargs["ExternalId"] = external_id
+        try:
+            with secret_call():  # botocore would log the temporary credentials at DEBUG
+                creds = sts.assume_role(**kwargs)["Credentials"]
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "ClientError")
+            raise MemberAccessError(f"cannot assume {role_arn}: {code}") from exc
+        expiry = creds["Expiration"]
+        if isinstance(expiry, datetime) and expiry.tzinfo is None:
+            expiry = expiry.replace(tzinfo=UTC)
+        return {
+            "access_key": creds["AccessKeyId"],
+            "secret_key": creds["SecretAccessKey"],
+            "token": creds["SessionToken"],
+            "expiry_time": expiry.isoformat() if isinstance(expiry, datetime) else str(expiry),
+        }
+
+    credentials = RefreshableCredentials.create_from_metadata(
+        metadata=refresh(), refresh_using=refresh, method="sts-assume-role"
+    )
+    core = botocore.session.get_session()
+    core._credentials = credentials  # botocore has no public setter for refreshable credentials
+    core.set_config_variable("region", region)
+    session = boto3.Session(botocore_session=core, region_name=region)
+    with _lock:
+        _sessions[key] = session
+    return session
+
+
+def member_session(
+    account_id: str, *, region: str | None = None, settings: SessionSettings | None = None
+) -> boto3.Session:
+    """A session in ``account_id`` through the configured member remediation role."""
+    if not (account_id.isdigit() and len(account_id) == 12):
+        raise MemberAccessError(f"not an AWS account id: {account_id!r}")
+    settings = _settings(settings)
+    return assume_role_session(
+        settings.member_role_arn(account_id),
+        region=region,
+        session_name=f"ouroboros-{account_id}",
+        settings=settings,
+    )
+
+
+def client(
+    service: str,
+    *,
+    region: str | None = None,
+    session: boto3.Session | None = None,
+    config: BotoConfig | None = None,
+    settings: SessionSettings | None = None,
+) -> Any:
+    """A cached client for ``service`` from ``session`` (default: the base session).
+
+    ``config`` is merged over the retry configuration (e.g. a bulk writer that turns off client-side
+    parameter validation); pass a module-level constant, clients are cached per config object.
+    """
+    if session is None:
+        session = base_session(region, settings=settings)
+    region = region or session.region_name or _settings(settings).region
+    key = (str(id(session)), service, region, str(id(config)) if config else "")
+    with _lock:
+        cached = _clients.get(key)
+        if cached is None:
+            merged = RETRY_CONFIG.merge(config) if config else RETRY_CONFIG
+            cached = session.client(service, region_name=region, config=merged)
+            _clients[key] = cached
+        return cached
+
+
+def reset_sessions() -> None:
+    """Forget every cached session and client (tests; after endpoints change)."""
+    with _lock:
+        _sessions.clear()
+        _clients.clear()
