@@ -6,7 +6,9 @@ installed reactors on disk. So that a restart finds the two consistent, `LocalHu
 
 - at start: creates the Hub's bucket (``OUROBOROS_HUB_BUCKET``), uploads the artifacts saved in
   ``<data dir>/hub/artifacts/`` back into it, and re-creates the role and function of every
-  reactor recorded ``installed`` (from its sha256-checked artifact, like the installer);
+  reactor recorded ``installed`` (from its sha256-checked artifact, like the installer); one that
+  cannot be (an artifact built for an older reactor SDK contract) is left out with a warning that
+  ``make run`` prints, naming the fix (rebuild and publish a new version, or ``make clean``);
 - at stop: saves the bucket's artifacts into that folder.
 """
 
@@ -62,8 +64,10 @@ class LocalHubStore:
             try:
                 reactor_resources_ensure(reactor_id=item.reactor_id)
                 self.reinstalled.append(item.reactor_id)
-            except OuroborosError as exc:
-                logger.warning("could not re-create reactor %s: %s", item.reactor_id, exc)
+            except OuroborosError as exc:  # e.g. built for an older reactor SDK: say what to do
+                message = f"installed reactor {item.reactor_id} not re-created: {exc}"
+                logger.warning(message)
+                runtime.warnings.append(message)
 
     def stop(self) -> None:
         bucket = get_config().hub_bucket

@@ -182,7 +182,12 @@ class LocalLambda:
         if not self._active or not params:
             return None
         name = _function_name(str(params.get("FunctionName", "")))
-        handler = self.handler_for(name)
+        try:
+            handler = self.handler_for(name)
+        except ArtifactError as exc:  # as Lambda does when the code does not load: a function error
+            logger.warning("local lambda %s cannot load its code: %s", name, exc)
+            error = {"errorMessage": str(exc), "errorType": type(exc).__name__, "stackTrace": []}
+            return _response(200, json.dumps(error).encode(), "Unhandled")
         if handler is None:
             return None
         invocation_type = params.get("InvocationType", "RequestResponse")

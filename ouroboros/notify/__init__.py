@@ -1,1 +1,3 @@
-"""Chat notifications: formatters per channel (`formats`) and the SNS subscriber (`delivery`)."""
+"""Notifications: the workflow's outcomes published to SNS (`outcomes`), formatters per channel
+(`formats`) and the SNS subscriber that posts them to chat (`delivery`).
+"""

@@ -1,1 +1,1 @@
-"""Security Hub: the control catalog, ASFF parsing and the collectors."""
+"""Security Hub: the control catalog, ASFF parsing, the collectors and the workflow's write-back."""

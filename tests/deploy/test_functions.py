@@ -103,15 +103,14 @@ def test_plain_excludes_only_match_what_they_mean(name: str) -> None:
 
 
 def test_workers_package_leaves_out_nothing_the_workers_import() -> None:
-    """lambdas/ and ouroboros/ never import what the workers package leaves out."""
+    """lambdas/, ouroboros/ and reactor_sdk/ never import what the workers package leaves out."""
     from deploy.zappa_settings import WORKERS_WITHOUT
-    from tests.test_rings import _imports
+    from tests.test_rings import references
 
     left_out = {name.split(".")[0] for name in WORKERS_WITHOUT}
     found = []
-    for folder in ("lambdas", "ouroboros"):
+    for folder in ("lambdas", "ouroboros", "reactor_sdk"):
         for path in sorted((ROOT / folder).rglob("*.py")):
-            if "emulator" in str(path):
-                continue
-            found += [f"{path}: {n}" for n in _imports(path) if n.split(".")[0] in left_out]
+            imports = [name for kind, name in references(path) if kind == "import"]
+            found += [f"{path}: {n}" for n in imports if n.split(".")[0] in left_out]
     assert found == []

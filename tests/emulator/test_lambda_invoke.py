@@ -108,3 +108,36 @@ def test_an_installed_reactor_runs_from_its_artifact(
     assert Path(sys.modules[alias].__file__).is_relative_to(
         isolated_env / "lambda" / artifact.sha256
     )
+
+
+def test_an_artifact_of_the_old_sdk_is_refused_not_half_imported(
+    local_lambda: LocalLambda, isolated_env: Path
+) -> None:
+    """A local data folder from before the SDK moved holds artifacts whose code imports
+    ``ouroboros.reactors`` (SDK 1): the invocation fails with ArtifactError naming the fix."""
+    import zipfile
+
+    artifact = built_artifact("s3_public_read")
+    hub_publish(artifact)
+    hub_reactor_verify(reactor_id="s3-public-read", version="1.0.0")
+    reactor_install(reactor_id="s3-public-read", actor="test")
+    image = {"reactor_id": "s3-public-read", "version": "1.0.0", "status": "installing"}
+    record = StreamRecord("e", "INSERT", {"reactor_id": "s3-public-read"}, image, None, "1", "a")
+    assert reactor_stream_record_handle(record).action == "installed"
+    # What the old runtime left unpacked under <data dir>/lambda/<sha256>/.
+    folder = isolated_env / "lambda" / artifact.sha256
+    with zipfile.ZipFile(artifact.path) as archive:
+        archive.extractall(folder)
+    manifest_path = folder / "ouroboros-manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest_path.write_text(json.dumps({**manifest, "sdk_version": "1"}))
+    (folder / "s3_public_read" / "reactor.py").write_text(
+        "from ouroboros.reactors import Reactor, reactor_handler\n"
+    )
+
+    response = _invoke("ouroboros-dev-reactor-s3-public-read", {"finding": {}})
+
+    assert response.get("FunctionError") == "Unhandled"
+    error = json.loads(response["Payload"].read())
+    assert error["errorType"] == "ArtifactError"
+    assert "reactor SDK 2" in error["errorMessage"] and "make clean" in error["errorMessage"]

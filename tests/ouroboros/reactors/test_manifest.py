@@ -53,3 +53,15 @@ def test_what_is_refused_and_why(changes: dict[str, Any], problem: str) -> None:
 
 def test_not_an_object() -> None:
     assert manifest_problems([1, 2]) == ["manifest: expected a JSON object"]
+
+
+def test_an_artifact_of_the_old_sdk_is_refused_with_what_to_do() -> None:
+    """SDK 1 artifacts import ``ouroboros.reactors``, which no longer holds the SDK: refused by
+    the manifest check (Hub verification, install, the local Lambda) instead of an ImportError
+    when the reactor runs."""
+    assert _manifest()["sdk_version"] == "2"
+    [problem] = manifest_problems(_manifest(sdk_version="1"))
+    assert "sdk_version '1'" in problem
+    assert "rebuild the artifact with reactor_build" in problem and "make clean" in problem
+    with pytest.raises(ManifestError, match="reactor SDK 2"):
+        manifest_validate(_manifest(sdk_version="1"))

@@ -54,9 +54,7 @@ def test_zip_entries_are_sorted_dated_and_0644() -> None:
             for p in SDK_ROOT.rglob("*.py")
             if "__pycache__" not in p.parts
         }
-        reactor = {
-            f"s3_public_read/{p.name}" for p in (CATALOG / "s3_public_read").glob("*.py")
-        }
+        reactor = {f"s3_public_read/{p.name}" for p in (CATALOG / "s3_public_read").glob("*.py")}
         assert "reactor_sdk/session.py" in sdk and "s3_public_read/reactor.py" in reactor
         # Exactly the SDK package, the reactor and the manifest: nothing else of Ouroboros.
         assert set(names) == sdk | reactor | {MANIFEST_NAME}
