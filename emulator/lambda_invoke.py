@@ -186,8 +186,8 @@ class LocalLambda:
             handler = self.handler_for(name)
         except ArtifactError as exc:  # as Lambda does when the code does not load: a function error
             logger.warning("local lambda %s cannot load its code: %s", name, exc)
-            error = {"errorMessage": str(exc), "errorType": type(exc).__name__, "stackTrace": []}
-            return _response(200, json.dumps(error).encode(), "Unhandled")
+            failure = {"errorMessage": str(exc), "errorType": type(exc).__name__, "stackTrace": []}
+            return _response(200, json.dumps(failure).encode(), "Unhandled")
         if handler is None:
             return None
         invocation_type = params.get("InvocationType", "RequestResponse")

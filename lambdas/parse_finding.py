@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ouroboros.workflow.contracts import ParseOutput
 from ouroboros.workflow.parse import event_parse
 
 
-def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any = None) -> ParseOutput:
     return event_parse(event=event)

@@ -3,8 +3,9 @@
 `execution_list` is one Query: ``finding-index`` for a finding's remediation history,
 ``control-index`` for a control's, ``status-index`` for one outcome, otherwise ``kind-index``
 (every execution). A second filter is a filter expression on that Query. Idempotency markers
-share the table but carry ``kind = IDEMPOTENCY``: they are never in ``kind-index`` under
-``EXECUTION`` and the other indexes are filtered on ``kind``.
+and rate-limit buckets share the table under other kinds (`ouroboros.models.executions`): they are
+never in ``kind-index`` under ``EXECUTION``, the other indexes are filtered on ``kind``, and
+`execution_get` reads an id through the table's model and keeps only an `ExecutionModel`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ouroboros.errors import NotFoundError, ValidationError
-from ouroboros.models import ExecutionModel
+from ouroboros.models import ExecutionModel, WorkflowItemModel
 from ouroboros.models.executions import KIND_EXECUTION, STATUSES
 from ouroboros.pagination import QuerySource, query_page
 
@@ -74,7 +75,7 @@ def execution_list(
         condition = clause if condition is None else condition & clause
     if present:
         index, attribute_name, value, _ = present[0]
-        kind = ExecutionModel.kind == KIND_EXECUTION
+        kind = ExecutionModel.kind == ExecutionModel  # the discriminator: ``kind = EXECUTION``
         condition = kind if condition is None else condition & kind
         source = _source(index, attribute_name, str(value), condition)
     else:
@@ -103,12 +104,12 @@ def execution_get(*, execution_id: str) -> ExecutionModel:
     if not execution_id or len(execution_id) > 1024:
         raise NotFoundError("No execution id given")
     try:
-        execution = ExecutionModel.get(execution_id)
-    except ExecutionModel.DoesNotExist:
+        item = WorkflowItemModel.get(execution_id)  # comes back as the class of its kind
+    except WorkflowItemModel.DoesNotExist:
         raise NotFoundError(f"Execution {execution_id} does not exist") from None
-    if execution.kind != KIND_EXECUTION:
+    if not isinstance(item, ExecutionModel):  # an idempotency marker, a rate-limit bucket
         raise NotFoundError(f"Execution {execution_id} does not exist")
-    return execution
+    return item
 
 
 def executions_of_finding(*, finding_id: str) -> list[ExecutionModel]:

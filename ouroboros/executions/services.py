@@ -1,9 +1,11 @@
 """Writing executions: the workflow's audit records (``sfn_statemachines``), idempotency markers.
 
 Every decision ends here: a skipped finding, a started, succeeded or failed reactor run, a
-rollback. The idempotency marker ``IDEMPOTENCY#<finding id>#<key>`` is claimed with a conditional
-put before a reactor runs: the key is the finding's ``UpdatedAt`` for events (a replayed event
-finds the marker and runs nothing), and a fresh request id for manual starts.
+rollback. `execution_record` takes the execution's attributes as typed keywords
+(`ouroboros.models.executions.ExecutionFields`): a misspelt or unknown attribute is a type error.
+The idempotency marker ``IDEMPOTENCY#<finding id>#<key>`` (`IdempotencyMarkerModel`) is claimed
+with a conditional put before a reactor runs: the key is the finding's ``UpdatedAt`` for events (a
+replayed event finds the marker and runs nothing), and a fresh request id for manual starts.
 
 Each execution that ends (``succeeded``, ``failed``, ``skipped``) is counted once in the dashboard's
 ``executions#day`` aggregate (``<day>#<status>``), and a real remediation (succeeded, not a dry run,
@@ -17,14 +19,14 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import UTC, datetime
-from typing import Any
+from typing import Unpack
 
 from pynamodb.exceptions import PutError
 
 from ouroboros.aggregates import aggregate_add
 from ouroboros.aggregates.remediation import remediation_time_add
-from ouroboros.models import ExecutionModel, FindingModel
-from ouroboros.models.executions import KIND_IDEMPOTENCY
+from ouroboros.models import ExecutionModel, FindingModel, IdempotencyMarkerModel
+from ouroboros.models.executions import ExecutionFields
 from ouroboros.models.findings import LastRemediation
 from ouroboros.securityhub.asff import NormalizedFinding
 
@@ -42,15 +44,13 @@ def execution_id_new() -> str:
 
 def idempotency_claim(*, finding_id: str, key: str, execution_id: str) -> bool:
     """Claim the marker of (finding, key); False when someone already did (a replay)."""
-    marker = ExecutionModel(
-        f"IDEMPOTENCY#{finding_id}#{key}",
-        kind=KIND_IDEMPOTENCY,
-        finding_id=None,
-        skip_reason=f"claimed by execution {execution_id}",
+    marker = IdempotencyMarkerModel(
+        IdempotencyMarkerModel.marker_id(finding_id=finding_id, key=key),
+        claim=f"claimed by execution {execution_id}",
         started_at=now_iso(),
     )
     try:
-        marker.save(condition=ExecutionModel.execution_id.does_not_exist())
+        marker.save(condition=IdempotencyMarkerModel.execution_id.does_not_exist())
     except PutError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return False
@@ -58,11 +58,17 @@ def idempotency_claim(*, finding_id: str, key: str, execution_id: str) -> bool:
     return True
 
 
+def idempotency_release(*, finding_id: str, key: str) -> None:
+    """Delete the marker of (finding, key): nothing ran, so a retry may claim it again."""
+    marker_id = IdempotencyMarkerModel.marker_id(finding_id=finding_id, key=key)
+    IdempotencyMarkerModel(marker_id).delete()
+
+
 def execution_record(
     *,
     finding: NormalizedFinding | None,
     execution_id: str | None = None,
-    **fields: Any,
+    **fields: Unpack[ExecutionFields],
 ) -> ExecutionModel:
     """Write an execution item (new or complete replacement) and keep the finding's pointer."""
     item = ExecutionModel(execution_id or execution_id_new(), **fields)

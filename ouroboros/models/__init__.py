@@ -1,9 +1,18 @@
-"""PynamoDB models, one module per aggregate, and the registry of tables per deployment side."""
+"""PynamoDB models, one module per aggregate, and the registry of tables per deployment side.
+
+The registries hold one model per table: ``sfn_statemachines`` is `WorkflowItemModel`, whose kinds
+(`ExecutionModel`, `IdempotencyMarkerModel`, `RateLimitBucketModel`) share its table and binding.
+"""
 
 from ouroboros.models.aggregates import AggregateModel
 from ouroboros.models.base import OuroborosModel, bind_model
 from ouroboros.models.controls import ControlModel
-from ouroboros.models.executions import ExecutionModel
+from ouroboros.models.executions import (
+    ExecutionModel,
+    IdempotencyMarkerModel,
+    RateLimitBucketModel,
+    WorkflowItemModel,
+)
 from ouroboros.models.findings import FindingModel
 from ouroboros.models.hub import HubControlModel, HubReactorModel
 from ouroboros.models.reactors import LocalReactorModel
@@ -12,7 +21,7 @@ CONSUMER_MODELS: tuple[type[OuroborosModel], ...] = (
     ControlModel,
     FindingModel,
     LocalReactorModel,
-    ExecutionModel,
+    WorkflowItemModel,
     AggregateModel,
 )
 HUB_MODELS: tuple[type[OuroborosModel], ...] = (HubControlModel, HubReactorModel)
@@ -37,6 +46,9 @@ __all__ = [
     "FindingModel",
     "HubControlModel",
     "HubReactorModel",
+    "IdempotencyMarkerModel",
     "LocalReactorModel",
+    "RateLimitBucketModel",
+    "WorkflowItemModel",
     "bind_models",
 ]

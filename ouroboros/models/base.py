@@ -51,4 +51,14 @@ def bind_model(model: type[OuroborosModel]) -> None:
     meta.billing_mode = "PAY_PER_REQUEST"
     if model.stream_view:
         meta.stream_view_type = model.stream_view
-    model._connection = None
+    for bound in (model, *_subclasses(model)):
+        bound._connection = None
+
+
+def _subclasses(model: type[OuroborosModel]) -> list[type[OuroborosModel]]:
+    """The classes that share ``model``'s table (the kinds of a discriminated table: they inherit
+    its ``Meta``, but each keeps its own cached connection)."""
+    found = []
+    for sub in model.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found

@@ -1,6 +1,7 @@
 """The Dispatch task (run one finding's reactor, exactly once) and Record Dispatch Failure.
 
-`finding_dispatch` takes an item of `ouroboros.workflow.parse.event_parse`:
+`finding_dispatch` takes an item of `ouroboros.workflow.parse.event_parse`
+(`ouroboros.workflow.contracts.DispatchItem`):
 
 1. claims the idempotency marker (finding id, ``UpdatedAt`` or the manual request id); a replay
    finds it taken, runs nothing and returns no message;
@@ -14,7 +15,8 @@
    with a note; or records ``failed`` with the reactor's error and raises
    `ReactorExecutionError` (the state machine's Catch sends it to Record Dispatch Failure).
 
-Both tasks return ``{"result": {"messages": [...]}}`` for Send Notification.
+Both tasks return ``{"result": {"messages": [...]}}`` for Send Notification
+(`ouroboros.workflow.contracts.TaskOutcome`).
 """
 
 from __future__ import annotations
@@ -37,12 +39,20 @@ from ouroboros.executions.services import (
     execution_id_new,
     execution_record,
     idempotency_claim,
+    idempotency_release,
     now_iso,
 )
-from ouroboros.models import ExecutionModel
+from ouroboros.models.executions import ExecutionContext
 from ouroboros.notify.outcomes import outcome_message
 from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
 from ouroboros.securityhub.writeback import finding_workflow_update
+from ouroboros.workflow.contracts import (
+    DispatchFailureInput,
+    DispatchItem,
+    TaskOutcome,
+    dispatch_failure_of,
+    dispatch_item_of,
+)
 from ouroboros.workflow.ratelimit import rate_token_take
 
 logger = logging.getLogger(__name__)
@@ -92,16 +102,23 @@ def reactor_function_invoke(*, function_arn: str, payload: Mapping[str, Any]) ->
 
 
 def _release(finding: NormalizedFinding, key: str) -> None:
-    ExecutionModel(f"IDEMPOTENCY#{finding.finding_id}#{key}").delete()
+    idempotency_release(finding_id=finding.finding_id, key=key)
 
 
-def finding_dispatch(*, item: Mapping[str, Any]) -> dict[str, Any]:
-    """Run the reactor of one item (see the module docstring)."""
-    if not isinstance(item, Mapping):
-        raise ValidationError("dispatch item: expected an object")
-    finding = asff_parse(item.get("finding") or {})
+def finding_dispatch(*, item: Mapping[str, Any]) -> TaskOutcome:
+    """Run the reactor of one item (see the module docstring).
+
+    ``item`` comes from Step Functions: `dispatch_item_of` refuses anything but an object, and
+    the keys are read as a `DispatchItem` (a missing ``idempotency_key`` falls back to the
+    finding's ``UpdatedAt``; a missing ``function_arn`` fails the run and is recorded).
+    """
+    return _dispatch(dispatch_item_of(item))
+
+
+def _dispatch(item: DispatchItem) -> TaskOutcome:
+    finding = asff_parse(item["finding"] or {})
     execution_id = execution_id_new()
-    key = str(item.get("idempotency_key") or finding.updated_at)
+    key = str(item["idempotency_key"] or finding.updated_at)
     if not idempotency_claim(finding_id=finding.finding_id, key=key, execution_id=execution_id):
         logger.info("finding %s (%s) already dispatched: replay ignored", finding.finding_id, key)
         return {"result": {"messages": [], "status": "duplicate"}}
@@ -110,16 +127,16 @@ def finding_dispatch(*, item: Mapping[str, Any]) -> dict[str, Any]:
     except ThrottledError:
         _release(finding, key)
         raise
-    dry_run = bool(item.get("dry_run"))
-    record = {
-        "trigger": item.get("trigger"),
-        "actor": item.get("actor"),
-        "reactor_id": item.get("reactor_id"),
-        "reactor_version": item.get("reactor_version"),
-        "mode": item.get("mode"),
+    dry_run = bool(item["dry_run"])
+    record: ExecutionContext = {
+        "trigger": item["trigger"],
+        "actor": item["actor"],
+        "reactor_id": item["reactor_id"],
+        "reactor_version": item["reactor_version"],
+        "mode": item["mode"],
         "dry_run": dry_run,
-        "control_id": item.get("control_id"),
-        "sfn_execution_arn": item.get("sfn_execution_arn"),
+        "control_id": item["control_id"],
+        "sfn_execution_arn": item["sfn_execution_arn"],
     }
     started = execution_record(
         finding=finding, execution_id=execution_id, status="running", **record
@@ -134,6 +151,8 @@ def finding_dispatch(*, item: Mapping[str, Any]) -> dict[str, Any]:
         "dry_run": dry_run,
     }
     try:
+        if not item["function_arn"]:  # nothing to invoke: fail the run (recorded below)
+            raise ValidationError("dispatch item: no function_arn")
         result = reactor_function_invoke(function_arn=str(item["function_arn"]), payload=payload)
     except Exception as exc:
         message = (
@@ -172,8 +191,8 @@ def finding_dispatch(*, item: Mapping[str, Any]) -> dict[str, Any]:
     )
     if not dry_run:
         note = (
-            f"Remediated by Ouroboros reactor {item.get('reactor_id')} "
-            f"{item.get('reactor_version')}: {len(changes)} change(s); execution {execution_id}"
+            f"Remediated by Ouroboros reactor {item['reactor_id']} "
+            f"{item['reactor_version']}: {len(changes)} change(s); execution {execution_id}"
         )
         finding_workflow_update(finding=finding, status="RESOLVED", note=note)
     return {"result": {"messages": [outcome_message(execution=execution)], "status": "succeeded"}}
@@ -183,22 +202,26 @@ def _now() -> str:
     return now_iso()
 
 
-def dispatch_failure_record(*, item: Mapping[str, Any]) -> dict[str, Any]:
+def dispatch_failure_record(*, item: Mapping[str, Any]) -> TaskOutcome:
     """Record Dispatch Failure: the Catch input (item + ``error``) -> a failure message.
 
     The dispatch already recorded the execution when the reactor raised; an error before that
-    (a bad finding, throttling after every retry, DynamoDB down) is recorded here.
+    (a bad finding, throttling after every retry, DynamoDB down) is recorded here. ``item``
+    comes from Step Functions: `dispatch_failure_of` refuses anything but an object, and the keys
+    are read as a `DispatchFailureInput` (a missing one as None, a bad finding or error as none).
     """
-    if not isinstance(item, Mapping):
-        raise ValidationError("dispatch failure: expected the Catch input (an object)")
-    error = item.get("error")
+    return _failure_record(dispatch_failure_of(item))
+
+
+def _failure_record(item: DispatchFailureInput) -> TaskOutcome:
+    error = item["error"]
     error = error if isinstance(error, Mapping) else {}
     name = str(error.get("Error") or "Error")[:200]
     cause = error.get("Cause") or ""
     with contextlib.suppress(ValueError, AttributeError):
         cause = json.loads(cause).get("errorMessage", cause)
     try:
-        finding: NormalizedFinding | None = asff_parse(item.get("finding") or {})
+        finding: NormalizedFinding | None = asff_parse(item["finding"] or {})
     except Exception:
         finding = None
     recorded = _RECORDED.search(str(cause))
@@ -210,13 +233,13 @@ def dispatch_failure_record(*, item: Mapping[str, Any]) -> dict[str, Any]:
         status="failed",
         error=f"{name}: {cause}"[:2000],
         error_type=name,
-        trigger=item.get("trigger"),
-        actor=item.get("actor"),
-        reactor_id=item.get("reactor_id"),
-        reactor_version=item.get("reactor_version"),
-        dry_run=bool(item.get("dry_run")),
-        control_id=item.get("control_id"),
-        sfn_execution_arn=item.get("sfn_execution_arn"),
+        trigger=item["trigger"],
+        actor=item["actor"],
+        reactor_id=item["reactor_id"],
+        reactor_version=item["reactor_version"],
+        dry_run=bool(item["dry_run"]),
+        control_id=item["control_id"],
+        sfn_execution_arn=item["sfn_execution_arn"],
         finished_at=_now(),
     )
     return {"result": {"messages": [outcome_message(execution=execution)], "status": "failed"}}

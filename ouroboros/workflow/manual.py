@@ -24,6 +24,7 @@ from ouroboros.errors import ConflictError, NotFoundError, ValidationError
 from ouroboros.executions.selectors import execution_get
 from ouroboros.executions.services import execution_record, now_iso
 from ouroboros.models import ExecutionModel, LocalReactorModel
+from ouroboros.models.executions import ExecutionContext
 from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
 from ouroboros.workflow.dispatch import reactor_function_invoke
 
@@ -103,7 +104,7 @@ def execution_rollback(*, execution_id: str, actor: str) -> ExecutionModel:
     except UpdateError as exc:
         raise ConflictError(f"execution {execution_id} is already rolled back") from exc
     raw = _finding_for(original)
-    common: dict[str, Any] = {
+    common: ExecutionContext = {
         "trigger": "rollback",
         "actor": actor,
         "reactor_id": reactor.reactor_id,
@@ -115,11 +116,13 @@ def execution_rollback(*, execution_id: str, actor: str) -> ExecutionModel:
     except ValidationError:  # the stand-in of an archived finding: its fields come from the run
         finding = None
         common.update(
-            finding_id=original.finding_id,
-            finding_updated_at=original.finding_updated_at,
-            account_id=original.account_id,
-            region=original.region,
-            resource_id=original.resource_id,
+            {
+                "finding_id": original.finding_id,
+                "finding_updated_at": original.finding_updated_at,
+                "account_id": original.account_id,
+                "region": original.region,
+                "resource_id": original.resource_id,
+            }
         )
     clock = time.monotonic()
     try:

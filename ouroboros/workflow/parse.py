@@ -9,8 +9,10 @@ Accepted inputs:
   "actor": "alice", "dry_run": true, "request_id": "..."}}`` (`remediation_start` builds it).
 
 Each finding gets a `ouroboros.workflow.decision.Decision`; a skip is recorded as an execution with
-status ``skipped`` and its reason, and yields no item. Output: ``{"items": [item, ...]}`` where an
-item is what `ouroboros.workflow.dispatch.finding_dispatch` takes.
+status ``skipped`` and its reason, and yields no item. Output: ``{"items": [item, ...]}``
+(`ouroboros.workflow.contracts.ParseOutput`) where an item is a
+`ouroboros.workflow.contracts.DispatchItem`, what `ouroboros.workflow.dispatch.finding_dispatch`
+takes.
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ import logging
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from ouroboros.errors import ParseFailedError, ValidationError
 from ouroboros.executions.services import execution_record
 from ouroboros.models import ControlModel, LocalReactorModel
 from ouroboros.models.controls import KIND_CONTROL
 from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
+from ouroboros.workflow.contracts import DispatchItem, ParseOutput
 from ouroboros.workflow.decision import Trigger, finding_decide
 
 logger = logging.getLogger(__name__)
@@ -33,6 +36,14 @@ logger = logging.getLogger(__name__)
 CUSTOM_ACTION = "Security Hub Findings - Custom Action"
 #: A skip reason quotes the input; an oversized input must not make its audit record too big.
 SKIP_REASON_MAX = 2000
+
+
+class _Origin(TypedDict):
+    """Who started the parse: shared by its skip records and its items."""
+
+    trigger: Trigger
+    actor: str
+    sfn_execution_arn: str | None
 
 
 def _trigger(event: Mapping[str, Any]) -> tuple[Trigger, str, bool, str]:
@@ -86,7 +97,7 @@ def _exemptions(control: ControlModel | None) -> list[dict[str, Any]]:
     ]
 
 
-def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> dict[str, Any]:
+def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> ParseOutput:
     """Parse an input (see the module docstring) into ``{"items": [...]}``."""
     if not isinstance(event, Mapping):
         raise ParseFailedError("input: expected an object")
@@ -98,8 +109,8 @@ def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> dict[st
     controls: dict[str, ControlModel | None] = {}
     reactors: dict[str, LocalReactorModel | None] = {}
     now = datetime.now(UTC)
-    items: list[dict[str, Any]] = []
-    common = {"trigger": trigger, "actor": actor, "sfn_execution_arn": sfn_execution or None}
+    items: list[DispatchItem] = []
+    origin = _Origin(trigger=trigger, actor=actor, sfn_execution_arn=sfn_execution or None)
     for raw in findings:
         try:
             finding = asff_parse(raw)
@@ -108,7 +119,7 @@ def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> dict[st
                 finding=None,
                 status="skipped",
                 skip_reason=f"invalid finding: {exc}"[:SKIP_REASON_MAX],
-                **common,
+                **origin,
             )
             continue
         control = _control(finding.control_id, controls) if finding.control_id else None
@@ -134,13 +145,13 @@ def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> dict[st
                 skip_reason=decision.reason,
                 reactor_id=reactor_id,
                 mode=control.mode if control else None,
-                **common,
+                **origin,
             )
             logger.info("finding %s skipped: %s", finding.finding_id, decision.reason)
             continue
         assert reactor is not None and control is not None
         items.append(
-            _item(raw, finding, control, reactor, decision.action == "dry_run", request_id, common)
+            _item(raw, finding, control, reactor, decision.action == "dry_run", request_id, origin)
         )
     return {"items": items}
 
@@ -152,11 +163,10 @@ def _item(
     reactor: LocalReactorModel,
     dry_run: bool,
     request_id: str,
-    common: dict[str, Any],
-) -> dict[str, Any]:
-    key = (
-        finding.updated_at if common["trigger"] == "event" else f"{common['trigger']}#{request_id}"
-    )
+    origin: _Origin,
+) -> DispatchItem:
+    trigger = origin["trigger"]
+    key = finding.updated_at if trigger == "event" else f"{trigger}#{request_id}"
     return {
         "finding": dict(raw),
         "control_id": finding.control_id,
@@ -166,5 +176,7 @@ def _item(
         "reactor_version": reactor.version,
         "function_arn": reactor.function_arn,
         "idempotency_key": key,
-        **common,
+        "trigger": trigger,
+        "actor": origin["actor"],
+        "sfn_execution_arn": origin["sfn_execution_arn"],
     }

@@ -1,11 +1,15 @@
 """Per account-region pacing of reactor runs: a token bucket kept in DynamoDB.
 
 The bucket of (account, region) is an item ``RATE#<account>#<region>`` (kind ``RATELIMIT``) of
-``sfn_statemachines`` holding ``tokens`` and the time it was last refilled; taking a token is a
-conditional write on that time (optimistic lock), so concurrent dispatchers in any number of
-Lambda containers share one budget. A burst above the rate is paced: the taker sleeps until its
-token is due (up to ``max_wait_seconds``); beyond that it raises `ThrottledError`, which the state
-machine retries with backoff. Nothing is dropped.
+``sfn_statemachines`` holding ``tokens`` and the time it was last refilled (``refilled_at``);
+taking a token is a conditional write on that time (optimistic lock), so concurrent dispatchers
+in any number of Lambda containers share one budget. A burst above the rate is paced: the taker
+sleeps until its token is due (up to ``max_wait_seconds``); beyond that it raises
+`ThrottledError`, which the state machine retries with backoff. Nothing is dropped.
+
+`ouroboros.models.executions.RateLimitBucketModel` is the item's model (its table, key and kind);
+the bucket is read and written here with the low-level client, so the lock compares the stored
+``refilled_at`` number exactly as it was read.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ from botocore.exceptions import ClientError
 from ouroboros.aws import client
 from ouroboros.config import get_config
 from ouroboros.errors import ThrottledError
-from ouroboros.models import ExecutionModel
+from ouroboros.models import RateLimitBucketModel
+from ouroboros.models.executions import KIND_RATELIMIT
 
 
 def _table() -> str:
-    return str(ExecutionModel.Meta.table_name)
+    return str(RateLimitBucketModel.Meta.table_name)
 
 
 def rate_token_take(
@@ -32,7 +37,8 @@ def rate_token_take(
     config = get_config()
     rate, burst = config.remediation_rate, float(config.remediation_burst)
     ddb = client("dynamodb")
-    key = {"execution_id": {"S": f"RATE#{account_id}#{region}"}}
+    bucket_id = RateLimitBucketModel.bucket_id(account_id=account_id, region=region)
+    key = {"execution_id": {"S": bucket_id}}
     waited = 0.0
     for _ in range(attempts):
         item = ddb.get_item(TableName=_table(), Key=key, ConsistentRead=True).get("Item")
@@ -56,7 +62,7 @@ def rate_token_take(
         values = {
             ":tokens": {"N": str(Decimal(str(round(tokens - 1, 6))))},
             ":now": {"N": repr(now)},
-            ":kind": {"S": "RATELIMIT"},
+            ":kind": {"S": KIND_RATELIMIT},
         }
         if item is not None:
             values[":last"] = item["refilled_at"]

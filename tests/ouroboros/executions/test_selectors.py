@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ouroboros.aws import client
 from ouroboros.errors import NotFoundError, ValidationError
 from ouroboros.executions.selectors import ExecutionFilters, execution_get, execution_list
-from ouroboros.models import ExecutionModel
-from ouroboros.models.executions import KIND_IDEMPOTENCY
+from ouroboros.models import ExecutionModel, WorkflowItemModel
 from tests.conftest import SharedStage
 from tests.findings_factory import sample_asff
 
@@ -49,16 +49,21 @@ def executions(ddb_module_stage: SharedStage) -> list[ExecutionModel]:
         )
         for n in range(30)
     ]
-    with ddb_module_stage.active(), ExecutionModel.batch_write() as batch:
-        for item in items:
-            batch.save(item)
-        marker = ExecutionModel(
-            f"IDEMPOTENCY#{S32}#2021-07-22T15:22:40.888Z",
-            kind=KIND_IDEMPOTENCY,
-            finding_id=S32,
-            started_at="2099-01-01T00:00:00+00:00",
+    with ddb_module_stage.active():
+        with ExecutionModel.batch_write() as batch:
+            for item in items:
+                batch.save(item)
+        # A marker that carries a finding id (and sorts first): in finding-index and kind-index,
+        # it must still never be listed or read as an execution.
+        client("dynamodb").put_item(
+            TableName=WorkflowItemModel.Meta.table_name,
+            Item={
+                "execution_id": {"S": f"IDEMPOTENCY#{S32}#2021-07-22T15:22:40.888Z"},
+                "kind": {"S": "IDEMPOTENCY"},
+                "finding_id": {"S": S32},
+                "started_at": {"S": "2099-01-01T00:00:00+00:00"},
+            },
         )
-        batch.save(marker)
     return items
 
 

@@ -83,8 +83,16 @@ def _member_s3(server: MotoServer) -> Any:
 
 def _run_alone(zip_path: Path, server: MotoServer, event: dict[str, Any]) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", _SCRIPT, str(zip_path), str(lambda_runtime_dir())]
-        + [json.dumps(event)],
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            _SCRIPT,
+            str(zip_path),
+            str(lambda_runtime_dir()),
+            json.dumps(event),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
