@@ -24,9 +24,9 @@ def user_role(user: Any) -> str | None:
         return None
     if user.is_superuser:
         return "admin"
-    cached = getattr(user, "_console_role", False)
-    if cached is not False:  # one groups query per request, however often the role is asked
-        return cached  # type: ignore[no-any-return]
+    if hasattr(user, "_console_role"):  # one groups query per request, however often asked
+        cached: str | None = user._console_role
+        return cached
     names = {group.name for group in user.groups.all()}
     role = next((r for r in reversed(ROLES) if r in names), None)
     user._console_role = role

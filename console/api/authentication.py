@@ -14,9 +14,9 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from console.api.errors import ApiTokenInvalidError
-from console.api.models import ApiToken
-from console.api.selectors import api_token_authenticate
-from console.api.services import api_token_touch
+from console.tokens.models import ApiToken
+from console.tokens.selectors import api_token_authenticate
+from console.tokens.services import api_token_touch
 
 REALM = 'Bearer realm="api"'
 

@@ -24,6 +24,9 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*$"
+#: A cursor `ouroboros.pagination` issues (``base64url(payload).base64url(signature)``): the
+#: ``cursor`` of the findings and executions lists.
+SIGNED_CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,8000}\.[A-Za-z0-9_-]{1,100}$"
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _DIGITS = re.compile(r"^-?[0-9]{1,18}$")
 

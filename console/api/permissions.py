@@ -19,7 +19,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
 from console.access.roles import ROLES, has_role
-from console.api.models import ApiToken
+from console.tokens.models import ApiToken
 
 
 def required_role(view: Any, method: str | None) -> str:

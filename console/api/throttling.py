@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from console.api.models import ApiToken
+from console.tokens.models import ApiToken
 
 
 class _LiveRateThrottle(SimpleRateThrottle):

@@ -93,7 +93,8 @@ def audit_record(
         if token is None:
             token = getattr(request, "auth", None)
         if via is None:
-            via = AuditEntry.Via.API if request.path.startswith("/api/") else AuditEntry.Via.CONSOLE
+            api = request.path.startswith("/api/")
+            via = str(AuditEntry.Via.API if api else AuditEntry.Via.CONSOLE)
     if not (token is not None and hasattr(token, "name") and hasattr(token, "pk")):
         token = None
     return AuditEntry.objects.create(

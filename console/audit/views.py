@@ -18,7 +18,13 @@ _FILTERS = ("action", "actor_name", "target_type", "target_id")
 def audit_page(request: HttpRequest) -> HttpResponse:
     filters = {name: request.GET.get(name, "").strip()[:512] or None for name in _FILTERS}
     try:
-        page = audit_list(cursor=request.GET.get("cursor") or None, **filters)
+        page = audit_list(
+            cursor=request.GET.get("cursor") or None,
+            action=filters["action"],
+            actor_name=filters["actor_name"],
+            target_type=filters["target_type"],
+            target_id=filters["target_id"],
+        )
     except ValidationError as exc:
         return render(
             request, "audit/list.html", {"error": str(exc), "filters": filters}, status=400

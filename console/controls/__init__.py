@@ -1,1 +1,3 @@
-"""Console pages of controls: the list, and a control's reactor, mode and exemptions."""
+"""Controls: the console pages (the list; a control's reactor, mode and exemptions) and the
+``/api/v1/controls`` API views (``api``).
+"""

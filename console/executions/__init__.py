@@ -1,1 +1,3 @@
-"""Console pages of executions: every remediation attempt, and what one changed."""
+"""Executions: the console pages (every remediation attempt, what one changed, its rollback, the
+notifications sent about them) and the ``/api/v1/executions`` API views (``api``).
+"""

@@ -1,17 +1,30 @@
-"""Executions pages: thin adapters to `ouroboros.executions.selectors`."""
+"""Executions pages: thin adapters to `ouroboros.executions.selectors`, the rollback action, and
+the notifications the workflow sent about executions.
+
+- ``GET /executions/`` and ``GET /executions/<execution id>/``: the list and one execution.
+- ``POST /executions/<execution id>/rollback/`` (URL name ``workflow:rollback``): operators only,
+  CSRF-protected, audited through `console.executions.services.execution_rollback_audited`.
+- ``GET /notifications/`` (URL name ``workflow:notifications``): the notifications the topic's
+  subscriber delivered about executions (channel names and outcomes only: webhook URLs are never
+  part of a delivery record).
+"""
 
 from __future__ import annotations
 
 import json
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
+from console.access.redirects import redirect_back
 from console.access.roles import role_required
+from console.executions import services
 from console.executions.forms import ExecutionFilterForm
-from ouroboros.errors import NotFoundError, ValidationError
+from ouroboros.errors import NotFoundError, OuroborosError, ValidationError
 from ouroboros.executions.selectors import execution_get, execution_list
+from ouroboros.notify.delivery import notification_deliveries_list
 
 PAGE_SIZE = 50
 
@@ -49,3 +62,26 @@ def execution_detail_view(request: HttpRequest, execution_id: str) -> HttpRespon
         else "",
     }
     return render(request, "executions/detail.html", context)
+
+
+@require_POST
+@role_required("operator")
+def execution_rollback_view(request: HttpRequest, execution_id: str) -> HttpResponse:
+    try:
+        rollback = services.execution_rollback_audited(request=request, execution_id=execution_id)
+    except OuroborosError as exc:
+        messages.error(request, str(exc))
+        return redirect_back(request)
+    messages.success(request, f"Rollback {rollback.status}: {rollback.execution_id}")
+    return redirect_back(request)
+
+
+NOTIFICATIONS_SHOWN = 200
+
+
+@role_required("viewer")
+@require_safe
+def notification_list_view(request: HttpRequest) -> HttpResponse:
+    deliveries = notification_deliveries_list(limit=NOTIFICATIONS_SHOWN)
+    context = {"deliveries": deliveries, "limit": NOTIFICATIONS_SHOWN}
+    return render(request, "executions/notifications.html", context)

@@ -1,1 +1,3 @@
-"""Console pages of findings: the list (filters, sort, search, cursor pages) and one finding."""
+"""Findings: the console pages (the list with filters, sort, search and cursor pages; one finding;
+"Remediate now") and the ``/api/v1/findings`` API views (``api``).
+"""

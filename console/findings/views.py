@@ -1,4 +1,12 @@
-"""Findings pages: thin adapters from the URL query to `ouroboros.findings.selectors`."""
+"""Findings pages: thin adapters from the URL query to `ouroboros.findings.selectors`, and the
+"Remediate now" action.
+
+- ``GET /findings/`` and ``GET /findings/detail/?id=``: the list and one finding.
+- ``POST /findings/<finding id>/remediate/`` (form field ``dry_run`` = ``1`` for a dry run; URL
+  name ``workflow:remediate``): operators only, CSRF-protected, audited through
+  `console.findings.services.finding_remediate` (shared with the API); the finding detail page
+  links it as a form with a CSRF token and ``next`` = the page to return to.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +14,19 @@ import json
 from functools import lru_cache
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
+from console.access.redirects import redirect_back
 from console.access.roles import has_role, role_required
+from console.findings import services
 from console.findings.forms import SEARCH_LABELS, SORT_LABELS, FindingFilterForm
-from ouroboros.errors import NotFoundError, ValidationError
+from ouroboros.errors import NotFoundError, OuroborosError, ValidationError
 from ouroboros.executions.selectors import ExecutionFilters, execution_list
 from ouroboros.findings.selectors import finding_accounts, finding_get, finding_list
 from ouroboros.securityhub.catalog import catalog_controls
@@ -91,3 +102,18 @@ def finding_detail_view(request: HttpRequest) -> HttpResponse:
         "remediate_url": _remediate_url(request, detail.finding.finding_id),
     }
     return render(request, "findings/detail.html", context)
+
+
+@require_POST
+@role_required("operator")
+def finding_remediate_view(request: HttpRequest, finding_id: str) -> HttpResponse:
+    dry_run = request.POST.get("dry_run") == "1"
+    try:
+        arn = services.finding_remediate(request=request, finding_id=finding_id, dry_run=dry_run)
+    except OuroborosError as exc:
+        messages.error(request, str(exc))
+        return redirect_back(request)
+    messages.success(
+        request, f"{'Dry run' if dry_run else 'Remediation'} started: {arn.rsplit(':', 1)[-1]}"
+    )
+    return redirect_back(request)

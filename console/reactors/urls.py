@@ -1,14 +1,12 @@
-"""URL routes of the reactor pages (under ``/reactors/``)."""
+"""URL routes of the installed reactors' pages and actions, under /reactors/ in the ``reactors``
+URL namespace, next to the Hub catalog's routes (console/urls.py).
+"""
 
-from django.urls import path
+from django.urls import URLPattern, path
 
 from console.reactors import views
 
-app_name = "reactors"
-
-urlpatterns = [
-    path("", views.hub_catalog, name="hub"),
-    path("hub/<str:reactor_id>/", views.hub_reactor_detail, name="detail"),
+urlpatterns: list[URLPattern] = [
     path("hub/<str:reactor_id>/install/", views.reactor_install_view, name="install"),
     path("installed/", views.reactors_installed, name="installed"),
     path("installed/<str:reactor_id>/upgrade/", views.reactor_upgrade_view, name="upgrade"),

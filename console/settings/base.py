@@ -53,11 +53,12 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "console.audit",
     "console.api",
+    "console.tokens",
+    "console.hub",
     "console.reactors",
     "console.findings",
     "console.controls",
     "console.executions",
-    "console.workflow",
 ]
 
 MIDDLEWARE = [
@@ -177,7 +178,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        "ApiTokenScopeEnum": "console.api.models.ApiToken.Scope",
+        "ApiTokenScopeEnum": "console.tokens.models.ApiToken.Scope",
         "ApiTokenStatusEnum": ["active", "expired", "revoked"],
     },
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -198,7 +199,7 @@ HUB_STORAGE = {
         "querystring_expire": 300,
     },
 }
-#: "Remediate now" on a finding's page (operators): rendered only when this is True AND a URL named
-#: ``finding_remediate`` exists. The workflow registers that URL (POST fields ``finding_id`` and
-#: ``dry_run``) and turns this on; until then the form is not rendered at all.
+#: "Remediate now" on a finding's page (operators): rendered only when this is True AND the URL
+#: named ``workflow:remediate`` exists (`console.findings` registers it; POST field ``dry_run``);
+#: otherwise the form is not rendered at all.
 CONSOLE_REMEDIATE_ENABLED = True

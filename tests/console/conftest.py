@@ -21,6 +21,15 @@ REACTOR = "aws-s3-2-remove-public-read"
 HOSTILE_TITLE = '<script>alert("x")</script> & "quotes"'
 
 
+def logged_in(username: str, role: str) -> Client:
+    """A test client logged in as a new user ``username`` in ``role``."""
+    user = User.objects.create_user(username=username, password="x" * 12)
+    user.groups.add(Group.objects.get(name=role))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 @pytest.fixture
 def make_user(db: None) -> Callable[[str], User]:
     def make(role: str) -> User:

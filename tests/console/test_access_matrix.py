@@ -31,7 +31,7 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
 from django.views.decorators.http import require_POST
 
-from console.api.services import api_token_create
+from console.tokens.services import api_token_create
 from ouroboros.controls.configuration import control_exemption_add
 from ouroboros.controls.exemptions import ExemptionInput
 from tests.console.conftest import REACTOR, Seeded, seed_security_data

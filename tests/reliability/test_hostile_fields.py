@@ -15,7 +15,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from console.api.models import ApiToken
+from console.tokens.models import ApiToken
 from ouroboros.controls.services import control_catalog_upsert
 from ouroboros.models import ControlModel
 from ouroboros.securityhub.catalog import FSBP_STANDARD_ID, FSBP_STANDARD_NAME, catalog_controls

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.reactors.services import hub_artifact_publish
+from console.hub.services import hub_artifact_publish
 from ouroboros.aws import client
 from ouroboros.models import HubReactorModel
 from tests.reactor_support import built_artifact, hub_bucket_ensure

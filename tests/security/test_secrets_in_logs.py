@@ -22,7 +22,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
-from console.api.models import ApiToken
+from console.tokens.models import ApiToken
 from lambdas import notify_subscriber, send_notification
 from ouroboros.aws import client, member_session
 from ouroboros.aws.parameters import parameter_get

@@ -20,8 +20,8 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.test import Client
 
-from console.api.models import ApiToken
-from console.api.services import api_token_create
+from console.tokens.models import ApiToken
+from console.tokens.services import api_token_create
 
 PRINCIPALS = (
     "anonymous",

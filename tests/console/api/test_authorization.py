@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from console.api.services import api_token_create
+from console.tokens.services import api_token_create
 from tests.console.api import seed
 from tests.console.api.conftest import PRINCIPALS, Principal, assert_problem
 

@@ -34,9 +34,9 @@ import pytest
 from django.core.management import call_command
 from django.core.signals import request_started
 
-from console.api.models import ApiToken
-from console.api.services import api_token_create
 from console.audit.models import AuditEntry
+from console.tokens.models import ApiToken
+from console.tokens.services import api_token_create
 from tests.console.api import seed
 from tests.console.api.conftest import make_user
 from tests.console.api.live import live_console

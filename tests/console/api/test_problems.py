@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from console.api.models import ApiToken
+from console.tokens.models import ApiToken
 from ouroboros.errors import ConflictError, OuroborosError, ValidationError
 from tests.console.api.conftest import Principal, assert_problem
 from tests.console.api.urls_errors import all_error_classes

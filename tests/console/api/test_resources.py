@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from console.api.models import ApiToken
-from console.api.services import api_token_revoke
 from console.audit.models import AuditEntry
+from console.tokens.models import ApiToken
+from console.tokens.services import api_token_revoke
 from ouroboros.aws import client
 from ouroboros.findings.selectors import FindingFilters, finding_list
 from ouroboros.models import LocalReactorModel
@@ -299,7 +299,7 @@ def test_a_read_token_cannot_change_anything(
 def test_revoked_and_expired_tokens_get_401_on_every_resource(
     principals: dict[str, Principal], data: dict[str, str], users: dict[str, Any]
 ) -> None:
-    from console.api.services import api_token_create
+    from console.tokens.services import api_token_create
 
     revoked = principals["write_token"]
     api_token_revoke(token_id=revoked.token.pk)  # type: ignore[union-attr]

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from console.api.models import ApiToken
 from console.audit.models import AuditEntry
+from console.tokens.models import ApiToken
 from tests.console.api.conftest import bearer
 
 pytestmark = [pytest.mark.django_db]
@@ -84,8 +84,10 @@ def test_django_admin_lists_tokens_read_only(users: dict[str, Any], django_user_
     token = ApiToken.objects.get()
     boss = django_user_model.objects.create_superuser(username="boss", password="pw-boss-123")
     admin = _login(boss)
-    page = admin.get(f"/admin/api/apitoken/{token.pk}/change/")
+    page = admin.get(f"/admin/tokens/apitoken/{token.pk}/change/")
     assert page.status_code == 200 and token.digest not in page.content.decode()
-    assert admin.get("/admin/api/apitoken/").status_code == 200
-    assert admin.get("/admin/api/apitoken/add/").status_code == 403
-    assert admin.post(f"/admin/api/apitoken/{token.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert admin.get("/admin/tokens/apitoken/").status_code == 200
+    assert admin.get("/admin/tokens/apitoken/add/").status_code == 403
+    assert (
+        admin.post(f"/admin/tokens/apitoken/{token.pk}/delete/", {"post": "yes"}).status_code == 403
+    )

@@ -13,10 +13,10 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.utils import timezone
 
-from console.api.models import ApiToken
-from console.api.services import api_token_create, api_token_revoke, api_token_touch
-from console.api.token_codec import token_digest, token_matches
 from console.audit.models import AuditEntry
+from console.tokens.models import ApiToken
+from console.tokens.services import api_token_create, api_token_revoke, api_token_touch
+from console.tokens.token_codec import token_digest, token_matches
 from ouroboros.errors import ConflictError, ValidationError
 from tests.console.api.conftest import Principal, assert_problem, bearer
 

@@ -1,0 +1,21 @@
+"""The console form that creates an API token (admins, for any active user)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from console.tokens.models import ApiToken
+from console.tokens.services import MAX_EXPIRES_DAYS
+
+
+class ApiTokenCreateForm(forms.Form):
+    user = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        help_text="The token acts with this user's role.",
+    )
+    name = forms.CharField(max_length=100, help_text="e.g. the pipeline that will use it")
+    scope = forms.ChoiceField(choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ)
+    expires_days = forms.IntegerField(
+        min_value=1, max_value=MAX_EXPIRES_DAYS, required=False, help_text="Empty: never expires."
+    )

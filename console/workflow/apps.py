@@ -1,9 +1,0 @@
-"""App config of console.workflow."""
-
-from django.apps import AppConfig
-
-
-class WorkflowConfig(AppConfig):
-    name = "console.workflow"
-    label = "workflow"
-    verbose_name = "Remediation workflow"
