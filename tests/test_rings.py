@@ -126,19 +126,20 @@ def violations(root: Path) -> list[str]:
         if ring is None:
             continue
         for kind, name in references(path):
-            top = name.split(".")[0]
-            if top in PROJECT:
-                allowed = ring.imports | (ring.names if kind == "string" else frozenset())
-                if top in allowed:
-                    continue
-            elif kind == "string" or top in stdlib or top == "__future__":
-                continue
-            elif ring.only is not None and top in ring.only:
-                continue
-            elif ring.only is None and top not in ring.forbidden:
-                continue
-            found.append(f"{relative}: {kind} {name} ({ring.name})")
+            if not _allowed(ring, kind, name.split(".")[0], stdlib):
+                found.append(f"{relative}: {kind} {name} ({ring.name})")
     return found
+
+
+def _allowed(ring: Ring, kind: str, top: str, stdlib: frozenset[str] | set[str]) -> bool:
+    """Whether a module of ``ring`` may name the top-level package ``top``."""
+    if top in PROJECT:
+        return top in ring.imports | (ring.names if kind == "string" else frozenset())
+    if kind == "string" or top in stdlib or top == "__future__":
+        return True
+    if ring.only is not None:
+        return top in ring.only
+    return top not in ring.forbidden
 
 
 def test_every_module_keeps_to_its_ring() -> None:
