@@ -27,6 +27,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -81,6 +82,28 @@ CREATE INDEX IF NOT EXISTS findings_created ON findings (created_at, id, product
 """
 
 
+#: How long a new connection waits for another process that is switching the file to WAL.
+WAL_SWITCH_SECONDS = 30.0
+
+
+def _wal_enable(db: sqlite3.Connection) -> None:
+    """Put the database in WAL mode, waiting out another process doing the same.
+
+    SQLite does not call the busy handler while it changes the journal mode of a database another
+    connection is opening, so two processes creating one store at once get "database is locked"
+    at once (seen in CI); once the file is in WAL mode the pragma is a read and never waits.
+    """
+    deadline = time.monotonic() + WAL_SWITCH_SECONDS
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal":
+                return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)
+
+
 class SecurityHubStore(StandardsOperations):
     """The local Security Hub's data and operations (see the module docstring)."""
 
@@ -109,7 +132,7 @@ class SecurityHubStore(StandardsOperations):
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA busy_timeout = 30000")
-        db.execute("PRAGMA journal_mode = WAL")
+        _wal_enable(db)
         db.execute("PRAGMA synchronous = NORMAL")
         with self._lock:
             self._all.append(db)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from emulator import securityhub_store
 from emulator.securityhub_errors import InvalidInputError, ResourceNotFoundError
 from emulator.securityhub_store import SecurityHubStore
 from ouroboros.securityhub.catalog import FSBP_STANDARD_ARN, catalog_controls
@@ -362,6 +364,7 @@ def test_data_survives_reopening(tmp_path: Path) -> None:
 _WRITER = """
 import sys
 from pathlib import Path
+from emulator import securityhub_store
 from emulator.securityhub_store import SecurityHubStore
 from tests.emulator.securityhub_samples import sample_finding
 store = SecurityHubStore(Path(sys.argv[1]))
@@ -383,3 +386,30 @@ def test_two_processes_write_the_same_store_without_losing_anything(tmp_path: Pa
     store = SecurityHubStore(path)
     assert len(_all(store, {})) == 400
     store.close()
+
+
+class _LockedConnection:
+    """A connection whose WAL switch meets another process holding the file ``times`` times."""
+
+    def __init__(self, times: int, error: str = "database is locked") -> None:
+        self.times, self.error, self.tries = times, error, 0
+
+    def execute(self, sql: str) -> Any:
+        assert sql == "PRAGMA journal_mode = WAL"
+        self.tries += 1
+        if self.tries <= self.times:
+            raise sqlite3.OperationalError(self.error)
+        return sqlite3.connect(":memory:").execute("SELECT 'wal'")
+
+
+def test_a_store_opened_while_another_process_switches_it_to_wal_waits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # CI: two processes creating one store at once; one got "database is locked" from the WAL
+    # switch, where SQLite does not always call its busy handler.
+    monkeypatch.setattr(securityhub_store.time, "sleep", lambda _: None)
+    connection = _LockedConnection(times=3)
+    securityhub_store._wal_enable(connection)  # type: ignore[arg-type]
+    assert connection.tries == 4
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        securityhub_store._wal_enable(_LockedConnection(1, "disk I/O error"))  # type: ignore[arg-type]
