@@ -1,4 +1,4 @@
-"""The local Security Hub's custom action: a user picks "Remediate with Ouroboros" on findings.
+"""The local Security Hub's custom action: a user picks "Fix with Ouroboros" on findings.
 
 In the Security Hub console, choosing a custom action on selected findings makes Security Hub send
 one "Security Hub Findings - Custom Action" event to EventBridge: source ``aws.securityhub``,
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from emulator.bus import DEFAULT_ACCOUNT
+from emulator.request_limits import request_check
 from ouroboros.aws import client
 from ouroboros.config import get_config
 from ouroboros.errors import NotFoundError, ValidationError
@@ -42,11 +43,24 @@ class CustomAction:
 
 
 def local_custom_action() -> CustomAction:
-    """The workflow's custom action as the local runtime registers it (``rules.json``)."""
+    """The workflow's custom action as the local runtime registers it (``rules.json``).
+
+    Its Id, name and description are checked against AWS's CreateActionTarget limits
+    (`emulator.request_limits`): a custom action AWS would refuse is refused here too.
+    """
     from deploy.workflow import rules_render
 
     config = get_config()
     rule = rules_render("")["custom_action"]
+    request_check(
+        "securityhub",
+        "CreateActionTarget",
+        {
+            "Id": rule["ActionTargetId"],
+            "Name": rule["ActionTargetName"],
+            "Description": rule["ActionTargetDescription"],
+        },
+    )
     arn = (
         f"arn:aws:securityhub:{config.region}:{DEFAULT_ACCOUNT}:action/custom/"
         f"{rule['ActionTargetId']}"

@@ -2,14 +2,20 @@
 
 What ``python manage.py securityhub_import FILE...`` does. A file may hold a single finding, a
 list of findings, a GetFindings response (``{"Findings": [...]}``), an EventBridge event
-(``detail.findings``) or a list of such events. Every file is read and checked before anything
-is written, so a bad file loses nothing and writes nothing.
+(``detail.findings``) or a list of such events. Every file is read before anything is written,
+so a file that is not JSON or holds no findings stops the import and nothing is written.
 
-Findings go in through the local Security Hub's BatchImportFindings (plain boto3, 100 per call),
-so the local runtime emits one "Security Hub Findings - Imported" event per finding on its event
-bus, as Security Hub does. Unless ``keep_timestamps`` is set, ``UpdatedAt`` (and
-``LastObservedAt``) are set to now, as if Security Hub had just seen the finding again: samples
-from 2021 would otherwise sit below every collector's UpdatedAt watermark.
+Each finding is then checked as Security Hub checks it on import: its required fields and
+timestamps (`finding_problem`) and the limits AWS enforces (`emulator.request_limits`: an Id of at
+most 512 characters, a 12-digit AwsAccountId, 240 KB...). A finding that fails is refused with a
+message naming its file, its position there and its Id (`ImportReport.failed`); the good ones are
+still written. They go in through the local Security Hub's BatchImportFindings (plain boto3) in
+batches that fit AWS's 100 findings and 6 MB per call, so the local runtime emits one "Security Hub
+Findings - Imported" event per finding on its event bus, as Security Hub does.
+
+Unless ``keep_timestamps`` is set, ``UpdatedAt`` (and ``LastObservedAt``) are set to now, as if
+Security Hub had just seen the finding again: samples from 2021 would otherwise sit below every
+collector's UpdatedAt watermark.
 
 It refuses (`LocalRuntimeRequiredError`) unless this process points at a running local runtime
 that serves Security Hub: loading samples into a real account's Security Hub by mistake is not
@@ -25,11 +31,18 @@ from pathlib import Path
 from typing import Any
 
 from emulator.endpoints import endpoints_read
+from emulator.request_limits import request_problems
+from emulator.request_limits_table import (
+    BATCH_IMPORT_MAX_BYTES,
+    BATCH_IMPORT_MAX_FINDINGS,
+    json_size,
+)
 from emulator.securityhub_findings import finding_problem, now_timestamp
 from ouroboros.aws import client
 from ouroboros.errors import OuroborosError, ValidationError
 
-BATCH = 100
+BATCH = BATCH_IMPORT_MAX_FINDINGS
+_IN_REQUEST = "Findings[0]"
 
 
 class LocalRuntimeRequiredError(OuroborosError):
@@ -64,11 +77,45 @@ def asff_findings_load(path: Path) -> list[dict[str, Any]]:
         )
     if not findings:
         raise ValidationError(f"{path}: holds no findings")
-    for index, finding in enumerate(findings):
-        problem = finding_problem(finding)
-        if problem is not None:
-            raise ValidationError(f"{path}: finding {index + 1}: {problem}")
     return findings
+
+
+def finding_refusal(path: Path, number: int, finding: Any) -> dict[str, Any] | None:
+    """Why Security Hub would refuse finding ``number`` of ``path``, as a FailedFindings entry."""
+    problems = []
+    problem = finding_problem(finding)
+    if problem is not None:
+        problems.append(problem)
+    for found in request_problems("securityhub", "BatchImportFindings", {"Findings": [finding]}):
+        problems.append(found.removeprefix(_IN_REQUEST).lstrip("."))
+    if not problems:
+        return None
+    finding_id = finding.get("Id") if isinstance(finding, dict) else None
+    shown = str(finding_id or "(no Id)")
+    shown = shown if len(shown) <= 100 else shown[:97] + "..."
+    return {
+        "Id": str(finding_id or "(no Id)"),
+        "ErrorCode": "InvalidInput",
+        "ErrorMessage": f"{path}: finding {number} ({shown}) refused: " + "; ".join(problems),
+    }
+
+
+def findings_batches(findings: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """``findings`` in BatchImportFindings calls of at most 100 findings and 6 MB each."""
+    batches: list[list[dict[str, Any]]] = []
+    size = 0
+    envelope = json_size({"Findings": []})
+    for finding in findings:
+        extra = json_size(finding) + 1  # and its comma
+        full = batches and (
+            len(batches[-1]) >= BATCH or size + extra > BATCH_IMPORT_MAX_BYTES - envelope
+        )
+        if not batches or full:
+            batches.append([])
+            size = 0
+        batches[-1].append(finding)
+        size += extra
+    return batches
 
 
 def _findings_in(document: Any) -> list[dict[str, Any]] | None:
@@ -115,19 +162,24 @@ def local_securityhub_endpoint() -> str:
 def securityhub_import_files(*, paths: list[Path], keep_timestamps: bool = False) -> ImportReport:
     """Import every finding of ``paths`` into the local Security Hub (see the module docstring)."""
     endpoint = local_securityhub_endpoint()
-    findings: list[dict[str, Any]] = []
-    for path in paths:
-        findings += asff_findings_load(path)
-    if not keep_timestamps:
-        now = now_timestamp()
-        for finding in findings:
-            finding["UpdatedAt"] = now
-            if "LastObservedAt" in finding:
-                finding["LastObservedAt"] = now
+    loaded = [(path, asff_findings_load(path)) for path in paths]
     report = ImportReport(files=len(paths), endpoint=endpoint)
+    now = now_timestamp()
+    accepted: list[dict[str, Any]] = []
+    for path, findings in loaded:
+        for number, finding in enumerate(findings, start=1):
+            if not keep_timestamps and isinstance(finding, dict):
+                finding["UpdatedAt"] = now
+                if "LastObservedAt" in finding:
+                    finding["LastObservedAt"] = now
+            refusal = finding_refusal(path, number, finding)
+            if refusal is None:
+                accepted.append(finding)
+            else:
+                report.failed.append(refusal)
     securityhub = client("securityhub")
-    for start in range(0, len(findings), BATCH):
-        response = securityhub.batch_import_findings(Findings=findings[start : start + BATCH])
+    for batch in findings_batches(accepted):
+        response = securityhub.batch_import_findings(Findings=batch)
         report.imported += response["SuccessCount"]
         report.failed += response.get("FailedFindings") or []
     return report

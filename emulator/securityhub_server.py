@@ -6,7 +6,10 @@ boto3 clients: collectors, management commands in another terminal, the console,
 
 Routes come from the installed botocore model (``http.method`` and ``http.requestUri`` of each
 operation), and requests are read by the model's member locations (uri, querystring, body), so
-the server accepts exactly what boto3 sends. Operations the store does not serve answer
+the server accepts exactly what boto3 sends. Every request is first checked against
+the limits AWS enforces (`emulator.request_limits`): one that breaks them answers
+``InvalidInputException`` as AWS does, and in BatchImportFindings a finding that breaks them is
+reported in ``FailedFindings`` while the others import. Operations the store does not serve answer
 ``NotImplementedException``; errors carry the AWS error code in ``x-amzn-ErrorType`` and the body,
 which botocore turns into the usual ``ClientError``. Signatures are not checked.
 
@@ -33,6 +36,7 @@ import botocore.session
 from botocore import xform_name
 from botocore.model import OperationModel, Shape
 
+from emulator.request_limits import request_problems
 from emulator.securityhub_errors import (
     InvalidInputError,
     LocalSecurityHubError,
@@ -144,6 +148,51 @@ def request_parse(
     return request
 
 
+_FINDING_PATH = re.compile(r"Findings\[(\d+)\]")
+
+
+def request_limits_apply(operation: str, request: dict[str, Any]) -> list[dict[str, Any]]:
+    """Check ``request`` against AWS's limits (`emulator.request_limits`) as Security Hub does.
+
+    A problem of the request as a whole is an ``InvalidInputException``. In BatchImportFindings,
+    a finding that breaks a limit is taken out of ``request`` and returned as a FailedFindings
+    entry (``InvalidInput``), the other findings still import: what AWS does with findings that
+    do not adhere to the ASFF.
+    """
+    problems = request_problems("securityhub", operation, request)
+    by_finding: dict[int, list[str]] = {}
+    whole = []
+    for problem in problems:
+        match = _FINDING_PATH.match(problem) if operation == "BatchImportFindings" else None
+        if match is None:
+            whole.append(problem)
+        else:
+            by_finding.setdefault(int(match.group(1)), []).append(problem)
+    if whole:
+        raise InvalidInputError("Invalid input: " + "; ".join(whole))
+    if not by_finding:
+        return []
+    findings = request["Findings"]
+    request["Findings"] = [f for i, f in enumerate(findings) if i not in by_finding]
+    return [_refused(findings[i], found) for i, found in sorted(by_finding.items())]
+
+
+def _refused(finding: Any, problems: list[str]) -> dict[str, Any]:
+    finding_id = finding.get("Id") if isinstance(finding, dict) else None
+    return {
+        "Id": finding_id if isinstance(finding_id, str) and finding_id else "(no Id)",
+        "ErrorCode": "InvalidInput",
+        "ErrorMessage": "Finding does not adhere to Amazon Finding Format. " + "; ".join(problems),
+    }
+
+
+def _with_refused(response: dict[str, Any], refused: list[dict[str, Any]]) -> dict[str, Any]:
+    if not refused:
+        return response
+    failed = refused + list(response.get("FailedFindings") or [])
+    return {**response, "FailedCount": len(failed), "FailedFindings": failed}
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is None:
@@ -184,12 +233,16 @@ class _Handler(BaseHTTPRequestHandler):
             if routed is None:
                 raise OperationNotServedError(f"no Security Hub operation at {method} {url.path}")
             name, labels = routed
-            if name not in SERVED_OPERATIONS:
-                raise OperationNotServedError(f"the local Security Hub does not serve {name}")
             operation = _model().operation_model(name)
             request = request_parse(operation, labels, url.query, body)
-            response = getattr(self.server.store, xform_name(name))(request)
-            self._send(200, response)
+            refused = request_limits_apply(name, request)
+            if name not in SERVED_OPERATIONS:
+                raise OperationNotServedError(f"the local Security Hub does not serve {name}")
+            if refused and not request["Findings"]:  # every finding broke a limit
+                response = {"FailedCount": 0, "SuccessCount": 0, "FailedFindings": []}
+            else:
+                response = getattr(self.server.store, xform_name(name))(request)
+            self._send(200, _with_refused(response, refused))
         except LocalSecurityHubError as exc:
             self._send(exc.status_code, {"__type": exc.code, "message": str(exc)}, exc.code)
         except Exception as exc:

@@ -4,6 +4,11 @@ Installed as botocore ``before-call`` handlers on the session bootstrap uses, it
 CreateActionTarget, DescribeActionTargets, UpdateActionTarget and DeleteActionTarget from a
 dict, so the rehearsal exercises bootstrap's real calls and idempotence. Nothing else of
 Security Hub is intercepted.
+
+`install` also installs `emulator.request_limits` on the session: every request bootstrap makes
+through it (Security Hub, IAM, Lambda, EventBridge, ...) is checked against the limits AWS
+enforces before the stub or moto sees it, so a name AWS would refuse fails the rehearsal with
+`RequestLimitError` instead of passing locally.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from urllib.parse import unquote
 
 import boto3
 from botocore.awsrequest import AWSResponse
+
+from emulator.request_limits import session_limits_install
 
 OPERATIONS = (
     "CreateActionTarget",
@@ -31,6 +38,7 @@ class ActionTargetStub:
         self.targets: dict[str, dict[str, str]] = {}
 
     def install(self, session: boto3.Session) -> None:
+        session_limits_install(session)
         for operation in OPERATIONS:
             session.events.register(f"before-call.securityhub.{operation}", self._answer)
 

@@ -36,7 +36,7 @@ def test_the_event_has_security_hubs_shape_and_starts_the_workflow_rule_only() -
     event = envelope(custom_action_event(findings=[finding], action=action))
     assert event["source"] == "aws.securityhub"
     assert event["detail-type"] == "Security Hub Findings - Custom Action"
-    assert event["detail"]["actionName"] == "Remediate with Ouroboros"
+    assert event["detail"]["actionName"] == "Fix with Ouroboros"
     assert event["detail"]["findings"] == [finding]
     rules = rules_render(action.arn)
     assert event_pattern_matches(rules["custom_action"]["EventPattern"], event)

@@ -1,4 +1,4 @@
-"""Reading ASFF files for ``securityhub_import``, and its refusal outside the local runtime."""
+"""Reading ASFF files for ``securityhub_import``, its refusals, and outside the local runtime."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from emulator.endpoints import LocalEndpoints, endpoints_write
 from emulator.securityhub_import import (
     LocalRuntimeRequiredError,
     asff_findings_load,
+    finding_refusal,
     local_securityhub_endpoint,
 )
 from ouroboros.errors import ValidationError
@@ -56,7 +57,6 @@ def test_lists_responses_and_lists_of_events_load(tmp_path: Path) -> None:
         ("{not json", "not JSON"),
         (json.dumps({"hello": "world"}), "not a finding"),
         (json.dumps({"Findings": []}), "holds no findings"),
-        (json.dumps([{"Id": "x", "ProductArn": "y"}]), "missing required fields"),
     ],
 )
 def test_bad_files_are_refused_with_the_reason(tmp_path: Path, content: str, message: str) -> None:
@@ -64,6 +64,18 @@ def test_bad_files_are_refused_with_the_reason(tmp_path: Path, content: str, mes
     path.write_text(content)
     with pytest.raises(ValidationError, match=message):
         asff_findings_load(path)
+
+
+def test_a_bad_finding_is_refused_by_file_position_and_id(tmp_path: Path) -> None:
+    path = _write(tmp_path, "bad.json", [{"Id": "x", "ProductArn": "y"}])
+    refusal = finding_refusal(path, 1, asff_findings_load(path)[0])
+    assert refusal is not None
+    assert (refusal["Id"], refusal["ErrorCode"]) == ("x", "InvalidInput")
+    assert refusal["ErrorMessage"].startswith(f"{path}: finding 1 (x) refused: ")
+    assert "missing required fields" in refusal["ErrorMessage"]
+    assert "ProductArn: 1 characters, not 12 to 2048" in refusal["ErrorMessage"]
+    good = load_event("asff_findings/asr_afsbp_s3.2.json")
+    assert finding_refusal(path, 2, good) is None
 
 
 def test_refuses_without_a_running_local_runtime() -> None:

@@ -275,7 +275,7 @@ def test_the_custom_action_remediates_with_its_actor_recorded(local_runtime: Any
     done = wait_for(lambda: executions(finding["Id"], "succeeded"), "the custom action's run", 90)
     assert (done[0].trigger, done[0].actor) == (
         "custom_action",
-        "securityhub:Remediate with Ouroboros",
+        "securityhub:Fix with Ouroboros",
     )
     assert policy_sids(BUCKET) == ["AdminAccess"]
     wait_for(lambda: hub_finding(finding["Id"])["Workflow"]["Status"] == "RESOLVED", "RESOLVED")

@@ -1,4 +1,4 @@
-"""``python manage.py securityhub_custom_action FINDING_ID...``: "Remediate with Ouroboros" locally.
+"""``python manage.py securityhub_custom_action FINDING_ID...``: "Fix with Ouroboros" locally.
 
 Does what choosing the custom action on findings in the Security Hub console does: the local
 Security Hub sends one "Security Hub Findings - Custom Action" event for them, and the custom
@@ -22,7 +22,7 @@ from ouroboros.errors import OuroborosError
 
 
 class Command(BaseCommand):
-    help = "Invoke the Security Hub custom action 'Remediate with Ouroboros' on findings (local)."
+    help = "Invoke the Security Hub custom action 'Fix with Ouroboros' on findings (local)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("finding_ids", nargs="+", help="finding ids (ASFF Id)")
