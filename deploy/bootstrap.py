@@ -18,12 +18,14 @@ repairs it and reports ``updated`` with what it changed.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from deploy import iam, streams, supporting, workflow
 from deploy.functions import FunctionSpec, functions_for
 from deploy.naming import Deployment, deployment_current
 from deploy.report import ResourceReport
+from deploy.retry import Sleep
 from deploy.tables import tables_deploy
 from deploy.zappa_settings import zappa_settings_read
 from ouroboros.config import Role, get_config
@@ -61,7 +63,9 @@ def _tasks_ready(specs: tuple[FunctionSpec, ...]) -> tuple[list[FunctionSpec], l
     return tasks, sorted(workflow.definition_placeholders(text) - filled)
 
 
-def _workflow(specs: tuple[FunctionSpec, ...], deployment: Deployment) -> list[ResourceReport]:
+def _workflow(
+    specs: tuple[FunctionSpec, ...], deployment: Deployment, sleep: Sleep
+) -> list[ResourceReport]:
     tasks, missing = _tasks_ready(specs)
     if missing:
         return [
@@ -80,7 +84,9 @@ def _workflow(specs: tuple[FunctionSpec, ...], deployment: Deployment) -> list[R
             deployment=deployment,
             description="Ouroboros state machine: invokes its task functions only",
         ),
-        workflow.state_machine_ensure(workflow.definition_render(tasks, deployment), deployment),
+        workflow.state_machine_ensure(
+            workflow.definition_render(tasks, deployment), deployment, sleep=sleep
+        ),
         iam.role_ensure(
             deployment.events_role,
             service="events.amazonaws.com",
@@ -118,12 +124,16 @@ def bootstrap_run(
     region: str | None = None,
     include_planned: bool = False,
     settings_path: Path | None = None,
+    sleep: Sleep = time.sleep,
 ) -> list[ResourceReport]:
-    """Create or repair every resource of ``side`` that Zappa does not; one report each."""
+    """Create or repair every resource of ``side`` that Zappa does not; one report each.
+
+    ``sleep`` paces the retries of calls AWS refuses just after a creation (`deploy.retry`).
+    """
     deployment = deployment_current(side, region=region or get_config().region)
     settings_agree(settings_path, deployment)
     specs = functions_for(side, include_planned=include_planned)
-    reports = tables_deploy(deployment)
+    reports = tables_deploy(deployment, sleep=sleep)
     if side == "consumer":
         reports.append(supporting.topic_ensure(deployment))
         if any(s.package == "console" for s in specs):
@@ -145,6 +155,6 @@ def bootstrap_run(
             )
         )
     if side == "consumer":
-        reports += _workflow(specs, deployment)
+        reports += _workflow(specs, deployment, sleep)
     reports += _triggers(specs, deployment)
     return reports

@@ -1,7 +1,8 @@
 """Production tables: created from the PynamoDB models, then kept as designed.
 
 Each table of a side gets, on creation: its keys and GSIs from the model, on-demand billing, its
-stream (view type from the model), deletion protection; then point-in-time recovery. On later
+stream (view type from the model), deletion protection; then point-in-time recovery (retried
+while DynamoDB is still setting up the new table's backups, `deploy.retry`). On later
 runs the same properties are compared and what drifted is repaired: a missing GSI is added (one
 per UpdateTable, waiting for it, as DynamoDB requires), a disabled stream re-enabled, deletion
 protection and PITR switched back on. Data is never touched.
@@ -14,6 +15,7 @@ from typing import Any
 
 from deploy.naming import Deployment
 from deploy.report import ResourceReport
+from deploy.retry import Sleep, propagation_retry
 from ouroboros.aws import client
 from ouroboros.models import CONSUMER_MODELS, HUB_MODELS, bind_models
 from ouroboros.models.base import OuroborosModel
@@ -79,10 +81,17 @@ def _pitr_enabled(name: str, deployment: Deployment) -> bool:
     return bool(status.get("PointInTimeRecoveryStatus") == "ENABLED")
 
 
-def _pitr_enable(name: str, deployment: Deployment) -> None:
-    client("dynamodb", region=deployment.region).update_continuous_backups(
-        TableName=name,
-        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+def _pitr_enable(name: str, deployment: Deployment, sleep: Sleep) -> None:
+    """Switch PITR on; right after CreateTable DynamoDB refuses until backups are set up."""
+    ddb = client("dynamodb", region=deployment.region)
+    propagation_retry(
+        lambda: ddb.update_continuous_backups(
+            TableName=name,
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+        ),
+        retry_on={"ContinuousBackupsUnavailableException"},
+        sleep=sleep,
+        what=f"enable point-in-time recovery of {name}",
     )
 
 
@@ -136,8 +145,11 @@ def _repair(model: type[OuroborosModel], name: str, deployment: Deployment, tabl
         _wait_active(name, deployment)
 
 
-def tables_deploy(deployment: Deployment) -> list[ResourceReport]:
-    """Create or repair every table of the deployment's side; one report per table."""
+def tables_deploy(deployment: Deployment, *, sleep: Sleep = time.sleep) -> list[ResourceReport]:
+    """Create or repair every table of the deployment's side; one report per table.
+
+    ``sleep`` paces the retries of enabling point-in-time recovery (`deploy.retry`).
+    """
     bind_models()
     ddb = client("dynamodb", region=deployment.region)
     reports = []
@@ -147,7 +159,7 @@ def tables_deploy(deployment: Deployment) -> list[ResourceReport]:
             table = ddb.describe_table(TableName=name)["Table"]
         except ddb.exceptions.ResourceNotFoundException:
             _create(model, name, deployment)
-            _pitr_enable(name, deployment)
+            _pitr_enable(name, deployment, sleep)
             reports.append(ResourceReport("dynamodb table", name, "created"))
             continue
         drift = table_drift(model, table)
@@ -155,7 +167,7 @@ def tables_deploy(deployment: Deployment) -> list[ResourceReport]:
             _repair(model, name, deployment, _wait_active(name, deployment))
         if not _pitr_enabled(name, deployment):
             drift.append("point-in-time recovery off")
-            _pitr_enable(name, deployment)
+            _pitr_enable(name, deployment, sleep)
         reports.append(
             ResourceReport("dynamodb table", name, "updated" if drift else "unchanged", drift)
         )

@@ -4,7 +4,7 @@
   ``${<Name>FunctionArn}`` placeholder replaced by the ARN of the task function whose
   ``placeholder`` it is (an unknown placeholder is an error, never left in), as a STANDARD state
   machine with its own role (`deploy.iam.state_machine_policy`).
-- The custom action "Remediate with Ouroboros" is created in Security Hub; its ARN fills
+- The custom action "Fix with Ouroboros" is created in Security Hub; its ARN fills
   ``${CustomActionArn}`` in ``statemachine/rules.json``.
 - Each rule of ``rules.json`` targets the state machine through the EventBridge role; function
   rules (trigger ``rule``) target their function, which gets an invoke permission scoped to the
@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from deploy.functions import FunctionSpec
 from deploy.naming import Deployment, function_deployed
 from deploy.report import Action, ResourceReport
+from deploy.retry import Sleep, error_code, error_message, propagation_retry
 from deploy.runtime_env import project_root
 from ouroboros.aws import client
 from ouroboros.errors import OuroborosError
@@ -70,23 +74,41 @@ def _same_json(a: str, b: str) -> bool:
     return json.loads(a) == json.loads(b)
 
 
-def state_machine_ensure(definition: str, deployment: Deployment) -> ResourceReport:
-    """Create the state machine or bring its definition and role up to date."""
+def role_not_assumable_yet(exc: ClientError) -> bool:
+    """Step Functions' answer while a role just created has not reached its IAM endpoint."""
+    return error_code(exc) == "AccessDeniedException" and "assume the provided role" in (
+        error_message(exc)
+    )
+
+
+def state_machine_ensure(
+    definition: str, deployment: Deployment, *, sleep: Sleep = time.sleep
+) -> ResourceReport:
+    """Create the state machine or bring its definition and role up to date.
+
+    The role is created just before (bootstrap's step 4), so Step Functions may refuse it for a
+    few seconds: both calls wait that out (`deploy.retry`).
+    """
     sfn = client("stepfunctions", region=deployment.region)
     role = deployment.role_arn(deployment.state_machine_role)
     arn = deployment.state_machine_arn
     try:
         current = sfn.describe_state_machine(stateMachineArn=arn)
     except sfn.exceptions.StateMachineDoesNotExist:
-        sfn.create_state_machine(
-            name=deployment.state_machine_name,
-            definition=definition,
-            roleArn=role,
-            type="STANDARD",
-            tags=[
-                {"key": "project", "value": "ouroboros"},
-                {"key": "stage", "value": deployment.stage},
-            ],
+        propagation_retry(
+            lambda: sfn.create_state_machine(
+                name=deployment.state_machine_name,
+                definition=definition,
+                roleArn=role,
+                type="STANDARD",
+                tags=[
+                    {"key": "project", "value": "ouroboros"},
+                    {"key": "stage", "value": deployment.stage},
+                ],
+            ),
+            retry_on=role_not_assumable_yet,
+            sleep=sleep,
+            what=f"create state machine {deployment.state_machine_name} with role {role}",
         )
         return ResourceReport("state machine", deployment.state_machine_name, "created")
     drift = []
@@ -95,7 +117,14 @@ def state_machine_ensure(definition: str, deployment: Deployment) -> ResourceRep
     if current["roleArn"] != role:
         drift.append("role")
     if drift:
-        sfn.update_state_machine(stateMachineArn=arn, definition=definition, roleArn=role)
+        propagation_retry(
+            lambda: sfn.update_state_machine(
+                stateMachineArn=arn, definition=definition, roleArn=role
+            ),
+            retry_on=role_not_assumable_yet,
+            sleep=sleep,
+            what=f"update state machine {deployment.state_machine_name} with role {role}",
+        )
     return ResourceReport(
         "state machine", deployment.state_machine_name, "updated" if drift else "unchanged", drift
     )

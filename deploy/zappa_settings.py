@@ -24,7 +24,9 @@ environment. Choices:
   function; Zappa never creates a broad execution role.
 - Environment variables go to ``aws_environment_variables`` (the function's own environment):
   worker functions do not run Zappa's handler, which is what applies ``environment_variables``.
-  They hold names, never secrets: the Django secret key is read from SSM Parameter Store.
+  They hold names, never secrets: the Django secret key is read from SSM Parameter Store, and
+  the notification subscriber gets the names of the SSM parameters holding the chat webhook
+  URLs (`WEBHOOK_PARAMETERS`: the operator creates those of the channels in use).
 """
 
 from __future__ import annotations
@@ -78,6 +80,14 @@ WORKERS_WITHOUT = [
 ]
 EXCLUDE_GLOB_WORKERS = [*EXCLUDE_GLOB_COMMON, *(f"./{name}" for name in WORKERS_WITHOUT)]
 
+#: Setting (`ouroboros.config`) -> SSM parameter under ``/ouroboros/<stage>/`` holding a
+#: notification channel's webhook URL (a secret: functions carry the parameter's name only).
+WEBHOOK_PARAMETERS = {
+    "OUROBOROS_WECHAT_WEBHOOK_URL_PARAMETER": "wechat-webhook-url",
+    "OUROBOROS_SLACK_WEBHOOK_URL_PARAMETER": "slack-webhook-url",
+    "OUROBOROS_WEBHOOK_URL_PARAMETER": "webhook-url",
+}
+
 
 def _environment(stage: str, side: str, spec: FunctionSpec | None) -> dict[str, str]:
     env = {
@@ -90,6 +100,8 @@ def _environment(stage: str, side: str, spec: FunctionSpec | None) -> dict[str, 
         # The installer must attach it to every reactor role (its own IAM policy demands it).
         "OUROBOROS_REACTOR_BOUNDARY_NAME": f"{PROJECT}-{stage}-reactor-boundary",
     }
+    if spec is not None and spec.trigger == "subscriber":
+        env.update({name: f"/{PROJECT}/{stage}/{p}" for name, p in WEBHOOK_PARAMETERS.items()})
     if spec is not None:
         env.update(spec.env)
     return env

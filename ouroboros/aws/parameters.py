@@ -19,6 +19,10 @@ class ParameterError(OuroborosError):
     """A parameter is missing or cannot be read (its name is in the message, never its value)."""
 
 
+class ParameterMissing(ParameterError):
+    """The parameter does not exist (``ParameterNotFound``): the operator never created it."""
+
+
 @lru_cache(maxsize=32)
 def parameter_get(name: str) -> str:
     """The decrypted value of the SSM parameter ``name``."""
@@ -27,6 +31,8 @@ def parameter_get(name: str) -> str:
             response = client("ssm").get_parameter(Name=name, WithDecryption=True)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "ClientError")
+        if code == "ParameterNotFound":
+            raise ParameterMissing(f"SSM parameter {name} does not exist") from exc
         raise ParameterError(f"cannot read SSM parameter {name}: {code}") from exc
     value: str = response["Parameter"]["Value"]
     return value

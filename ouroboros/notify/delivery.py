@@ -4,6 +4,11 @@ Channels and their webhook URLs come from the configuration (``OUROBOROS_*_WEBHO
 SSM parameter name, see `ouroboros.config`). URLs are secrets: they are never logged, never part
 of an error message, never stored; a delivery record names the channel only.
 
+A channel whose SSM parameter does not exist is *not configured*, not failed: every deployment
+names the three webhook parameters (``/ouroboros/<stage>/{slack-,wechat-,}webhook-url``) and the
+operator creates only those of the channels in use; the delivery records ``not configured``
+without a warning or a post.
+
 Each post is retried (3 attempts, 1 s then 2 s apart) on connection errors, 429 and 5xx. Every
 delivery is appended to ``<data dir>/notifications.jsonl`` (the local runtime's console shows
 them; on Lambda the data folder is ``/tmp`` and the record is just the function's own trace).
@@ -22,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ouroboros.aws.parameters import parameter_get
+from ouroboros.aws.parameters import ParameterMissing, parameter_get
 from ouroboros.config import get_config
 from ouroboros.errors import ValidationError
 from ouroboros.notify.formats import FORMATS
@@ -30,6 +35,8 @@ from ouroboros.notify.formats import FORMATS
 logger = logging.getLogger(__name__)
 
 ATTEMPTS = 3
+#: The outcome of a channel whose webhook parameter the operator has not created.
+NOT_CONFIGURED = "not configured"
 DELIVERIES_FILE = "notifications.jsonl"
 _write_lock = threading.Lock()
 
@@ -55,9 +62,16 @@ def channel_post(
     """Post ``message`` to one channel with retries; the outcome (never the URL)."""
     payload = FORMATS[channel](message)
     outcome = "not attempted"
+    try:
+        url = _url(secret)
+    except ParameterMissing:
+        return NOT_CONFIGURED
+    except Exception as exc:  # an unreadable parameter (access denied, throttled...)
+        logger.warning("notification to %s failed: error (%s)", channel, type(exc).__name__)
+        return f"failed: error ({type(exc).__name__})"
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            status = _post(_url(secret), payload)
+            status = _post(url, payload)
             return f"ok ({status})"
         except urllib.error.HTTPError as exc:
             outcome = f"HTTP {exc.code}"

@@ -31,6 +31,7 @@ from emulator.moto_server import moto_server_start
 from ouroboros.aws import base_session, client
 from ouroboros.config import reset_config
 from ouroboros.models import bind_models
+from tests.deploy.first_call import continuous_backups_unavailable, state_machine_role_not_assumable
 from tests.deploy.securityhub_stub import ActionTargetStub
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
@@ -47,6 +48,8 @@ class Rehearsal:
     build: Path
     stub: ActionTargetStub
     runs: list[dict[str, list[ResourceReport]]] = field(default_factory=list)
+    #: Bootstrap's pauses waiting out the first-call refusals (`tests.deploy.first_call`).
+    sleeps: list[float] = field(default_factory=list)
 
 
 def _environ(url: str) -> dict[str, str]:
@@ -77,7 +80,12 @@ def _apply(rehearsal: Rehearsal, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _bootstrap_both(rehearsal: Rehearsal) -> dict[str, list[ResourceReport]]:
     return {
-        side: bootstrap_run(side, include_planned=True, settings_path=rehearsal.settings)
+        side: bootstrap_run(
+            side,
+            include_planned=True,
+            settings_path=rehearsal.settings,
+            sleep=rehearsal.sleeps.append,
+        )
         for side in SIDES
     }
 
@@ -97,6 +105,9 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rehearsal]:
     )
     with pytest.MonkeyPatch.context() as monkeypatch:
         _apply(result, monkeypatch)
+        # What AWS refuses right after a creation and moto does not: the first run waits it out.
+        for refusal in (state_machine_role_not_assumable(), continuous_backups_unavailable()):
+            refusal.install(base_session())
         try:
             result.runs.append(_bootstrap_both(result))
             zappa_deploy_sides(
@@ -126,6 +137,7 @@ def test_first_bootstrap_creates_everything_and_waits_for_the_functions(aws: Reh
     assert {"dynamodb table", "iam role", "state machine", "eventbridge rule", "sns topic"} <= kinds
     pending = sorted(r.kind for r in first if r.action == "pending")
     assert pending == ["eventbridge rule", "sns subscription", "stream mapping", "stream mapping"]
+    assert aws.sleeps == [1.0, 2.0, 1.0, 2.0], "PITR, then the state machine, refused twice each"
 
 
 def test_bootstrap_after_deploy_wires_the_triggers(aws: Rehearsal) -> None:

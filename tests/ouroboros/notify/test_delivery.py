@@ -94,3 +94,37 @@ def test_every_channel_is_posted_with_retries_and_no_url_is_logged_or_recorded(
     everything = caplog.text + stored + repr(get_config()) + json.dumps(records)
     assert "secret-token" not in everything
     assert notification_deliveries_list()[0]["message"]["execution_id"] == MESSAGE["execution_id"]
+
+
+@pytest.mark.functional
+def test_a_channel_whose_parameter_was_never_created_is_not_configured_not_failed(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every deployment names the three webhook parameters; only the created ones are posted to."""
+    import boto3
+    from moto import mock_aws
+
+    from ouroboros.aws import reset_sessions
+    from ouroboros.aws.parameters import parameter_get
+
+    with mock_aws(), http_server_running(Receiver) as base:
+        boto3.client("ssm").put_parameter(
+            Name="/ouroboros/prod/slack-webhook-url", Value=f"{base}/slack", Type="SecureString"
+        )
+        monkeypatch.setenv(
+            "OUROBOROS_SLACK_WEBHOOK_URL_PARAMETER", "/ouroboros/prod/slack-webhook-url"
+        )
+        monkeypatch.setenv("OUROBOROS_WEBHOOK_URL_PARAMETER", "/ouroboros/prod/webhook-url")
+        reset_config()
+        reset_sessions()
+        parameter_get.cache_clear()
+        Receiver.received.clear()
+        with caplog.at_level(logging.WARNING):
+            (record,) = sns_event_deliver(
+                event={"Records": [{"Sns": {"Message": json.dumps(MESSAGE)}}]}, pause=0
+            )
+        parameter_get.cache_clear()
+    assert record["channels"]["slack"].startswith("ok")
+    assert record["channels"]["webhook"] == "not configured"
+    assert [path for path, _ in Receiver.received] == ["/slack"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
