@@ -123,7 +123,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory=1024,
         timeout=30,
         tables_write=CONSUMER_TABLES,
-        grants=("states_start", "hub_read", "secret_parameters"),
+        # Remediate now reads the finding from Security Hub; a rollback invokes the reactor.
+        grants=(
+            "states_start",
+            "hub_read",
+            "secret_parameters",
+            "securityhub_read",
+            "reactor_invoke",
+        ),
         description="Ouroboros console (Django + DRF behind API Gateway)",
     ),
     FunctionSpec(
@@ -183,7 +190,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         trigger="task",
         placeholder="ParseFindingFunctionArn",
         tables_read=("security_controls", "security_local_reactors", "security_findings"),
-        tables_write=("sfn_statemachines",),
+        # A skipped finding's execution is counted on the dashboard (security_aggregates).
+        tables_write=("sfn_statemachines", "security_aggregates"),
         description="State machine: parse the findings of an event into dispatch items",
     ),
     FunctionSpec(
@@ -205,7 +213,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         trigger="task",
         placeholder="DispatchFailureFunctionArn",
         memory=256,
-        tables_write=("sfn_statemachines",),
+        # The failed execution is counted on the dashboard and becomes the finding's last one.
+        tables_write=("sfn_statemachines", "security_findings", "security_aggregates"),
         description="State machine: record a dispatch that failed",
     ),
     FunctionSpec(

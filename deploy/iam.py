@@ -10,7 +10,11 @@ Policies are built from the function list (tables, stream, grants; see
   executions of this state machine;
 - the reactor installer creates reactor roles only under the ``<prefix>-reactor-`` name prefix and
   only with the reactor permissions boundary attached (which allows nothing but assuming the
-  member remediation role and writing logs), so it cannot mint a broader role than that.
+  member remediation role and writing logs), so it cannot mint a broader role than that; every
+  write to a role that IAM can condition on ``iam:PermissionsBoundary`` (`BOUNDED_ROLE_WRITES`)
+  is allowed only on roles carrying that boundary;
+- BatchUpdateFindings acts on the hub of the finding's region (an aggregating Security Hub
+  holds findings of every linked region), so it is granted on this account's hub in any region.
 
 Security Hub's read operations do not support resource-level permissions, so that grant is the
 only one on ``*``.
@@ -54,6 +58,26 @@ SECURITYHUB_READ = [
     "securityhub:ListSecurityControlDefinitions",
     "securityhub:ListStandardsControlAssociations",
     "securityhub:BatchGetSecurityControls",
+]
+
+
+#: Role writes of the installer; IAM supports ``iam:PermissionsBoundary`` on each (the Service
+#: Authorization Reference), so each is allowed only on roles with the reactor boundary.
+BOUNDED_ROLE_WRITES = [
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:DeleteRole",
+]
+#: The installer's other role actions (IAM has no boundary condition key for them).
+ROLE_READS_AND_TAGS = [
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListRolePolicies",
+    "iam:ListAttachedRolePolicies",
+    "iam:TagRole",
 ]
 
 
@@ -117,7 +141,7 @@ def _grant(grant: str, deployment: Deployment) -> list[Statement]:
         "securityhub_update": [
             {
                 "Action": ["securityhub:BatchUpdateFindings"],
-                "Resource": f"arn:aws:securityhub:{d.region}:{d.account}:hub/default",
+                "Resource": f"arn:aws:securityhub:*:{d.account}:hub/default",
             }
         ],
         "sns_publish": [{"Action": ["sns:Publish"], "Resource": d.topic_arn}],
@@ -144,20 +168,11 @@ def _grant(grant: str, deployment: Deployment) -> list[Statement]:
                 "Resource": fn_prefix,
             },
             {
-                "Action": ["iam:CreateRole", "iam:PutRolePolicy"],
+                "Action": BOUNDED_ROLE_WRITES,
                 "Resource": role_prefix,
                 "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary_arn(d)}},
             },
-            {
-                "Action": [
-                    "iam:GetRole",
-                    "iam:GetRolePolicy",
-                    "iam:DeleteRolePolicy",
-                    "iam:DeleteRole",
-                    "iam:TagRole",
-                ],
-                "Resource": role_prefix,
-            },
+            {"Action": ROLE_READS_AND_TAGS, "Resource": role_prefix},
             {
                 "Action": ["iam:PassRole"],
                 "Resource": role_prefix,

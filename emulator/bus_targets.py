@@ -9,7 +9,8 @@
 The payload is the whole event, or what the target's ``Input`` (constant JSON) or ``InputPath``
 (``$`` or a dotted ``$.a.b`` path) selects, as EventBridge does. ``InputTransformer`` is not
 supported and fails the delivery visibly. Clients come from `ouroboros.aws`, so the same code
-reaches moto's server (the local runtime) or in-process moto (tests).
+reaches moto's server (the local runtime) or in-process moto (tests). Deliveries are made as
+EventBridge's role (`emulator.caller.EVENTS`), whoever published the event.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from emulator.caller import EVENTS, running_as
 from ouroboros.aws import client
 from ouroboros.errors import OuroborosError
 
@@ -75,6 +77,11 @@ def target_payload(target: BusTarget, event: dict[str, Any]) -> str:
 
 def target_deliver(target: BusTarget, event: dict[str, Any]) -> str:
     """Deliver ``event`` to ``target``; returns what was created (execution ARN, message id)."""
+    with running_as(EVENTS):
+        return _deliver(target, event)
+
+
+def _deliver(target: BusTarget, event: dict[str, Any]) -> str:
     payload = target_payload(target, event)
     parts = target.arn.split(":", 5)
     if len(parts) != 6:

@@ -14,6 +14,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from emulator.bus import bus_subscribe
+from emulator.caller import running_as
 from emulator.scheduler import scheduled_job_register
 from ouroboros.securityhub.collect_controls import controls_collect
 from ouroboros.securityhub.collect_findings import finding_imported, findings_collect
@@ -30,7 +31,8 @@ IMPORTED_PATTERN = {
 
 
 def _imported(event: dict[str, Any]) -> None:
-    report = finding_imported(event=event)
+    with running_as("finding_imported"):
+        report = finding_imported(event=event)
     logger.debug("imported event %s: %s", event.get("id"), report)
 
 
@@ -40,8 +42,12 @@ class CollectorsExtension:
     name = "collectors"
 
     def start(self, runtime: LocalRuntime) -> None:
-        scheduled_job_register("collect_controls", lambda: controls_collect())
-        scheduled_job_register("collect_findings", lambda: findings_collect())
+        scheduled_job_register(
+            "collect_controls", lambda: controls_collect(), function="collect_controls"
+        )
+        scheduled_job_register(
+            "collect_findings", lambda: findings_collect(), function="collect_findings"
+        )
         bus_subscribe(name="finding-imported", pattern=IMPORTED_PATTERN, callback=_imported)
 
     def stop(self) -> None:

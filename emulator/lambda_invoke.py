@@ -21,6 +21,10 @@ runs in a thread and returns 202; ``DryRun`` returns 204.
 
 The hook is added to botocore's built-in handlers, so every session created while the runtime
 runs has it; sessions cached before are dropped at start.
+
+The handler runs as its function (`emulator.caller.running_as`: the key in `deploy.functions`,
+or ``reactor:<id>``); what the hook does itself to find the code (the registry, GetFunction, the
+artifact) runs as the emulator, so the strict IAM check judges only what the function does.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ import botocore.handlers
 from botocore.awsrequest import AWSResponse
 from botocore.response import StreamingBody
 
+from deploy.functions import FUNCTIONS
+from emulator.caller import EMULATOR, reactor_key, running_as
 from ouroboros.aws import client, reset_sessions
 from ouroboros.config import get_config
 from ouroboros.models import LocalReactorModel
@@ -119,9 +125,19 @@ def _response(status: int, body: bytes, function_error: str | None = None) -> tu
     return AWSResponse("http://local-lambda", status, {}, None), parsed
 
 
+def function_key(name: str) -> str | None:
+    """The attribution of function ``name``: its key in `deploy.functions`, ``reactor:<id>``."""
+    handler = PROJECT_FUNCTIONS.get(name)
+    if handler is not None:
+        return next((spec.key for spec in FUNCTIONS if spec.handler == handler), name)
+    prefix = f"ouroboros-{get_config().stage}-reactor-"
+    return reactor_key(name[len(prefix) :]) if name.startswith(prefix) else None
+
+
 def _run(handler: Handler, payload: bytes, name: str) -> tuple[bytes, str | None]:
     try:
-        result = handler(json.loads(payload or b"{}"), LocalContext(name))
+        with running_as(function_key(name)):
+            result = handler(json.loads(payload or b"{}"), LocalContext(name))
         return json.dumps(result, default=str).encode(), None
     except Exception as exc:
         logger.warning("local lambda %s raised %s: %s", name, type(exc).__name__, exc)
@@ -183,7 +199,8 @@ class LocalLambda:
             return None
         name = _function_name(str(params.get("FunctionName", "")))
         try:
-            handler = self.handler_for(name)
+            with running_as(EMULATOR):
+                handler = self.handler_for(name)
         except ArtifactError as exc:  # as Lambda does when the code does not load: a function error
             logger.warning("local lambda %s cannot load its code: %s", name, exc)
             failure = {"errorMessage": str(exc), "errorType": type(exc).__name__, "stackTrace": []}

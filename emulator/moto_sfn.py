@@ -11,7 +11,9 @@ paid, beside the work itself:
   execution still builds its own evaluation components from it (they hold execution state).
 
 Both are patches of moto's classes in this process, installed by the workflow extension while the
-runtime runs; the returned function undoes them.
+runtime runs; the returned function undoes them. A third patch runs each execution as the state
+machine's role (`emulator.caller.STATES`), so the task invocations are attributed to it and not
+to whoever started the execution.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from typing import Any
+
+from emulator.caller import STATES, running_as
 
 #: Definitions whose parse tree is kept (a local runtime has one or two state machines).
 MAX_TREES = 16
@@ -33,6 +37,7 @@ def moto_sfn_speedups_install() -> Callable[[], None]:
 
     original_client = lambda_eval_utils.boto_client_for
     original_entrypoint = ExecutionWorker._get_evaluation_entrypoint
+    original_logic = ExecutionWorker._execution_logic
     clients: dict[tuple[str, str], Any] = {}
     trees: dict[str, Any] = {}
     lock = threading.Lock()
@@ -64,12 +69,18 @@ def moto_sfn_speedups_install() -> Callable[[], None]:
                         trees[definition] = tree
         return Preprocessor().visit(tree)
 
+    def execution_logic(worker: Any) -> Any:
+        with running_as(STATES):
+            return original_logic(worker)
+
     lambda_eval_utils.boto_client_for = boto_client_for
     ExecutionWorker._get_evaluation_entrypoint = entrypoint  # type: ignore[method-assign,assignment]
+    ExecutionWorker._execution_logic = execution_logic  # type: ignore[method-assign]
 
     def undo() -> None:
         lambda_eval_utils.boto_client_for = original_client
         ExecutionWorker._get_evaluation_entrypoint = original_entrypoint  # type: ignore[method-assign]
+        ExecutionWorker._execution_logic = original_logic  # type: ignore[method-assign]
         clients.clear()
         trees.clear()
 

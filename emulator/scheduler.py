@@ -6,6 +6,7 @@ starts::
     from emulator.scheduler import scheduled_job_register
     scheduled_job_register("collect_findings", lambda: findings_collect(...))
     scheduled_job_register("collect_controls", controls_collect, every_seconds=600)
+    scheduled_job_register("collect_findings", job, function="collect_findings")
 
 Every job runs shortly after start (``first_delay``, 1 s by default), then every
 ``OUROBOROS_LOCAL_SCHEDULE_SECONDS`` seconds (default 300) or its own ``every_seconds``. Jobs run
@@ -13,6 +14,9 @@ one after the other in the scheduler thread; a job that raises is logged and rec
 `SchedulerExtension.runs` and runs again at its next time; a slow job delays the others, never
 overlaps itself. `SchedulerExtension.stop` lets the running job finish (up to a timeout) and
 starts no new one. Registering a name again replaces the job.
+
+A job that stands for a deployed function names it (``function``, a key of `deploy.functions`):
+its AWS calls are attributed to that function (`emulator.caller`); other jobs run as the emulator.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from emulator.caller import EMULATOR, running_as
 from emulator.securityhub_findings import now_timestamp
 from ouroboros.config import get_config
 from ouroboros.errors import ValidationError
@@ -43,6 +48,8 @@ class ScheduledJob:
     name: str
     run: Job
     every_seconds: float | None = None
+    #: The deployed function this job stands for (its calls are attributed to it).
+    function: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,14 +68,16 @@ _jobs_lock = threading.Lock()
 _current: SchedulerExtension | None = None
 
 
-def scheduled_job_register(name: str, job: Job, *, every_seconds: float | None = None) -> None:
+def scheduled_job_register(
+    name: str, job: Job, *, every_seconds: float | None = None, function: str | None = None
+) -> None:
     """Run ``job()`` on the local runtime's schedule (see the module docstring)."""
     if not name:
         raise ValidationError("a scheduled job needs a name")
     if every_seconds is not None and every_seconds <= 0:
         raise ValidationError(f"job {name}: every_seconds must be positive")
     with _jobs_lock:
-        _jobs[name] = ScheduledJob(name, job, every_seconds)
+        _jobs[name] = ScheduledJob(name, job, every_seconds, function)
 
 
 def scheduled_job_unregister(name: str) -> None:
@@ -148,7 +157,8 @@ class SchedulerExtension:
     def _run(self, job: ScheduledJob) -> None:
         started_at, began = now_timestamp(), time.monotonic()
         try:
-            job.run()
+            with running_as(job.function or EMULATOR):
+                job.run()
         except Exception as exc:
             logger.exception("scheduled job %s failed", job.name)
             error = f"{type(exc).__name__}: {exc}"

@@ -17,6 +17,9 @@ Semantics, as Lambda's with ``ReportBatchItemFailures``:
   ``<data dir>/streams/<table>.json``, written atomically after each batch: after a restart the
   poller resumes after the checkpoint (at-least-once: a crash between delivery and checkpoint
   delivers a batch again; consumers are idempotent). A new stream (table recreated) starts over.
+
+The poller reads streams and invokes as the emulator (`emulator.caller.EMULATOR`: on AWS the
+event source mapping does it); the consumer runs as its function (the Lambda hook sees to it).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from emulator.caller import EMULATOR, running_as
 from ouroboros.aws import client
 from ouroboros.models import HubReactorModel, LocalReactorModel
 from ouroboros.models.base import OuroborosModel
@@ -137,6 +141,10 @@ class StreamPoller:
             self._thread.join(timeout=30)
 
     def _loop(self) -> None:
+        with running_as(EMULATOR):
+            self._poll_until_stopped()
+
+    def _poll_until_stopped(self) -> None:
         wait = self.interval
         while not self._stop.is_set():
             try:

@@ -15,6 +15,9 @@ At start:
    a Lambda function without Docker);
 5. installs `emulator.moto_sfn` (moto's interpreter reuses its Lambda client and the
    definition's parse tree instead of paying for them at every execution).
+
+The queue poller stands for SNS's delivery, so it runs as the emulator (`emulator.caller`); the
+subscriber function runs as itself, through the Lambda hook.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from deploy.functions import FUNCTIONS
 from deploy.naming import Deployment
 from deploy.workflow import definition_render, rules_render
 from emulator.bus import DEFAULT_ACCOUNT, bus_rule_put
+from emulator.caller import EMULATOR, running_as
 from emulator.lambda_invoke import project_function_register
 from emulator.moto_sfn import moto_sfn_speedups_install
 from emulator.securityhub_custom_action import local_custom_action_arn
@@ -132,6 +136,10 @@ class WorkflowExtension:
         return str(queue_url)
 
     def _poll(self, queue_url: str) -> None:
+        with running_as(EMULATOR):
+            self._deliver_notifications(queue_url)
+
+    def _deliver_notifications(self, queue_url: str) -> None:
         sqs, lam = client("sqs"), client("lambda")
         function = local_deployment().function_arn(
             next(s for s in FUNCTIONS if s.key == SUBSCRIBER_KEY)

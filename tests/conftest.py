@@ -24,6 +24,9 @@ from ouroboros.aws import reset_sessions
 from ouroboros.config import reset_config
 from ouroboros.models import bind_models
 
+#: The strict IAM check: every AWS call a deployed function makes is judged (tests/strict).
+pytest_plugins = ["tests.strict.plugin"]
+
 EVENTS_DIR = Path(__file__).parent / "events"
 _AWS_VARS = [k for k in os.environ if k.startswith(("AWS_", "OUROBOROS_"))]
 

@@ -82,6 +82,11 @@ def reactor_function_name(reactor_id: str) -> str:
     return f"ouroboros-{get_config().stage}-reactor-{reactor_id}"[:64]
 
 
+def reactor_boundary_name() -> str:
+    """The permissions boundary bootstrap creates for reactor roles (``deploy.iam``)."""
+    return f"ouroboros-{get_config().stage}-reactor-boundary"
+
+
 def reactor_role_policy(manifest: dict[str, Any], function_name: str) -> dict[str, Any]:
     """The least-privilege inline policy of a reactor's role, from its manifest."""
     statements: list[dict[str, Any]] = [
@@ -138,10 +143,11 @@ def _role_ensure(manifest: dict[str, Any], name: str) -> _RoleState:
     created = True
     previous_policy: str | None = None
     extra: dict[str, Any] = {}
-    boundary = os.environ.get("OUROBOROS_REACTOR_BOUNDARY_NAME")
-    if boundary:  # deployed: the installer's own policy allows CreateRole only with it
-        account = client("sts").get_caller_identity()["Account"]
-        extra["PermissionsBoundary"] = f"arn:aws:iam::{account}:policy/{boundary}"
+    # The installer's own policy allows CreateRole only with the reactor boundary attached: attach
+    # it everywhere (the deployed name, or the name bootstrap gives it), so local runs as deployed.
+    boundary = os.environ.get("OUROBOROS_REACTOR_BOUNDARY_NAME") or reactor_boundary_name()
+    account = client("sts").get_caller_identity()["Account"]
+    extra["PermissionsBoundary"] = f"arn:aws:iam::{account}:policy/{boundary}"
     try:
         arn = iam.create_role(
             RoleName=name,

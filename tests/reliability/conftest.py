@@ -20,13 +20,20 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
+from emulator.caller import reactor_key, running_as
 from ouroboros.aws import assume_role_session, reset_sessions
+from ouroboros.config import get_config
 from ouroboros.models import ControlModel, ExecutionModel, LocalReactorModel
 from tests.reactor_support import BUCKET, MEMBER, OWNER, PUBLIC, member_finding
 from tests.reliability.faults import FaultInjector, fault_injection, json_response
 
 REACTOR_ID = "s3-public-read"
-FUNCTION_ARN = f"arn:aws:lambda:us-east-1:123456789012:function:ouroboros-dev-reactor-{REACTOR_ID}"
+
+
+def reactor_function_arn() -> str:
+    """The reactor's function in this test's stage (the installer names it after the stage)."""
+    stage = get_config().stage
+    return f"arn:aws:lambda:us-east-1:123456789012:function:ouroboros-{stage}-reactor-{REACTOR_ID}"
 
 
 @pytest.fixture
@@ -58,7 +65,7 @@ class Workflow:
             "dry_run": False,
             "reactor_id": REACTOR_ID,
             "reactor_version": "1.0.0",
-            "function_arn": FUNCTION_ARN,
+            "function_arn": reactor_function_arn(),
             "idempotency_key": self.finding["UpdatedAt"],
             "trigger": "event",
             "actor": "eventbridge",
@@ -100,7 +107,8 @@ def _invoke_responder(harness: Workflow) -> Callable[[AWSPreparedRequest], AWSRe
         payload = json.loads(request.body or b"{}")
         harness.invocations.append(payload)
         try:
-            result = harness.reactor(payload, None)
+            with running_as(reactor_key(REACTOR_ID)):  # as the local Lambda runner runs it
+                result = harness.reactor(payload, None)
         except Exception as exc:  # what Lambda answers for an unhandled error
             body = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
             return json_response(
@@ -157,8 +165,8 @@ def workflow(faults: FaultInjector, monkeypatch: pytest.MonkeyPatch) -> Workflow
         artifact_key="reactors/x.zip",
         status="installed",
         installed_by="test",
-        function_arn=FUNCTION_ARN,
-        function_name=FUNCTION_ARN.rsplit(":", 1)[1],
+        function_arn=reactor_function_arn(),
+        function_name=reactor_function_arn().rsplit(":", 1)[1],
     ).save()
     from ouroboros.aws import client
     from ouroboros.config import get_config

@@ -16,7 +16,7 @@ import pytest
 
 from lambdas import dispatch_finding
 from ouroboros.models import ControlModel, LocalReactorModel
-from tests.reliability.conftest import FUNCTION_ARN, REACTOR_ID, Workflow
+from tests.reliability.conftest import REACTOR_ID, Workflow, reactor_function_arn
 from tests.reliability.faults import FaultInjector
 
 pytestmark = pytest.mark.integration
@@ -52,7 +52,7 @@ def concurrent(ddb_tables: str, workflow: Workflow) -> Workflow:
     key = {"control_id": {"S": "S3.2"}, "sk": {"S": "CONTROL"}}
     # the harness wrote into DynamoDB Local, where conditional writes really race
     assert local.get_item(TableName=table, Key=key)["Item"]
-    assert LocalReactorModel.get(REACTOR_ID).function_arn == FUNCTION_ARN
+    assert LocalReactorModel.get(REACTOR_ID).function_arn == reactor_function_arn()
     lock = threading.Lock()
 
     def counting(event: dict[str, Any], context: Any) -> dict[str, Any]:

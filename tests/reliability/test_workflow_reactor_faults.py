@@ -13,10 +13,11 @@ import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.exceptions import ReadTimeoutError
 
+from emulator.caller import reactor_key, running_as
 from lambdas import dispatch_failure, dispatch_finding, send_notification
 from ouroboros.errors import ReactorExecutionError, ThrottledError
 from ouroboros.models import ExecutionModel
-from tests.reliability.conftest import Workflow
+from tests.reliability.conftest import REACTOR_ID, Workflow
 from tests.reliability.faults import json_response
 
 pytestmark = pytest.mark.functional
@@ -75,7 +76,8 @@ def test_a_lost_answer_never_runs_the_reactor_twice(workflow: Workflow) -> None:
 
     def ran_then_lost(request: AWSPreparedRequest) -> AWSResponse:
         runs.append(json.loads(request.body or b"{}"))
-        workflow.reactor(runs[-1], None)
+        with running_as(reactor_key(REACTOR_ID)):  # as the local Lambda runner runs it
+            workflow.reactor(runs[-1], None)
         raise ReadTimeoutError(endpoint_url=request.url)
 
     workflow.faults.respond("lambda", "Invoke", ran_then_lost)

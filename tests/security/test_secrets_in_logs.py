@@ -113,12 +113,12 @@ def test_the_notify_path_never_logs_a_webhook_url(
 ) -> None:
     """Publish (SNS), deliver to three channels (one URL from SSM, one failing), at DEBUG."""
     client("ssm").put_parameter(
-        Name="/ouroboros/test/slack",
+        Name="/ouroboros/dev/slack-webhook-url",
         Value=f"{hook}/slack/{PARAMETER_SECRET}",
         Type="SecureString",
     )
     monkeypatch.setenv("OUROBOROS_WECHAT_WEBHOOK_URL", f"{hook}/wechat/{HOOK_SECRET}")
-    monkeypatch.setenv("OUROBOROS_SLACK_WEBHOOK_URL_PARAMETER", "/ouroboros/test/slack")
+    monkeypatch.setenv("OUROBOROS_SLACK_WEBHOOK_URL_PARAMETER", "/ouroboros/dev/slack-webhook-url")
     monkeypatch.setenv("OUROBOROS_WEBHOOK_URL", f"{hook}/fail/{HOOK_SECRET}")
     reset_config()
     client("sns").create_topic(Name=get_config().notification_topic_name)

@@ -1,0 +1,228 @@
+"""A representative workload of the deployed functions, driven in-process on moto.
+
+`workload_run` does, with the real handlers and the console's real views (test code only sets
+the stage: publishes a reactor, asks for its install, puts a public bucket and its FAILED
+finding in member account 222222222222 and in Security Hub):
+
+- ``hub_verify`` verifies the published reactor; ``reactor_installer`` installs it (INSERT),
+  installs it again over what it left (a retry: the role and function exist), and uninstalls it
+  (REMOVE) after someone attached a managed policy to its role;
+- ``collect_findings`` collects the findings from Security Hub;
+- ``parse_finding`` parses an event with the finding (its region is not the deployment's) and
+  one of a control without a reactor (skipped); ``dispatch_finding`` runs the reactor (the local
+  Lambda runner runs its artifact) and writes the workflow status back to Security Hub in the
+  finding's region; ``dispatch_failure`` records a failure; ``send_notification`` publishes;
+- the console renders the finding, execution, dashboard and Hub catalog pages, starts
+  "Remediate now" and rolls the remediation back (which invokes the reactor).
+
+Security Hub's BatchUpdateFindings, which moto lacks, is answered by `securityhub_updates_answered`.
+The tests using this need ``moto_aws`` and the Django database.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import quote
+
+import botocore.handlers
+from botocore.awsrequest import AWSResponse
+
+from emulator.lambda_invoke import LocalLambda
+from lambdas import (
+    collect_findings,
+    dispatch_failure,
+    dispatch_finding,
+    hub_verify,
+    parse_finding,
+    reactor_installer,
+    send_notification,
+)
+from ouroboros.aws import assume_role_session, client, reset_sessions
+from ouroboros.config import get_config
+from ouroboros.models import ControlModel, LocalReactorModel
+from ouroboros.reactors.services import reactor_install
+from tests.console.conftest import logged_in
+from tests.reactor_support import (
+    BUCKET,
+    MEMBER,
+    OWNER,
+    PUBLIC,
+    built_artifact,
+    hub_publish,
+    member_finding,
+    stream_event,
+)
+
+REACTOR_ID = "s3-public-read"
+VERSION = "1.0.0"
+#: The finding's region: not the deployment's (us-east-1), as in an aggregated Security Hub.
+FINDING_REGION = "eu-west-1"
+SKIPPED_CONTROL = "EC2.2"
+Records = list[tuple[str, dict[str, Any] | None, dict[str, Any] | None]]
+
+
+@contextmanager
+def securityhub_updates_answered() -> Iterator[list[dict[str, Any]]]:
+    """Answer BatchUpdateFindings (moto lacks it) in every region; yields the requests."""
+    seen: list[dict[str, Any]] = []
+
+    def answer(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        request = json.loads(params["body"] or b"{}")  # before-call sees the serialized request
+        seen.append(request)
+        parsed = {
+            "ProcessedFindings": request.get("FindingIdentifiers", []),
+            "UnprocessedFindings": [],
+            "ResponseMetadata": {"HTTPStatusCode": 200, "HTTPHeaders": {}},
+        }
+        return AWSResponse("http://local-securityhub", 200, {}, None), parsed
+
+    spec = ("before-call.securityhub.BatchUpdateFindings", answer)
+    botocore.handlers.BUILTIN_HANDLERS.append(spec)
+    reset_sessions()
+    try:
+        yield seen
+    finally:
+        botocore.handlers.BUILTIN_HANDLERS.remove(spec)
+        reset_sessions()
+
+
+@contextmanager
+def local_lambda(data_dir: Path) -> Iterator[None]:
+    """The local Lambda runner (installed reactors run from their artifacts)."""
+    runner = LocalLambda()
+    runner.start(SimpleNamespace(data_dir=data_dir))  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        runner.stop()
+
+
+def _stage(finding: dict[str, Any]) -> None:
+    """What test code sets up: the member's public bucket, the hub's findings, the topic..."""
+    member = assume_role_session(
+        f"arn:aws:iam::{MEMBER}:role/OrganizationAccountAccessRole", session_name="strict-setup"
+    )
+    s3 = member.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    policy = {"Version": "2012-10-17", "Statement": [PUBLIC, OWNER]}
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
+    client("securityhub").batch_import_findings(Findings=[finding])
+    config = get_config()
+    client("sns").create_topic(Name=config.notification_topic_name)
+    client("stepfunctions").create_state_machine(
+        name=config.state_machine_name,
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+        roleArn="arn:aws:iam::123456789012:role/ouroboros-dev-states-role",
+    )
+    ControlModel("S3.2", title="S3.2", reactor_id=REACTOR_ID, mode="auto").save()
+    ControlModel(SKIPPED_CONTROL, title=SKIPPED_CONTROL).save()
+    reset_sessions()
+
+
+def _reactor_record(status: str, **extra: Any) -> dict[str, Any]:
+    return {"reactor_id": REACTOR_ID, "version": VERSION, "status": status, **extra}
+
+
+def _install() -> None:
+    hub_publish(built_artifact("s3_public_read"))
+    pending = {"reactor_id": REACTOR_ID, "version": VERSION, "status": "pending"}
+    assert hub_verify.handler(stream_event([("INSERT", pending, None)], key="reactor_id")) == {
+        "batchItemFailures": []
+    }
+    reactor_install(reactor_id=REACTOR_ID, actor="strict")
+    event = stream_event([("INSERT", _reactor_record("installing"), None)], key="reactor_id")
+    assert reactor_installer.handler(event) == {"batchItemFailures": []}
+    assert LocalReactorModel.get(REACTOR_ID).status == "installed"
+
+
+def _reinstall_and_uninstall() -> None:
+    """A retry over an existing role and function, then an uninstall of a drifted role."""
+    item = LocalReactorModel.get(REACTOR_ID)
+    item.update(actions=[LocalReactorModel.status.set("installing")])
+    retry: Records = [("MODIFY", _reactor_record("installing"), _reactor_record("failed"))]
+    assert reactor_installer.handler(stream_event(retry, key="reactor_id")) == {
+        "batchItemFailures": []
+    }
+    assert LocalReactorModel.get(REACTOR_ID).status == "installed"
+    name = str(LocalReactorModel.get(REACTOR_ID).function_name)
+    iam = client("iam")
+    drift = iam.create_policy(PolicyName="strict-drift", PolicyDocument=json.dumps(PUBLIC_READ))
+    iam.attach_role_policy(RoleName=name, PolicyArn=drift["Policy"]["Arn"])
+    LocalReactorModel.get(REACTOR_ID).delete()
+    removed: Records = [("REMOVE", None, _reactor_record("installed", function_name=name))]
+    assert reactor_installer.handler(stream_event(removed, key="reactor_id")) == {
+        "batchItemFailures": []
+    }
+    assert all(role["RoleName"] != name for role in iam.list_roles()["Roles"])
+
+
+PUBLIC_READ = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+}
+
+
+def _event(*findings: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "strict-workload",
+        "detail-type": "Security Hub Findings - Imported",
+        "source": "aws.securityhub",
+        "account": "123456789012",
+        "region": "us-east-1",
+        "detail": {"findings": list(findings)},
+    }
+
+
+def _remediate(finding: dict[str, Any], skipped: dict[str, Any]) -> str:
+    """Parse, dispatch, record a failure, notify; the succeeded execution's id."""
+    items = parse_finding.handler(_event(finding, skipped))["items"]
+    assert [item["control_id"] for item in items] == ["S3.2"]
+    outcome = dispatch_finding.handler(dict(items[0]))
+    [message] = outcome["result"]["messages"]
+    assert message["status"] == "succeeded", message
+    assert send_notification.handler(dict(outcome["result"]))["published"] == 1
+    cause = json.dumps({"errorMessage": "Rate exceeded", "errorType": "ThrottledError"})
+    failed = {**items[0], "error": {"Error": "ThrottledError", "Cause": cause}}
+    assert dispatch_failure.handler(failed)["result"]["status"] == "failed"
+    return str(message["execution_id"])
+
+
+def _console(finding: dict[str, Any], execution_id: str) -> None:
+    operator = logged_in("strict-operator", "operator")
+    execution = quote(execution_id, safe="")
+    pages = ("/", "/findings/", "/executions/", f"/executions/{execution}/", "/reactors/")
+    for page in pages:
+        assert operator.get(page).status_code == 200, page
+    assert operator.get("/findings/detail/", {"id": finding["Id"]}).status_code == 200
+    assert operator.post(f"/findings/{finding['Id']}/remediate/").status_code == 302
+    assert operator.post(f"/executions/{execution}/rollback/").status_code == 302
+
+
+def workload_run(data_dir: Path) -> None:
+    """Run the workload (see the module docstring)."""
+    finding = member_finding(
+        "asff_findings/asr_afsbp_s3.2.json",
+        resource_type="AwsS3Bucket",
+        resource_id=f"arn:aws:s3:::{BUCKET}",
+        control_id="S3.2",
+        region=FINDING_REGION,
+    )
+    finding["Workflow"] = {"Status": "NEW"}
+    finding["RecordState"] = "ACTIVE"
+    skipped = member_finding("asff_findings/asr_afsbp_ec2.2.json", control_id=SKIPPED_CONTROL)
+    skipped["Workflow"] = {"Status": "NEW"}
+    skipped["RecordState"] = "ACTIVE"
+    _stage(finding)
+    with securityhub_updates_answered() as updates, local_lambda(data_dir):
+        _install()
+        collect_findings.handler({"full": True}, None)
+        execution_id = _remediate(finding, skipped)
+        assert {u["Workflow"]["Status"] for u in updates} == {"NOTIFIED", "RESOLVED"}
+        _console(finding, execution_id)
+        _reinstall_and_uninstall()
