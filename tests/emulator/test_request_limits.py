@@ -6,6 +6,7 @@ import copy
 import itertools
 import json
 import os
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -448,10 +449,17 @@ def test_securityhub_import_writes_the_good_findings_and_names_the_bad_one(
 
 @pytest.fixture
 def moto_url() -> Iterator[str]:
+    """moto's server in this process; its backends are process-wide, so they are reset after.
+
+    (A rule left in moto's EventBridge would receive the local runtime's events in later tests.)
+    """
     server = moto_server_start()
     try:
         yield server.url
     finally:
+        urllib.request.urlopen(  # moto's own reset endpoint on 127.0.0.1
+            urllib.request.Request(f"{server.url}/moto-api/reset", method="POST"), timeout=10
+        ).close()
         server.stop()
 
 
