@@ -21,13 +21,25 @@ Variables (all optional):
 - ``OUROBOROS_LOCAL_SCHEDULE_SECONDS`` (``300``): how often the local runtime's scheduler runs the
   collectors and other scheduled jobs.
 - ``OUROBOROS_HUB_BUCKET`` (``ouroboros-hub-artifacts``): the Hub's S3 bucket of reactor artifacts.
-- ``OUROBOROS_CURSOR_SECRET``: key that signs pagination cursors (`ouroboros.pagination`); without
-  it cursors are still checked for integrity, with a key derived from the deployment's names.
+- ``OUROBOROS_CURSOR_SECRET``: key that signs pagination cursors (`ouroboros.pagination`) in every
+  process that sets it. Without it the console signs them with a key it derives from its
+  ``SECRET_KEY`` (HKDF) and hands over with `ouroboros.pagination.cursor_key_configure`; any
+  other process uses a random key of its own. Never a key derived from public names.
 - ``OUROBOROS_NOTIFICATION_TOPIC_NAME`` (``ouroboros-<stage>-notifications``): the SNS topic the
   workflow publishes its outcomes to; ``OUROBOROS_STATE_MACHINE_NAME``
   (``ouroboros-<stage>-security-hub-finding-reactor``).
 - ``OUROBOROS_REMEDIATION_RATE`` (``5``) and ``OUROBOROS_REMEDIATION_BURST`` (``10``): reactor runs
   per second per account and region (a token bucket; a burst above it is paced, not dropped).
+- ``OUROBOROS_TRUSTED_PRODUCT_ARNS`` (empty): comma-separated product ARNs, besides Security Hub's
+  own (``arn:<partition>:securityhub:<region>::product/aws/securityhub``), whose findings may be
+  remediated (`ouroboros.workflow.provenance`); compared exactly. The EventBridge rule of automatic
+  runs stays Security Hub-only, so these products are remediated by an operator (Remediate now,
+  the custom action).
+- ``OUROBOROS_ACCOUNT_SCOPE`` (empty: every account): comma-separated 12-digit account ids whose
+  findings may be remediated; a finding of any other account is recorded as skipped.
+- ``OUROBOROS_RUNTIME``: ``aws`` in every deployed function (Zappa sets it; Lambda's own
+  ``AWS_LAMBDA_FUNCTION_NAME`` counts the same); unset or ``local`` elsewhere (the local runtime,
+  tests). Only the local runtime may post notifications over plain http to loopback receivers.
 - Notification channels, secrets: ``OUROBOROS_WECHAT_WEBHOOK_URL``, ``OUROBOROS_SLACK_WEBHOOK_URL``,
   ``OUROBOROS_WEBHOOK_URL``, or the same names ending in ``_PARAMETER`` holding an SSM parameter
   name (deployed functions carry only those). Never logged or rendered (``repr=False``).
@@ -36,6 +48,7 @@ Variables (all optional):
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -70,6 +83,12 @@ class Config:
     state_machine_name: str = ""
     remediation_rate: float = 5.0
     remediation_burst: int = 10
+    #: Product ARNs trusted besides Security Hub's own (`ouroboros.workflow.provenance`).
+    trusted_product_arns: tuple[str, ...] = ()
+    #: Accounts whose findings may be remediated; empty: every account.
+    account_scope: tuple[str, ...] = ()
+    #: False in AWS (``OUROBOROS_RUNTIME=aws``, or inside Lambda): webhooks only to public https.
+    local_runtime: bool = True
     #: channel -> webhook URL or ``ssm:<parameter name>``; secrets, kept out of repr.
     webhooks: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
@@ -91,6 +110,19 @@ def _identifier(name: str, value: str) -> str:
     if not value or any(c not in allowed for c in value):
         raise ConfigError(f"{name}={value!r}: use letters, digits and '-' only")
     return value
+
+
+def _listed(name: str, value: str, pattern: re.Pattern[str], expected: str) -> tuple[str, ...]:
+    """The comma-separated items of ``value`` (blanks dropped), each matching ``pattern``."""
+    items = tuple(dict.fromkeys(item.strip() for item in value.split(",") if item.strip()))
+    wrong = [item for item in items if not pattern.fullmatch(item)]
+    if wrong:
+        raise ConfigError(f"{name}: {wrong[0]!r} is not {expected}")
+    return items
+
+
+_PRODUCT_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:securityhub:[a-z0-9-]+:\d{0,12}:product/\S+")
+_ACCOUNT_ID = re.compile(r"\d{12}")
 
 
 @lru_cache(maxsize=1)
@@ -121,6 +153,9 @@ def get_config() -> Config:
             f"OUROBOROS_REMEDIATION_RATE={rate!r} / OUROBOROS_REMEDIATION_BURST={burst!r}: "
             "expected a positive rate and a burst >= 1"
         )
+    runtime = env.get("OUROBOROS_RUNTIME", "local")
+    if runtime not in ("local", "aws"):
+        raise ConfigError(f"OUROBOROS_RUNTIME={runtime!r}: expected local or aws")
     webhooks: list[tuple[str, str]] = []
     for channel, name in (("wechat", "WECHAT"), ("slack", "SLACK"), ("webhook", "")):
         var = f"OUROBOROS_{name}_WEBHOOK_URL" if name else "OUROBOROS_WEBHOOK_URL"
@@ -152,6 +187,19 @@ def get_config() -> Config:
         ),
         remediation_rate=rate_value,
         remediation_burst=int(burst),
+        trusted_product_arns=_listed(
+            "OUROBOROS_TRUSTED_PRODUCT_ARNS",
+            env.get("OUROBOROS_TRUSTED_PRODUCT_ARNS", ""),
+            _PRODUCT_ARN,
+            "a Security Hub product ARN",
+        ),
+        account_scope=_listed(
+            "OUROBOROS_ACCOUNT_SCOPE",
+            env.get("OUROBOROS_ACCOUNT_SCOPE", ""),
+            _ACCOUNT_ID,
+            "a 12-digit account id",
+        ),
+        local_runtime=runtime == "local" and not env.get("AWS_LAMBDA_FUNCTION_NAME"),
         webhooks=tuple(webhooks),
     )
 

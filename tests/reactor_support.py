@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -98,8 +99,8 @@ def member_finding(
     region: str = "us-east-1",
 ) -> dict[str, Any]:
     """A real sample finding (``tests/events/<sample>``; from an EventBridge event, its first
-    finding) moved to ``account`` and pointed at ``resource_id``; other fields stay as AWS
-    wrote them."""
+    finding) moved to ``account`` and ``region`` (Security Hub's product ARN too) and pointed at
+    ``resource_id``; other fields stay as AWS wrote them."""
     finding = copy.deepcopy(load_event(sample))
     if "detail" in finding:
         finding = finding["detail"]["findings"][0]
@@ -107,6 +108,12 @@ def member_finding(
     text = json.dumps(finding).replace(old_account, account)
     finding = json.loads(text)
     finding["Region"] = region
+    # Security Hub's own product ARN names the finding's region (`ouroboros.workflow.provenance`).
+    finding["ProductArn"] = re.sub(
+        r"^(arn:aws[a-z-]*:securityhub:)[a-z0-9-]+(::product/aws/securityhub)$",
+        rf"\g<1>{region}\g<2>",
+        finding["ProductArn"],
+    )
     if control_id:
         finding.setdefault("ProductFields", {})["ControlId"] = control_id
         finding["Compliance"] = {**finding.get("Compliance", {}), "SecurityControlId": control_id}

@@ -55,9 +55,16 @@ def finding_decide(
     exemptions: Sequence[Mapping[str, Any]],
     dry_run_requested: bool,
     now: datetime,
+    provenance_problem: str | None = None,
 ) -> Decision:
     """Decide for one finding (see the module docstring); the order of the checks matters:
-    the cheapest, most certain reasons first, exemptions before anything that would run."""
+    the cheapest, most certain reasons first, exemptions before anything that would run.
+
+    ``provenance_problem`` is why the finding's origin is not trusted
+    (`ouroboros.workflow.provenance`); it comes first: such a finding's claims (its control,
+    its resource) are not believed, whatever the trigger."""
+    if provenance_problem:
+        return Decision("skip", provenance_problem)
     if finding.control_id is None:
         return Decision("skip", "not a control finding")
     workflow_status = finding.workflow_status or "NEW"  # absent: a new finding

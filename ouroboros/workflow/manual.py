@@ -3,7 +3,9 @@
 - `remediation_start` fetches the finding from Security Hub and starts the state machine (the
   same definition events start) with a manual input naming the actor; the execution is always
   named (``manual-<request id>``), and the request id is the idempotency key, so one request
-  remediates once and a second request is a new remediation.
+  remediates once and a second request is a new remediation. A finding whose provenance is
+  refused (`ouroboros.workflow.provenance`) starts nothing: the refusal is recorded as a skipped
+  execution of the actor and raised as `ConflictError` with its reason.
 - `execution_rollback` calls the reactor's rollback with the execution's stored rollback data,
   records it as a new execution (trigger ``rollback``), and marks the original ``rolled_back``.
   The original is claimed first with a conditional update, so two operators never both roll back.
@@ -27,6 +29,7 @@ from ouroboros.models import ExecutionModel, LocalReactorModel
 from ouroboros.models.executions import ExecutionContext
 from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
 from ouroboros.workflow.dispatch import reactor_function_invoke
+from ouroboros.workflow.provenance import finding_provenance_problem
 
 
 def state_machine_arn() -> str:
@@ -53,6 +56,10 @@ def remediation_start(*, finding_id: str, actor: str, dry_run: bool = False) -> 
     if not actor:
         raise ValidationError("actor is required")
     finding = finding_fetch(finding_id=finding_id)
+    problem = finding_provenance_problem(finding)
+    if problem:
+        _refusal_record(finding, actor=actor, dry_run=dry_run, reason=problem)
+        raise ConflictError(f"finding {finding_id} is not remediated: {problem}")
     request_id = uuid.uuid4().hex
     payload = {
         "detail": {"findings": [finding]},
@@ -69,6 +76,23 @@ def remediation_start(*, finding_id: str, actor: str, dry_run: bool = False) -> 
         input=json.dumps(payload, default=str),
     )
     return str(response["executionArn"])
+
+
+def _refusal_record(raw: dict[str, Any], *, actor: str, dry_run: bool, reason: str) -> None:
+    """Record an operator's start refused for the finding's provenance as a skipped run."""
+    try:
+        finding: NormalizedFinding | None = asff_parse(raw)
+    except ValidationError:
+        finding = None
+    execution_record(
+        finding=finding,
+        status="skipped",
+        skip_reason=reason,
+        trigger="manual",
+        actor=actor,
+        dry_run=bool(dry_run),
+        finding_id=None if finding else str(raw.get("Id") or ""),
+    )
 
 
 def _finding_for(execution: ExecutionModel) -> dict[str, Any]:

@@ -8,7 +8,8 @@ Accepted inputs:
 - a manual start: ``{"detail": {"findings": [...]}, "ouroboros": {"trigger": "manual",
   "actor": "alice", "dry_run": true, "request_id": "..."}}`` (`remediation_start` builds it).
 
-Each finding gets a `ouroboros.workflow.decision.Decision`; a skip is recorded as an execution with
+Each finding gets a `ouroboros.workflow.decision.Decision` (its provenance first:
+`ouroboros.workflow.provenance`, whatever the trigger); a skip is recorded as an execution with
 status ``skipped`` and its reason, and yields no item. Output: ``{"items": [item, ...]}``
 (`ouroboros.workflow.contracts.ParseOutput`) where an item is a
 `ouroboros.workflow.contracts.DispatchItem`, what `ouroboros.workflow.dispatch.finding_dispatch`
@@ -30,6 +31,7 @@ from ouroboros.models.controls import KIND_CONTROL
 from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
 from ouroboros.workflow.contracts import DispatchItem, ParseOutput
 from ouroboros.workflow.decision import Trigger, finding_decide
+from ouroboros.workflow.provenance import finding_provenance_problem
 
 logger = logging.getLogger(__name__)
 
@@ -137,12 +139,13 @@ def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> ParseOu
             exemptions=_exemptions(control),
             dry_run_requested=dry_run,
             now=now,
+            provenance_problem=finding_provenance_problem(finding.raw),
         )
         if decision.action == "skip":
             execution_record(
                 finding=finding,
                 status="skipped",
-                skip_reason=decision.reason,
+                skip_reason=decision.reason[:SKIP_REASON_MAX],
                 reactor_id=reactor_id,
                 mode=control.mode if control else None,
                 **origin,
