@@ -7,6 +7,8 @@ PY        := $(VENV)/bin/python
 # Python 3.12 (the Lambda runtime): the first one found on PATH or under pyenv.
 PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12.*/bin/python3.12 /root/.pyenv/versions/3.12.*/bin/python3.12 /usr/bin/python3.12 /usr/local/bin/python3.12; do "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist; one file stays on one worker); `make test PYTEST_WORKERS=0` runs serially.
+PYTEST_WORKERS ?= auto
 
 .PHONY: help run test test-fast lint format deps node-deps browser-deps clean bench audit
 
@@ -37,10 +39,10 @@ run: deps
 	$(PY) manage.py runlocal
 
 test: deps browser-deps
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=20 $(PYTEST_ARGS)
 
 test-fast: deps
-	$(PY) -m pytest -m "not integration and not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not integration and not browser" $(PYTEST_ARGS)
 
 lint: deps
 	$(VENV)/bin/ruff check .

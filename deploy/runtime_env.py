@@ -15,6 +15,7 @@ build never leaves half an environment; a stamp of the inputs makes a second cal
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -89,6 +90,15 @@ def runtime_env_ensure(root: Path | None = None, *, python: str | None = None) -
     stamp = _stamp(root)
     if (target / STAMP).is_file() and (target / STAMP).read_text() == stamp:
         return target
+    # Two processes (parallel test workers, two packaging shells) build it once, one at a time.
+    with (root / f"{ENV_DIR}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (target / STAMP).is_file() and (target / STAMP).read_text() == stamp:
+            return target
+        return _runtime_env_build(root, target, stamp, python)
+
+
+def _runtime_env_build(root: Path, target: Path, stamp: str, python: str | None) -> Path:
     resolved, no_deps = runtime_requirements(root)
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)

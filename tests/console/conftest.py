@@ -24,7 +24,7 @@ HOSTILE_TITLE = '<script>alert("x")</script> & "quotes"'
 def logged_in(username: str, role: str) -> Client:
     """A test client logged in as a new user ``username`` in ``role``."""
     user = User.objects.create_user(username=username, password="x" * 12)
-    user.groups.add(Group.objects.get(name=role))
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
     client = Client()
     client.force_login(user)
     return client
@@ -34,7 +34,7 @@ def logged_in(username: str, role: str) -> Client:
 def make_user(db: None) -> Callable[[str], User]:
     def make(role: str) -> User:
         user = User.objects.create_user(username=f"{role}-user", password="pw-" + role)
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
         return user
 
     return make

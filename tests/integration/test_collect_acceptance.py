@@ -31,7 +31,7 @@ ACTIVE_COUNT = re.compile(r'<span class="value" id="count-findings-active">(\d+)
 @pytest.fixture
 def viewer(db: Any) -> Client:
     user = User.objects.create_user(username="vera", password="x" * 12)
-    user.groups.add(Group.objects.get(name="viewer"))
+    user.groups.add(Group.objects.get_or_create(name="viewer")[0])
     browser = Client()
     browser.force_login(user)
     return browser

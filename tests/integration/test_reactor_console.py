@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 @pytest.fixture
 def operator(db: Any) -> Client:
     user = User.objects.create_user(username="olga", password="x" * 12)
-    user.groups.add(Group.objects.get(name="operator"))
+    user.groups.add(Group.objects.get_or_create(name="operator")[0])
     browser = Client()
     browser.force_login(user)
     return browser

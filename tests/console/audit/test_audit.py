@@ -33,7 +33,7 @@ class _Token:
 def _user(django_user_model: Any, username: str, role: str | None) -> Any:
     user = django_user_model.objects.create_user(username=username, password=f"pw-{username}-1")
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 

@@ -16,7 +16,7 @@ from tests.reactor_support import built_artifact, hub_publish
 
 def _user(username: str, role: str, *, staff: bool = False) -> User:
     user = User.objects.create_user(username=username, password="x" * 12, is_staff=staff)
-    user.groups.add(Group.objects.get(name=role))
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 
