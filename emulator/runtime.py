@@ -15,6 +15,12 @@ Extensions are the runtime's other parts, added by later capabilities: the local
 the Lambda invoke hook, the event bus, the scheduler, the stream pollers. Each is an object with
 ``name``, ``start(runtime)`` and ``stop()``; `LocalRuntime.stop()` stops them in reverse order.
 
+The data folder is owner-only: while the runtime runs, the process creates files with a 0o077
+umask (0600 files, 0700 folders; DynamoDB Local inherits it), and at start the folder is made
+0700 and the entries already in it 0600 (files) or 0700 (folders), not recursing: nothing below
+a 0700 folder is reachable by another user anyway, and a data folder pointed at a shared place
+is not rewritten wholesale.
+
 moto keeps its state in memory: IAM roles, buckets and other moto resources are recreated by the
 demo seed at each start; everything in DynamoDB persists.
 """
@@ -50,6 +56,9 @@ from ouroboros.models import bind_models
 from ouroboros.models.tables import tables_ensure
 
 logger = logging.getLogger(__name__)
+
+#: The umask of a running local runtime: what it creates is readable by its owner only.
+OWNER_ONLY_UMASK = 0o077
 
 #: Table prefix of the Hub's tables in the local runtime (both roles share one DynamoDB there).
 LOCAL_HUB_TABLE_PREFIX = "hub"
@@ -107,6 +116,7 @@ class LocalRuntime:
     _saved_environ: dict[str, str | None] = field(default_factory=dict)
     _started: list[RuntimeExtension] = field(default_factory=list)
     _lock_file: IO[str] | None = None
+    _saved_umask: int | None = None
 
     @property
     def dynamodb_backend(self) -> str:
@@ -114,9 +124,14 @@ class LocalRuntime:
 
     def start(self) -> LocalEndpoints:
         """Start everything (see the module docstring); returns the endpoints."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._saved_umask = os.umask(OWNER_ONLY_UMASK)
+        try:
+            data_dir_owner_only(self.data_dir)
+            self._lock_data_dir()
+        except BaseException:
+            self._umask_restore()
+            raise
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
-        self._lock_data_dir()
         try:
             self.moto = moto_server_start(self.moto_port)
             try:
@@ -191,6 +206,12 @@ class LocalRuntime:
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
+        self._umask_restore()
+
+    def _umask_restore(self) -> None:
+        if self._saved_umask is not None:
+            os.umask(self._saved_umask)
+            self._saved_umask = None
 
     def endpoints_update(self, **fields: str) -> LocalEndpoints:
         """Let an extension publish an endpoint of its own (e.g. ``securityhub``) while starting.
@@ -229,6 +250,19 @@ class LocalRuntime:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def data_dir_owner_only(data_dir: Path) -> None:
+    """Create ``data_dir`` (0700) or make it 0700, and its entries 0600 / 0700 (not recursing)."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
+    for entry in data_dir.iterdir():
+        if entry.is_symlink():
+            continue
+        try:
+            entry.chmod(0o700 if entry.is_dir() else 0o600)
+        except PermissionError:  # another user's file: left as it is, and said so
+            logger.warning("%s: not ours, its permissions are left unchanged", entry)
 
 
 @contextmanager

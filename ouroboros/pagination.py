@@ -8,12 +8,16 @@ full or a read budget is spent, and then says so (``partial``) instead of readin
 
 Cursors are ``base64url(json).base64url(hmac)``. The payload holds, per source, where to resume
 (the key of the last item shown, DynamoDB's ``ExclusiveStartKey``), and a digest of the *scope*:
-the caller's description of the plan (index, key, filters, sort). A cursor is therefore only
-accepted by the list that issued it: a cursor edited by hand, cut short, or pasted into another
-view raises `InvalidCursorError` (a `ValidationError`, HTTP 400), never a server error. The HMAC
-key is ``OUROBOROS_CURSOR_SECRET``, or, when unset, one derived from the deployment's table names:
-then the check guards integrity rather than secrecy, which is enough, because a cursor only ever
-positions a Query the caller is already allowed to run.
+the caller's description of the plan (index, key, filters, sort) together with every source's
+index, partition (hash value), sort attribute and direction. A cursor is therefore only accepted
+by the list and partition that issued it: a cursor edited by hand, cut short, forged, or pasted
+into another view raises `InvalidCursorError` (a `ValidationError`, HTTP 400), never a server
+error; a position DynamoDB still refuses as a start key is the same error.
+
+The HMAC key is secret, never derived from public names. In order: ``OUROBOROS_CURSOR_SECRET``
+when set; else the key handed over with `cursor_key_configure` (the console derives it from its
+``SECRET_KEY`` with HKDF and hands it over at startup: the core never imports Django); else a
+random key of this process (cursors then only work within the process that issued them).
 """
 
 from __future__ import annotations
@@ -23,9 +27,13 @@ import binascii
 import hashlib
 import hmac
 import json
+import secrets
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from pynamodb.exceptions import QueryError
 
 from ouroboros.config import get_config
 from ouroboros.errors import ValidationError
@@ -37,6 +45,9 @@ RawKey = dict[str, dict[str, str]]
 _DONE = "done"
 _MAX_KEY_VALUE = 2048
 _MAX_CURSOR = 8192
+_MIN_KEY_BYTES = 32
+#: ``configured``: the key `cursor_key_configure` set; ``process``: this process's random key.
+_KEYS: dict[str, bytes] = {"process": secrets.token_bytes(_MIN_KEY_BYTES)}
 
 
 class InvalidCursorError(ValidationError):
@@ -82,11 +93,25 @@ class _SourceState:
     taken: bool = False
 
 
+def cursor_key_configure(key: bytes | None) -> None:
+    """Sign and check cursors with ``key`` (at least 32 bytes) from now on; None forgets it.
+
+    The console calls this at startup with a key derived from its ``SECRET_KEY``
+    (``console.settings.base.OUROBOROS_CURSOR_SIGNING_KEY``).
+    """
+    if key is None:
+        _KEYS.pop("configured", None)
+        return
+    if not isinstance(key, bytes) or len(key) < _MIN_KEY_BYTES:
+        raise ValueError(f"a cursor key has at least {_MIN_KEY_BYTES} bytes")
+    _KEYS["configured"] = key
+
+
 def _secret() -> bytes:
     config = get_config()
     if config.cursor_secret:
         return config.cursor_secret.encode()
-    return f"ouroboros-cursor:{config.table_name('cursor')}".encode()
+    return _KEYS.get("configured") or _KEYS["process"]
 
 
 def _b64(data: bytes) -> str:
@@ -97,14 +122,21 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _scope_digest(scope: str) -> str:
-    return hashlib.sha256(scope.encode()).hexdigest()[:16]
+def _scope_digest(scope: str, sources: Sequence[QuerySource]) -> str:
+    """What a cursor is bound to: the caller's scope and each source's index and partition."""
+    bound = [scope] + [
+        [s.index_name, s.hash_value, s.sort_attribute, s.forward, list(s.key_attributes)]
+        for s in sources
+    ]
+    return hashlib.sha256(json.dumps(bound).encode()).hexdigest()[:32]
 
 
-def cursor_encode(*, scope: str, positions: list[RawKey | str | None]) -> str:
+def cursor_encode(
+    *, scope: str, sources: Sequence[QuerySource], positions: list[RawKey | str | None]
+) -> str:
     """An opaque cursor resuming every source of ``scope`` at ``positions``."""
     payload = json.dumps(
-        {"v": 1, "s": _scope_digest(scope), "p": positions}, separators=(",", ":")
+        {"v": 2, "s": _scope_digest(scope, sources), "p": positions}, separators=(",", ":")
     ).encode()
     signature = hmac.new(_secret(), payload, hashlib.sha256).digest()[:16]
     return f"{_b64(payload)}.{_b64(signature)}"
@@ -147,9 +179,9 @@ def cursor_decode(
         data = json.loads(payload)
     except ValueError:
         raise damaged from None
-    if not isinstance(data, dict) or data.get("v") != 1:
+    if not isinstance(data, dict) or data.get("v") != 2:
         raise damaged
-    if data.get("s") != _scope_digest(scope):
+    if data.get("s") != _scope_digest(scope, sources):
         raise InvalidCursorError(
             "This page link belongs to another view (filters or sort changed). "
             "Start from the first page."
@@ -164,6 +196,28 @@ def cursor_decode(
         else:
             checked.append(_check_key(position, source.key_attributes))
     return checked
+
+
+def _partition_attribute(model: type[OuroborosModel], source: QuerySource) -> str | None:
+    """The attribute whose value is the partition ``source`` reads (its Query's hash key)."""
+    if source.index_name is None:
+        return str(model._hash_keyname)
+    index = model._indexes.get(source.index_name)
+    return index._hash_key_attribute().attr_name if index is not None else None
+
+
+def _check_partitions(
+    model: type[OuroborosModel], sources: list[QuerySource], positions: list[RawKey | str | None]
+) -> None:
+    """A position must lie in its source's partition (DynamoDB would refuse it as a start key)."""
+    for source, position in zip(sources, positions, strict=True):
+        if not isinstance(position, dict):
+            continue
+        attribute = _partition_attribute(model, source)
+        if attribute is not None and position.get(attribute) != {"S": source.hash_value}:
+            raise InvalidCursorError(
+                "This page link does not fit this list. Start from the first page."
+            )
 
 
 def _item_key(item: RawItem, attributes: tuple[str, ...]) -> RawKey:
@@ -186,16 +240,24 @@ def _fetch(
     read = 0
     chunk = want
     while True:
-        response = connection.query(
-            source.hash_value,
-            range_key_condition=source.range_condition,
-            filter_condition=source.filter_condition,
-            attributes_to_get=attributes,
-            exclusive_start_key=start,
-            index_name=source.index_name,
-            limit=chunk,
-            scan_index_forward=source.forward,
-        )
+        try:
+            response = connection.query(
+                source.hash_value,
+                range_key_condition=source.range_condition,
+                filter_condition=source.filter_condition,
+                attributes_to_get=attributes,
+                exclusive_start_key=start,
+                index_name=source.index_name,
+                limit=chunk,
+                scan_index_forward=source.forward,
+            )
+        except QueryError as exc:
+            # DynamoDB refuses a start key outside the Query (another partition, out of range).
+            if start is not None and exc.cause_response_code == "ValidationException":
+                raise InvalidCursorError(
+                    "This page link does not fit this list. Start from the first page."
+                ) from None
+            raise
         page.query_count += 1
         scanned = int(response.get("ScannedCount", 0))
         read += scanned
@@ -287,6 +349,7 @@ def query_page(
     positions: list[RawKey | str | None] = (
         cursor_decode(cursor, scope=scope, sources=sources) if cursor else [None] * len(sources)
     )
+    _check_partitions(model, sources, positions)
     if attributes is not None:
         wanted = {name for s in sources for name in s.key_attributes} | {item_key}
         attributes = sorted(set(attributes) | wanted)
@@ -313,6 +376,6 @@ def query_page(
         else:
             next_positions.append(state.position)
     if any(p != _DONE for p in next_positions):
-        page.next_cursor = cursor_encode(scope=scope, positions=next_positions)
+        page.next_cursor = cursor_encode(scope=scope, sources=sources, positions=next_positions)
         page.partial = len(page.items) < limit
     return page

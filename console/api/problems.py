@@ -8,7 +8,8 @@ whole body). ``type`` is ``urn:ouroboros:problem:<code>``; ``title`` is the HTTP
 Sources, all mapped by `problem_exception_handler` (DRF's ``EXCEPTION_HANDLER``):
 
 - DRF exceptions (validation, parse errors, 401, 403, 404, 405, 406, 415, 429 with
-  ``Retry-After``), Django's ``Http404`` and ``PermissionDenied``;
+  ``Retry-After``), Django's ``Http404`` and ``PermissionDenied``; a 401 becomes a 429 when its
+  address is over the anonymous rate (`console.api.throttling.throttle_failed_authentication`);
 - every `OuroborosError` subclass, by its ``status_code`` (``ConflictError`` -> 409, ...), with its
   message as ``detail`` (one whose status is 500 counts as unexpected, below); a conflict that
   carries the item stored now (``ControlConflictError.current``) adds ``current_version``;
@@ -35,6 +36,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.views import set_rollback
 
+from console.api.throttling import throttle_failed_authentication
 from ouroboros.errors import OuroborosError
 from ouroboros.errors import ValidationError as CoreValidationError
 
@@ -163,6 +165,9 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Htt
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        # Throttles run after authentication: without this, 401s would never be limited.
+        exc = throttle_failed_authentication(request, context.get("view")) or exc
     if isinstance(exc, exceptions.APIException):
         return _api_exception(request, exc)
     if isinstance(exc, OuroborosError) and 400 <= exc.status_code <= 599 and exc.status_code != 500:

@@ -5,12 +5,20 @@ Rates come from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (scopes ``token``, 
 so a settings change applies at once. Over the limit the API answers 429 with ``Retry-After``.
 Counters live in Django's cache: with several processes (Lambda) configure a shared ``CACHES``
 backend, or each process counts on its own.
+
+DRF checks throttles only after authentication and permissions, so a request with no credentials
+or a bad token would end in 401 before any throttle ran and never be limited. The API's exception
+handler therefore passes every 401 through `throttle_failed_authentication`: anonymous and
+bad-token requests count against the ``anon`` limit of their address and get 429 once over it.
+A request with a valid token or session is never counted in (nor blocked by) that bucket. The
+address is ``REMOTE_ADDR`` (``NUM_PROXIES`` is 0), never ``X-Forwarded-For``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
@@ -59,3 +67,15 @@ class AnonymousRateThrottle(_LiveRateThrottle):
         if request.user.is_authenticated:
             return None
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def throttle_failed_authentication(request: Request, view: Any) -> exceptions.Throttled | None:
+    """Count a request refused with 401 against its address's anonymous limit.
+
+    Returns the 429 to answer instead when the address is over that limit, else None (answer the
+    401). ``request.user`` is anonymous here: DRF sets it so when authentication fails.
+    """
+    throttle = AnonymousRateThrottle()
+    if throttle.allow_request(request, view):
+        return None
+    return exceptions.Throttled(wait=throttle.wait())

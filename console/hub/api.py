@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from console.api.fields import PatternField, QueryIntegerField, TextField
+from console.api.fields import SIGNED_CURSOR_PATTERN, PatternField, QueryIntegerField, TextField
 from ouroboros.reactors.catalog import (
     MAX_PAGE,
     hub_catalog_list,
@@ -62,7 +62,7 @@ class HubReactorListApi(APIView):
             required=False, max_length=100, help_text="Words of the id, title, controls, text."
         )
         cursor = PatternField(
-            r"^[A-Za-z0-9_=-]{1,2048}$",
+            SIGNED_CURSOR_PATTERN,
             required=False,
             help_text="The next_cursor of the last page.",
         )

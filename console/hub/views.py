@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from console.access.roles import role_required
+from ouroboros.pagination import InvalidCursorError
 from ouroboros.reactors.catalog import (
     hub_artifact_url,
     hub_catalog_list,
@@ -24,7 +25,11 @@ from ouroboros.reactors.services import reactor_installed_list
 @require_safe
 def hub_catalog(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:100]
-    page = hub_catalog_list(search=search, cursor=request.GET.get("cursor"), limit=25)
+    try:
+        page = hub_catalog_list(search=search, cursor=request.GET.get("cursor"), limit=25)
+    except InvalidCursorError as exc:
+        context = {"page": None, "rows": [], "search": search, "error": str(exc)}
+        return render(request, "hub/catalog.html", context, status=400)
     installed = {item.reactor_id: item for item in reactor_installed_list()}
     rows = [(item, installed.get(item.reactor_id)) for item in page.items]
     context = {"page": page, "rows": rows, "search": search}

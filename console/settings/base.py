@@ -5,15 +5,22 @@
 - ``DATABASE_URL``: Django's own tables (users, groups, tokens, sessions, audit). SQLite in the
   data folder by default; PostgreSQL in production. The security data itself lives in DynamoDB.
 - ``DJANGO_ALLOWED_HOSTS``: comma separated.
+- ``OUROBOROS_LOGIN_FAILURE_LIMIT`` (``5``) and ``OUROBOROS_LOGIN_COOLOFF_MINUTES`` (``15``): failed
+  logins of one username from one address before both are locked out, and for how long.
+- ``OUROBOROS_SESSION_IDLE_MINUTES`` (``30``): a console session unused that long is logged out.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.core.exceptions import ImproperlyConfigured
 
 from ouroboros.config import get_config
 
@@ -21,18 +28,39 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 DATA_DIR = get_config().data_dir
 
 
+def _whole_number(name: str, value: str) -> int:
+    """The environment's ``name=value`` as a whole number >= 1 (``ImproperlyConfigured`` if not)."""
+    if not value.isdigit() or int(value) < 1:
+        raise ImproperlyConfigured(f"{name}={value!r}: expected a whole number >= 1")
+    return int(value)
+
+
 def _local_secret_key() -> str:
     path = DATA_DIR / "django-secret-key"
     if path.exists():
         return path.read_text().strip()
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_urlsafe(50)
-    path.write_text(key)
-    path.chmod(0o600)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # owner-only
+    except FileExistsError:  # another process created it meanwhile
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key)
     return key
 
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _local_secret_key()
+
+
+def _cursor_signing_key(secret_key: str) -> bytes:
+    """The key of page cursors: HKDF-SHA256 of the secret key, for that purpose only."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"ouroboros.cursor.v1")
+    return hkdf.derive(secret_key.encode())
+
+
+#: Signs the core's page cursors (`ouroboros.pagination`); `console.api.apps` hands it over.
+OUROBOROS_CURSOR_SIGNING_KEY = _cursor_signing_key(SECRET_KEY)
 DEBUG = False
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
@@ -45,6 +73,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "console.access",
     "console.dashboard",
     "console.jobs",
@@ -71,6 +100,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "console.audit.middleware.RequestIdMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
 ]
 
 ROOT_URLCONF = "console.urls"
@@ -118,6 +148,36 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# --- Login throttling (django-axes) ---------------------------------------------------------
+# Every login (the console's and the admin's) goes through axes' backend first: after
+# AXES_FAILURE_LIMIT failures of one username from one address, that pair is refused (HTTP 429,
+# the lockout page) until AXES_COOLOFF_TIME has passed with no new failure; a success resets the
+# count. The address is REMOTE_ADDR, as for the API's rate limits (``NUM_PROXIES = 0``): API
+# Gateway sets it from the TCP peer, while X-Forwarded-For is whatever the client sent. Admins
+# see and delete the attempts in the admin ("Axes"), or run ``manage.py axes_reset_username``.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = _whole_number(
+    "OUROBOROS_LOGIN_FAILURE_LIMIT", os.environ.get("OUROBOROS_LOGIN_FAILURE_LIMIT", "5")
+)
+AXES_COOLOFF_TIME = timedelta(
+    minutes=_whole_number(
+        "OUROBOROS_LOGIN_COOLOFF_MINUTES", os.environ.get("OUROBOROS_LOGIN_COOLOFF_MINUTES", "15")
+    )
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+AXES_IPWARE_PROXY_COUNT = None
+
+# --- Sessions: an idle timeout, renewed by every request ------------------------------------
+SESSION_COOKIE_AGE = 60 * _whole_number(
+    "OUROBOROS_SESSION_IDLE_MINUTES", os.environ.get("OUROBOROS_SESSION_IDLE_MINUTES", "30")
+)
+SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

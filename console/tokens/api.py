@@ -1,7 +1,8 @@
 """``/api/v1/tokens``: the caller's own API tokens: list, create (secret shown once), revoke.
 
 Creating and revoking are writes like any other: an operator (or admin) with a session or a
-write token. A token created with a token cannot expire later than that token.
+write token. A token created with a token records it as its parent and cannot expire later than
+it; revoking a token revokes every token minted from it, transitively.
 """
 
 from __future__ import annotations

@@ -7,6 +7,12 @@ is enough (no password hashing needed). The token is shown once, at creation.
 
 A token acts with the current role of its owner: demoting the user demotes every token.
 
+A token created by a request authenticated with a token records it as its ``parent``: the token
+that minted it. A child never outlives its parent (its expiry is capped at creation), revoking a
+token revokes every token minted from it, transitively (`console.tokens.services.api_token_revoke`),
+and authentication refuses a token whose parent or any further ancestor is revoked or expired even
+if its own row were still active (`console.tokens.selectors.api_token_authenticate`).
+
 The model moved here from ``console.api``; its table keeps that app's name (``api_apitoken``), so
 tokens created before the move keep working (migrations ``api.0002`` and ``tokens.0001``).
 """
@@ -39,6 +45,11 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    #: The token that minted this one through the API (None: created by a session, page or CLI).
+    #: Deleting a token row deletes what it minted: nothing outlives its parent.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="minted"
+    )
 
     class Meta:
         db_table = "api_apitoken"

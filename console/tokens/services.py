@@ -2,8 +2,11 @@
 
 Creation and revocation are audited in the same transaction (``api_token.create`` /
 ``api_token.revoke``), never with the secret. A token created by a request that is itself
-authenticated with a token cannot outlive it: its expiry is capped at the parent's, so a leaked
-expiring token cannot mint a permanent one.
+authenticated with a token records it as its ``parent`` and cannot outlive it: its expiry is
+capped at the parent's, so a leaked expiring token cannot mint a permanent one. Revoking a token
+revokes, in the same transaction, every token minted from it, transitively (each one audited as
+``api_token.revoke`` with ``cascade_from``), so a leaked token cannot leave working descendants.
+Chains are at most `MAX_LINEAGE` tokens below their root.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from django.utils import timezone
 from console.api.fields import PRINTABLE
 from console.audit.services import audit_record
 from console.tokens.models import ApiToken
+from console.tokens.selectors import MAX_LINEAGE, api_token_ancestors, api_token_lineage_is_active
 from console.tokens.token_codec import token_generate
 from ouroboros.errors import ConflictError, NotFoundError, ValidationError
 
@@ -47,6 +51,7 @@ def api_token_snapshot(token: ApiToken) -> dict[str, Any]:
         "prefix": token.prefix,
         "expires_at": token.expires_at,
         "revoked_at": token.revoked_at,
+        "parent": token.parent_id,
     }
 
 
@@ -68,6 +73,24 @@ def _expiry(expires_days: int | None, parent: ApiToken | None, now: datetime) ->
     if parent is not None and parent.expires_at is not None:
         expires_at = min(expires_at or parent.expires_at, parent.expires_at)
     return expires_at
+
+
+def _check_parent(parent: ApiToken | None, now: datetime) -> None:
+    """A parent must be active all the way up, and its chain short enough to walk.
+
+    Called inside the creating transaction with the parent's row locked, so a revocation of the
+    parent either commits first (and this refuses) or waits and then finds the new child.
+    """
+    if parent is None:
+        return
+    ApiToken.objects.select_for_update().filter(pk=parent.pk).first()
+    parent.refresh_from_db(fields=["revoked_at", "expires_at", "parent"])
+    if not api_token_lineage_is_active(parent, now):
+        raise ValidationError("the token that mints must be active")
+    if len(api_token_ancestors(parent)) + 1 > MAX_LINEAGE:
+        raise ValidationError(
+            f"a token can descend from at most {MAX_LINEAGE} tokens: mint from an older one"
+        )
 
 
 def api_token_create(
@@ -93,10 +116,11 @@ def api_token_create(
     if not getattr(user, "is_active", False):
         raise ValidationError("the token owner must be an active user")
     now = timezone.now()
-    expires_at = _expiry(expires_days, parent, now)
     generated = token_generate()
     try:
         with transaction.atomic():
+            _check_parent(parent, now)
+            expires_at = _expiry(expires_days, parent, now)
             token = ApiToken.objects.create(
                 name=name,
                 user=user,
@@ -105,6 +129,7 @@ def api_token_create(
                 digest=generated.digest,
                 created_at=now,
                 expires_at=expires_at,
+                parent=parent,
             )
             audit_record(
                 action="api_token.create",
@@ -123,6 +148,53 @@ def api_token_create(
     return CreatedToken(token=token, secret=generated.value)
 
 
+def _descendants(token: ApiToken) -> list[ApiToken]:
+    """Every token minted from ``token``, transitively, locked for update (breadth first)."""
+    found: list[ApiToken] = []
+    seen = {token.pk}
+    frontier = [token.pk]
+    while frontier:
+        children = list(
+            ApiToken.objects.select_for_update()
+            .select_related("user")
+            .filter(parent_id__in=frontier)
+            .exclude(pk__in=seen)
+            .order_by("id")
+        )
+        seen.update(child.pk for child in children)
+        found += children
+        frontier = [child.pk for child in children]
+    return found
+
+
+def _revoke_one(
+    token: ApiToken,
+    *,
+    now: datetime,
+    cascade_from: ApiToken | None,
+    request: HttpRequest | None,
+    actor: Any,
+    actor_name: str | None,
+) -> None:
+    before = api_token_snapshot(token)
+    token.revoked_at = now
+    token.save(update_fields=["revoked_at"])
+    after = api_token_snapshot(token)
+    if cascade_from is not None:
+        after["cascade_from"] = cascade_from.pk
+    audit_record(
+        action="api_token.revoke",
+        target_type="api_token",
+        target_id=str(token.pk),
+        before=before,
+        after=after,
+        request=request,
+        actor=actor,
+        token=getattr(request, "auth", None) if request is not None else None,
+        actor_name=actor_name,
+    )
+
+
 def api_token_revoke(
     *,
     token_id: int,
@@ -131,9 +203,12 @@ def api_token_revoke(
     actor: Any = None,
     actor_name: str | None = None,
 ) -> ApiToken:
-    """Revoke token ``token_id`` (only among ``owner``'s tokens when given); idempotent.
+    """Revoke token ``token_id`` (only among ``owner``'s tokens when given) and every token
+    minted from it, transitively, in one transaction; idempotent.
 
-    Raises `NotFoundError` when there is no such token (or it is not ``owner``'s).
+    A token already revoked is not audited again, but its descendants still active (none
+    should be) are revoked now. Raises `NotFoundError` when there is no such token (or it is not
+    ``owner``'s).
     """
     with transaction.atomic():
         tokens = ApiToken.objects.select_for_update().select_related("user")
@@ -142,22 +217,13 @@ def api_token_revoke(
         token = tokens.filter(pk=token_id).first()
         if token is None:
             raise NotFoundError(f"no API token {token_id}")
-        if token.revoked_at is not None:
-            return token
-        before = api_token_snapshot(token)
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
-        audit_record(
-            action="api_token.revoke",
-            target_type="api_token",
-            target_id=str(token.pk),
-            before=before,
-            after=api_token_snapshot(token),
-            request=request,
-            actor=actor,
-            token=getattr(request, "auth", None) if request is not None else None,
-            actor_name=actor_name,
-        )
+        now = timezone.now()
+        audit = {"request": request, "actor": actor, "actor_name": actor_name}
+        if token.revoked_at is None:
+            _revoke_one(token, now=now, cascade_from=None, **audit)
+        for descendant in _descendants(token):
+            if descendant.revoked_at is None:
+                _revoke_one(descendant, now=now, cascade_from=token, **audit)
     return token
 
 

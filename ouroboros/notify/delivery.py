@@ -9,6 +9,10 @@ names the three webhook parameters (``/ouroboros/<stage>/{slack-,wechat-,}webhoo
 operator creates only those of the channels in use; the delivery records ``not configured``
 without a warning or a post.
 
+Every URL must pass the webhook policy (`ouroboros.notify.webhooks`: https to public hosts, no
+redirect to another host; plain http to loopback only in the local runtime); a refused URL is
+recorded as ``refused: <rule>``, never posted to and never retried.
+
 Each post is retried (3 attempts, 1 s then 2 s apart) on connection errors, 429 and 5xx. Every
 delivery is appended to ``<data dir>/notifications.jsonl`` (the local runtime's console shows
 them; on Lambda the data folder is ``/tmp`` and the record is just the function's own trace).
@@ -31,6 +35,7 @@ from ouroboros.aws.parameters import ParameterMissing, parameter_get
 from ouroboros.config import get_config
 from ouroboros.errors import ValidationError
 from ouroboros.notify.formats import FORMATS
+from ouroboros.notify.webhooks import WebhookRefused, webhook_opener, webhook_url_check
 
 logger = logging.getLogger(__name__)
 
@@ -46,13 +51,15 @@ def _url(value: str) -> str:
 
 
 def _post(url: str, payload: Mapping[str, Any], *, timeout: float = 10) -> int:
+    local = get_config().local_runtime
+    webhook_url_check(url, local=local)
     request = urllib.request.Request(  # noqa: S310 - the URL is operator configuration
         url,
         data=json.dumps(payload).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
     )
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+    with webhook_opener(local=local).open(request, timeout=timeout) as response:
         return int(response.status)
 
 
@@ -73,6 +80,9 @@ def channel_post(
         try:
             status = _post(url, payload)
             return f"ok ({status})"
+        except WebhookRefused as exc:
+            logger.warning("notification to %s refused: %s", channel, exc.reason)
+            return f"refused: {exc.reason}"
         except urllib.error.HTTPError as exc:
             outcome = f"HTTP {exc.code}"
             if exc.code != 429 and exc.code < 500:

@@ -2,17 +2,16 @@
 
 The catalog is one Query on ``catalog-index`` (only the latest verified version of each reactor
 carries ``latest``), with a ``contains`` filter on ``search_text`` when searching, paginated by an
-opaque cursor. Artifacts live in the Hub's bucket (``OUROBOROS_HUB_BUCKET``); consumers download
-them by pre-signed URL, or directly with S3 GetObject when the bucket policy lets them. With
+opaque cursor signed and bound to the search like every list's (`ouroboros.pagination`): an
+edited, forged or foreign cursor is an `InvalidCursorError` (HTTP 400), never a DynamoDB key.
+Artifacts live in the Hub's bucket (``OUROBOROS_HUB_BUCKET``); consumers download them by
+pre-signed URL, or directly with S3 GetObject when the bucket policy lets them. With
 ``OUROBOROS_HUB_ROLE_ARN`` set, S3 access goes through that role (the Hub's tables are read with
 the caller's credentials: in AWS, give the consumer read access to them).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +20,7 @@ from botocore.exceptions import ClientError
 from ouroboros.aws import assume_role_session, client
 from ouroboros.config import get_config
 from ouroboros.models import HubReactorModel
+from ouroboros.pagination import InvalidCursorError, QuerySource, cursor_decode, cursor_encode
 from ouroboros.reactors.errors import ArtifactError, ReactorNotFoundError
 from ouroboros.reactors.manifest import manifest_core
 
@@ -48,48 +48,49 @@ def search_text(manifest: dict[str, Any]) -> str:
     return " ".join(str(p) for p in parts).lower()[:4000]
 
 
-def _encode(key: dict[str, Any] | None) -> str | None:
+#: The one Query of the catalog, as `ouroboros.pagination` binds cursors to it.
+_CATALOG = QuerySource("catalog-index", LATEST, ("reactor_id", "version", "latest"), "reactor_id")
+
+
+def _scope(search: str) -> str:
+    return f"hub-catalog|{search}"
+
+
+def _encode(key: dict[str, Any] | None, search: str) -> str | None:
     if not key:
         return None
-    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
+    return cursor_encode(scope=_scope(search), sources=[_CATALOG], positions=[key])
 
 
-_CURSOR_KEYS = {"reactor_id", "version", "latest"}
-
-
-def _decode(cursor: str | None) -> dict[str, Any] | None:
-    """The catalog-index key a cursor holds; None (the first page) for anything else, so an
-    edited cursor restarts the list instead of reaching DynamoDB as a malformed key."""
+def _decode(cursor: str | None, search: str) -> dict[str, Any] | None:
+    """The catalog-index key a cursor holds (None: the first page); `InvalidCursorError` unless
+    this list issued it for this search."""
     if not cursor:
         return None
-    try:
-        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, binascii.Error):
-        return None
-    if not isinstance(value, dict) or set(value) != _CURSOR_KEYS:
-        return None
-    for attribute in value.values():
-        text = attribute.get("S") if isinstance(attribute, dict) and len(attribute) == 1 else None
-        if not isinstance(text, str) or not 0 < len(text) <= 1024:
-            return None
-    return value if value["latest"] == {"S": LATEST} else None
+    [position] = cursor_decode(cursor, scope=_scope(search), sources=[_CATALOG])
+    if not isinstance(position, dict) or position["latest"] != {"S": LATEST}:
+        raise InvalidCursorError(
+            "This page link does not fit this list. Start from the first page."
+        )
+    return position
 
 
 def hub_catalog_list(
     *, search: str = "", limit: int = 50, cursor: str | None = None
 ) -> CatalogPage:
     """Latest verified version of each reactor, by id; ``search`` matches id, title, controls,
-    description (case-insensitive)."""
+    description (case-insensitive). `InvalidCursorError` for a cursor this search did not issue."""
     limit = max(1, min(limit, MAX_PAGE))
-    condition = HubReactorModel.search_text.contains(search.strip().lower()) if search else None
+    words = search.strip().lower()
+    condition = HubReactorModel.search_text.contains(words) if words else None
     result = HubReactorModel.catalog_index.query(
         LATEST,
         filter_condition=condition,
         limit=limit,
-        last_evaluated_key=_decode(cursor),
+        last_evaluated_key=_decode(cursor, words),
     )
     items = list(result)
-    return CatalogPage(items=items, next_cursor=_encode(result.last_evaluated_key))
+    return CatalogPage(items=items, next_cursor=_encode(result.last_evaluated_key, words))
 
 
 def hub_reactor_versions(*, reactor_id: str) -> list[HubReactorModel]:

@@ -151,13 +151,23 @@ def world(ddb_tables: str, make_user: Callable[[str], Any]) -> World:
 
 
 def django_rows() -> dict[str, list[str]]:
-    """Every row of every Django table, to compare before and after."""
-    from django.apps import apps
+    """Every row of every Django table, to compare before and after.
 
-    return {
+    Sessions are compared by what they hold: every request saves its session again (the idle
+    timeout slides), with a new expiry date and a freshly signed encoding.
+    """
+    from django.apps import apps
+    from django.contrib.sessions.models import Session
+
+    rows = {
         model._meta.label: sorted(repr(row) for row in model.objects.values_list())
         for model in apps.get_models()
+        if model is not Session
     }
+    rows[Session._meta.label] = sorted(
+        repr((session.session_key, session.get_decoded())) for session in Session.objects.all()
+    )
+    return rows
 
 
 def _sent_to_login(response: Any, admin: bool) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
+from django.http import HttpRequest
 from django.test import Client
 
 from console.access.roles import has_role, user_role
@@ -18,7 +19,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.functional]
 @pytest.fixture
 def viewer(django_user_model: type) -> object:
     user = django_user_model.objects.create_user(username="vera", password="pw-vera-123")
-    user.groups.add(Group.objects.get(name="viewer"))
+    user.groups.add(Group.objects.get_or_create(name="viewer")[0])
     return user
 
 
@@ -40,7 +41,7 @@ def test_home_shows_counts_read_from_dynamodb(
 ) -> None:
     control_catalog_upsert(controls=catalog_controls()[:7])
     aggregate_add("findings#state", {"ACTIVE": 12, "ARCHIVED": 3})
-    client.login(username="vera", password="pw-vera-123")
+    client.login(request=HttpRequest(), username="vera", password="pw-vera-123")  # axes
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -51,7 +52,7 @@ def test_home_shows_counts_read_from_dynamodb(
 
 def test_user_without_a_role_is_forbidden(client: Client, django_user_model: type) -> None:
     django_user_model.objects.create_user(username="nobody", password="pw-nobody-1")
-    client.login(username="nobody", password="pw-nobody-1")
+    client.login(request=HttpRequest(), username="nobody", password="pw-nobody-1")  # axes
     assert client.get("/").status_code == 403
 
 

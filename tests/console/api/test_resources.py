@@ -127,9 +127,11 @@ def test_hub_catalog_search_and_pages(
     found = viewer.get("/api/v1/hub/reactors", {"search": "public READ"}).json()["results"]
     assert [(r["reactor_id"], r["version"]) for r in found] == [(seed.HUB, "1.1.0")]
     assert viewer.get("/api/v1/hub/reactors", {"search": "rotation"}).json()["results"] == []
-    # An edited cursor restarts the list, never reaches DynamoDB as a malformed key.
-    restarted = viewer.get("/api/v1/hub/reactors", {"cursor": "eyJhIjogMX0="})
-    assert restarted.status_code == 200 and restarted.json()["results"]
+    # An unsigned or edited cursor is a 400 problem, never reaches DynamoDB as a key.
+    body = assert_problem(viewer.get("/api/v1/hub/reactors", {"cursor": "eyJhIjogMX0="}), 400)
+    assert body["errors"][0]["pointer"] == "#/cursor"
+    body = assert_problem(viewer.get("/api/v1/hub/reactors", {"cursor": "e30.AAAA"}), 400)
+    assert body["type"] == "urn:ouroboros:problem:invalid-cursor"
 
 
 def test_a_stale_version_is_a_409_problem_and_nothing_is_saved(

@@ -202,8 +202,13 @@ KEY = {"reactor_id": {"S": "s3-public-read"}, "version": {"S": "1.0.0"}, "latest
         _cursor({**KEY, "extra": {"S": "x"}}),
     ],
 )
-def test_a_cursor_that_is_no_catalog_key_restarts_the_catalog(cursor: str) -> None:
+def test_a_cursor_the_catalog_did_not_issue_is_refused(cursor: str) -> None:
+    from ouroboros.pagination import InvalidCursorError
     from ouroboros.reactors.catalog import _decode, _encode
 
-    assert _decode(cursor) is None
-    assert _decode(_encode(KEY)) == KEY  # what the catalog issues still resumes
+    with pytest.raises(InvalidCursorError, match="first page"):
+        _decode(cursor, "")
+    issued = _encode(KEY, "")
+    assert _decode(issued, "") == KEY  # what the catalog issues still resumes
+    with pytest.raises(InvalidCursorError, match="another view"):
+        _decode(issued, "kms")  # another search's list
