@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from tests.conftest import load_event
@@ -16,6 +18,18 @@ SAMPLES = [
     "docs_guardduty_unauthorizedaccess_ec2_sshbruteforce.json",
 ]
 BASE_TIME = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeRuntime:
+    """What the local Security Hub extension uses of `LocalRuntime` (tests start it alone)."""
+
+    data_dir: Path
+    region: str = "us-east-1"
+    published: dict[str, str] = field(default_factory=dict)
+
+    def endpoints_update(self, **fields: str) -> None:
+        self.published.update(fields)
 
 
 def stamp(moment: datetime) -> str:

@@ -8,7 +8,6 @@ import json
 import os
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,7 @@ from emulator.securityhub_server import SecurityHubExtension
 from ouroboros.aws import reset_sessions
 from ouroboros.config import reset_config
 from tests.conftest import EVENTS_DIR, load_event
+from tests.emulator.securityhub_samples import FakeRuntime
 
 RULES = json.loads((Path(__file__).parents[2] / "statemachine" / "rules.json").read_text())
 HUB_PRODUCT = "arn:aws:securityhub:us-east-1::product/aws/securityhub"
@@ -357,18 +357,6 @@ def test_imports_are_split_by_count_and_by_size() -> None:
 
 
 # -- the local Security Hub and securityhub_import -----------------------------------------------
-
-
-@dataclass
-class FakeRuntime:
-    """What `SecurityHubExtension` uses of `LocalRuntime`."""
-
-    data_dir: Path
-    region: str = "us-east-1"
-    published: dict[str, str] = field(default_factory=dict)
-
-    def endpoints_update(self, **fields: str) -> None:
-        self.published.update(fields)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,21 +19,15 @@ from ouroboros.aws import client, reset_sessions
 from ouroboros.config import reset_config
 from ouroboros.securityhub.catalog import FSBP_STANDARD_ARN, catalog_controls
 from tests.conftest import EVENTS_DIR, load_event
-from tests.emulator.securityhub_samples import BASE_TIME, identifier, sample_finding, stamp
+from tests.emulator.securityhub_samples import (
+    BASE_TIME,
+    FakeRuntime,
+    identifier,
+    sample_finding,
+    stamp,
+)
 
 pytestmark = pytest.mark.functional
-
-
-@dataclass
-class FakeRuntime:
-    """What the extensions use of `LocalRuntime`."""
-
-    data_dir: Path
-    region: str = "us-east-1"
-    published: dict[str, str] = field(default_factory=dict)
-
-    def endpoints_update(self, **fields: str) -> None:
-        self.published.update(fields)
 
 
 @dataclass

@@ -10,7 +10,6 @@ throttled twice. The stored controls, memberships and counters must be identical
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,29 +18,18 @@ import pytest
 from emulator.securityhub_server import SecurityHubExtension
 from ouroboros.models import AggregateModel, ControlModel
 from ouroboros.securityhub.collect_controls import controls_collect
+from tests.emulator.securityhub_samples import FakeRuntime
 from tests.reliability.faults import FaultInjector
 from tests.reliability.stages import stage_enter
 
 pytestmark = pytest.mark.functional
 
 
-@dataclass
-class _Runtime:
-    """What `SecurityHubExtension` uses of the local runtime."""
-
-    data_dir: Path
-    region: str = "us-east-1"
-    published: dict[str, str] = field(default_factory=dict)
-
-    def endpoints_update(self, **fields: str) -> None:
-        self.published.update(fields)
-
-
 @pytest.fixture
 def local_securityhub(
     faults: FaultInjector, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[FaultInjector]:
-    runtime = _Runtime(tmp_path)
+    runtime = FakeRuntime(tmp_path)
     extension = SecurityHubExtension()
     extension.start(runtime)  # type: ignore[arg-type]
     try:
