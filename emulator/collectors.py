@@ -4,8 +4,10 @@ On AWS, EventBridge schedules run the two collector Lambdas and a rule sends eve
 Findings - Imported" event to ``lambdas.finding_imported``. Locally this extension does the same:
 it registers `controls_collect` and `findings_collect` (incremental) with the runtime's scheduler
 (``OUROBOROS_LOCAL_SCHEDULE_SECONDS``, first run about a second after start) and subscribes
-`finding_imported` to the local bus, so a finding imported or updated in the local Security Hub
-(including Ouroboros's own NOTIFIED / RESOLVED write-backs) reaches ``security_findings`` at once.
+the ``finding_imported`` function's handler to the local bus (the same code as on AWS: it
+also records a lone impostor finding as skipped), so a finding imported or updated in the local
+Security Hub (including Ouroboros's own NOTIFIED / RESOLVED write-backs) reaches
+``security_findings`` at once.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from emulator.bus import bus_subscribe
 from emulator.caller import running_as
 from emulator.scheduler import scheduled_job_register
+from lambdas.finding_imported import handler as finding_imported_handler
 from ouroboros.securityhub.collect_controls import controls_collect
-from ouroboros.securityhub.collect_findings import finding_imported, findings_collect
+from ouroboros.securityhub.collect_findings import findings_collect
 
 if TYPE_CHECKING:
     from emulator.runtime import LocalRuntime
@@ -32,7 +35,7 @@ IMPORTED_PATTERN = {
 
 def _imported(event: dict[str, Any]) -> None:
     with running_as("finding_imported"):
-        report = finding_imported(event=event)
+        report = finding_imported_handler(event, None)
     logger.debug("imported event %s: %s", event.get("id"), report)
 
 

@@ -1,4 +1,9 @@
-"""EventBridge "Security Hub Findings - Imported": upsert every finding the event carries."""
+"""EventBridge "Security Hub Findings - Imported": upsert every finding the event carries.
+
+An event the state machine's rule does not match (only other products' findings) also gets its
+impostor findings recorded as skipped with their provenance reason
+(`ouroboros.workflow.parse.imported_impostors_record`), so nothing is silently ignored.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,16 @@ from dataclasses import asdict
 from typing import Any
 
 from ouroboros.securityhub.collect_findings import finding_imported
+from ouroboros.workflow.parse import imported_impostors_record
 
 logger = logging.getLogger(__name__)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    report = asdict(finding_imported(event=event))
+    try:
+        report = asdict(finding_imported(event=event))
+    finally:
+        skipped = imported_impostors_record(event=event)
+    report["impostors_skipped"] = skipped
     logger.info("imported event %s: %s", event.get("id"), report)
     return report

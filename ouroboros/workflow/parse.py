@@ -25,13 +25,17 @@ from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 from ouroboros.errors import ParseFailedError, ValidationError
-from ouroboros.executions.services import execution_record
+from ouroboros.executions.services import (
+    execution_id_new,
+    execution_record,
+    idempotency_claim,
+)
 from ouroboros.models import ControlModel, LocalReactorModel
 from ouroboros.models.controls import KIND_CONTROL
 from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
 from ouroboros.workflow.contracts import DispatchItem, ParseOutput
 from ouroboros.workflow.decision import Trigger, finding_decide
-from ouroboros.workflow.provenance import finding_provenance_problem
+from ouroboros.workflow.provenance import SECURITY_HUB_PRODUCT, finding_provenance_problem
 
 logger = logging.getLogger(__name__)
 
@@ -183,3 +187,72 @@ def _item(
         "actor": origin["actor"],
         "sfn_execution_arn": origin["sfn_execution_arn"],
     }
+
+
+def _imported_rule_matches(findings: list[NormalizedFinding]) -> bool:
+    """Whether the "Findings - Imported" rule of ``statemachine/rules.json`` matches an event
+    carrying ``findings``. EventBridge flattens arrays of objects: each field matches when any
+    finding's value matches, not necessarily the same finding's."""
+    return (
+        any(SECURITY_HUB_PRODUCT.fullmatch(str(f.raw.get("ProductArn", ""))) for f in findings)
+        and any(f.compliance_status == "FAILED" for f in findings)
+        and any(f.record_state == "ACTIVE" for f in findings)
+        and any(f.workflow_status == "NEW" for f in findings)
+    )
+
+
+def imported_impostors_record(*, event: Mapping[str, Any]) -> int:
+    """Record as skipped the impostor findings of an "Imported" event the state machine never sees.
+
+    The Imported rule narrows on Security Hub's own product, so an event carrying only findings of
+    other products never reaches Parse: without this, a lone impostor finding (stored by the
+    ``finding_imported`` function) would leave no trace of why nothing ran. For each finding of
+    such an event that Parse would have judged (FAILED, ACTIVE, NEW, its control assigned a
+    reactor) and whose provenance is refused, write the skipped execution Parse would have
+    written, once per finding version (an idempotency marker: a redelivered event writes
+    nothing). When the rule does match, Parse records every finding itself and this does
+    nothing. Returns how many skips were recorded; malformed findings are left to the caller.
+    """
+    detail = event.get("detail") if isinstance(event, Mapping) else None
+    raws = detail.get("findings") if isinstance(detail, Mapping) else None
+    if not isinstance(raws, list):
+        return 0
+    findings: list[NormalizedFinding] = []
+    for raw in raws:
+        try:
+            findings.append(asff_parse(raw))
+        except ValidationError:
+            continue
+    if _imported_rule_matches(findings):
+        return 0
+    controls: dict[str, ControlModel | None] = {}
+    recorded = 0
+    for finding in findings:
+        if (finding.compliance_status, finding.record_state, finding.workflow_status) != (
+            "FAILED",
+            "ACTIVE",
+            "NEW",
+        ):
+            continue
+        problem = finding_provenance_problem(finding.raw)
+        control = _control(finding.control_id, controls) if finding.control_id else None
+        if problem is None or control is None or not control.reactor_id:
+            continue
+        execution_id = execution_id_new()
+        key = f"provenance#{finding.updated_at}"
+        if not idempotency_claim(finding_id=finding.finding_id, key=key, execution_id=execution_id):
+            continue
+        execution_record(
+            finding=finding,
+            execution_id=execution_id,
+            status="skipped",
+            skip_reason=problem[:SKIP_REASON_MAX],
+            reactor_id=control.reactor_id,
+            mode=control.mode,
+            trigger="event",
+            actor="eventbridge",
+            sfn_execution_arn=None,
+        )
+        logger.info("finding %s skipped: %s", finding.finding_id, problem)
+        recorded += 1
+    return recorded

@@ -69,28 +69,35 @@ def test_an_impostor_finding_is_stored_skipped_and_changes_nothing(local_runtime
         MEMBER,
     )
     # The "Findings - Imported" rule is narrowed to Security Hub's own product: its Imported
-    # event started nothing (Parse would have recorded it).
+    # event started no workflow, and the function that stored it recorded it as skipped with
+    # the product in the reason.
+    wait_for(lambda: skip_reasons(fake["Id"]), "the lone import's skip", 60)
     wait_for(lambda: executions_settled(state_machine_arn()), "the import", 60)
-    assert executions(fake["Id"]) == []
+    assert [trigger for trigger, _ in skip_reasons(fake["Id"])] == ["event"]
 
     # An Imported event that carries it beside a genuine finding (the rule matches when any
     # finding matches) reaches Parse, which skips it with the product in the reason.
     genuine = member_finding("asff_findings/asr_afsbp_ec2.2.json", control_id="EC2.2")
     bus_event_publish(event=imported_event([fake, genuine], "impostor-beside-a-genuine-one"))
-    wait_for(lambda: skip_reasons(fake["Id"]), "the event's skip", 90)
+    wait_for(lambda: len(skip_reasons(fake["Id"])) == 2, "the event's skip", 90)
 
     # The custom action and an operator are refused the same way.
     call_command("securityhub_custom_action", fake["Id"], stdout=io.StringIO())
-    wait_for(lambda: len(skip_reasons(fake["Id"])) == 2, "the custom action's skip", 90)
+    wait_for(lambda: len(skip_reasons(fake["Id"])) == 3, "the custom action's skip", 90)
     with pytest.raises(ConflictError, match=f"untrusted product {IMPOSTOR_PRODUCT}"):
         remediation_start(finding_id=fake["Id"], actor="otto")
 
     wait_for(lambda: executions_settled(state_machine_arn()), "every execution", 90)
     reasons = skip_reasons(fake["Id"])
-    assert sorted(trigger for trigger, _ in reasons) == ["custom_action", "event", "manual"]
+    assert sorted(trigger for trigger, _ in reasons) == [
+        "custom_action",
+        "event",
+        "event",
+        "manual",
+    ]
     for _, reason in reasons:
         assert reason.startswith(f"untrusted product {IMPOSTOR_PRODUCT}:")
-    assert [e.status for e in executions(fake["Id"])] == ["skipped"] * 3
+    assert [e.status for e in executions(fake["Id"])] == ["skipped"] * 4
     # Nothing changed in the member account, nor in Security Hub's workflow of the finding.
     assert "PublicRead" in policy_sids(BUCKET)
     assert hub_finding(fake["Id"])["Workflow"]["Status"] == "NEW"

@@ -295,3 +295,45 @@ def test_an_operator_starts_a_genuine_finding(
     [started] = held[1].started
     assert json.loads(started["input"])["detail"]["findings"] == [genuine]
     assert executions_of_finding(finding_id=genuine["Id"]) == []
+
+
+IMPORTED = {"source": "aws.securityhub", "detail-type": "Security Hub Findings - Imported"}
+
+
+@pytest.mark.functional
+def test_a_lone_imported_impostor_is_recorded_as_skipped_once(auto_s3: list[str]) -> None:
+    """The rule never starts the workflow for it, so the function that stores it records the
+    skip with the product in the reason; a redelivery of the same event records nothing more."""
+    from lambdas.finding_imported import handler
+
+    fake = impostor()
+    event = {**IMPORTED, "id": "e-lone", "detail": {"findings": [fake]}}
+    assert not event_pattern_matches(IMPORTED_RULE, event)
+    assert handler(event, None)["impostors_skipped"] == 1
+    assert handler(event, None)["impostors_skipped"] == 0
+
+    [skipped] = executions_of_finding(finding_id=fake["Id"])
+    assert (skipped.status, skipped.trigger, skipped.reactor_id) == ("skipped", "event", REACTOR)
+    assert str(skipped.skip_reason).startswith(f"untrusted product {IMPOSTOR_PRODUCT}:")
+    assert auto_s3 == []
+
+
+@pytest.mark.functional
+def test_the_imported_function_leaves_matched_events_and_genuine_findings_to_parse(
+    auto_s3: list[str],
+) -> None:
+    """When the rule matches (a genuine finding beside the impostor), Parse records the
+    impostor; the storing function must not record it a second time. A genuine finding alone
+    is never recorded by it either."""
+    from lambdas.finding_imported import handler
+
+    fake, real = impostor(), s3_finding()
+    both = {**IMPORTED, "id": "e-both", "detail": {"findings": [fake, real]}}
+    assert event_pattern_matches(IMPORTED_RULE, both)
+    assert handler(both, None)["impostors_skipped"] == 0
+    assert executions_of_finding(finding_id=fake["Id"]) == []
+
+    resolved = impostor()
+    resolved["Compliance"] = {"Status": "PASSED"}
+    passed = {**IMPORTED, "id": "e-passed", "detail": {"findings": [resolved]}}
+    assert handler(passed, None)["impostors_skipped"] == 0
