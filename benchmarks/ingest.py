@@ -371,7 +371,7 @@ def main() -> None:
             bench_tables_ready(server.url, tmp)
             if args.source == "securityhub" and not os.environ.get("AWS_ENDPOINT_URL_SECURITYHUB"):
                 hub = securityhub_start(Path(tmp))
-            clock = CpuClock(server.process.pid)
+            clock = CpuClock(server.java_pid)
             result = run(args.n, args.source, args.batch_size, args.workers, args.rounds, clock)
         finally:
             if hub is not None:

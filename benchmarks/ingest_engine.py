@@ -144,7 +144,7 @@ def main() -> None:
         server = dynamodb_local_start(Path(tmp), in_memory=True)
         try:
             bench_tables_ready(server.url, tmp)
-            result = run(args.findings, args.workers, CpuClock(server.process.pid))
+            result = run(args.findings, args.workers, CpuClock(server.java_pid))
         finally:
             server.stop()
     print(json.dumps(result, indent=2))

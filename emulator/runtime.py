@@ -23,6 +23,12 @@ is not rewritten wholesale.
 
 moto keeps its state in memory: IAM roles, buckets and other moto resources are recreated by the
 demo seed at each start; everything in DynamoDB persists.
+
+`LocalRuntime.stop()` is idempotent and runs to its end: a second call (or one from a signal
+handler while a stop runs) returns at once, and while it runs on the main thread, SIGINT, SIGTERM
+and SIGHUP are ignored (logged), so a second Ctrl-C or a supervisor's second TERM cannot leave
+DynamoDB Local or a half-stopped extension behind. DynamoDB Local also dies with this process
+however it ends (`emulator.dynamodb_local`).
 """
 
 from __future__ import annotations
@@ -31,11 +37,14 @@ import dataclasses
 import fcntl
 import logging
 import os
+import signal
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import IO, Protocol
 
 from emulator.dynamodb_local import (
@@ -117,6 +126,7 @@ class LocalRuntime:
     _started: list[RuntimeExtension] = field(default_factory=list)
     _lock_file: IO[str] | None = None
     _saved_umask: int | None = None
+    _stopping: bool = False
 
     @property
     def dynamodb_backend(self) -> str:
@@ -185,7 +195,20 @@ class LocalRuntime:
         self._lock_file = lock
 
     def stop(self) -> None:
-        """Stop the extensions, the servers and restore this process's environment."""
+        """Stop the extensions, the servers and restore this process's environment.
+
+        Idempotent, and not interrupted by SIGINT / SIGTERM / SIGHUP (see the module docstring).
+        """
+        if self._stopping:
+            return
+        self._stopping = True
+        try:
+            with _stop_signals_ignored():
+                self._stop_all()
+        finally:
+            self._stopping = False
+
+    def _stop_all(self) -> None:
         while self._started:
             extension = self._started.pop()
             try:
@@ -197,10 +220,16 @@ class LocalRuntime:
             if current is not None and current.pid == os.getpid():
                 endpoints_clear(self.data_dir)
         if self.dynamodb is not None:
-            self.dynamodb.stop()
+            try:
+                self.dynamodb.stop()
+            except Exception:
+                logger.exception("stopping DynamoDB Local failed")
             self.dynamodb = None
         if self.moto is not None:
-            self.moto.stop()
+            try:
+                self.moto.stop()
+            except Exception:
+                logger.exception("stopping the moto server failed")
             self.moto = None
         self._restore_environ()
         if self._lock_file is not None:
@@ -250,6 +279,27 @@ class LocalRuntime:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _signal_ignored(signum: int, frame: FrameType | None) -> None:
+    logger.warning("%s ignored: the local runtime is stopping", signal.Signals(signum).name)
+
+
+@contextmanager
+def _stop_signals_ignored() -> Iterator[None]:
+    """Ignore (and log) the stopping signals for the block, on the main thread (else no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {signum: signal.signal(signum, _signal_ignored) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
 
 
 def data_dir_owner_only(data_dir: Path) -> None:

@@ -1,17 +1,29 @@
-"""Load ASFF findings from files into the running local runtime's Security Hub.
+"""Load findings from files into the running local runtime's Security Hub.
 
-What ``python manage.py securityhub_import FILE...`` does. A file may hold a single finding, a
-list of findings, a GetFindings response (``{"Findings": [...]}``), an EventBridge event
-(``detail.findings``) or a list of such events. Every file is read before anything is written,
-so a file that is not JSON or holds no findings stops the import and nothing is written.
+What ``python manage.py securityhub_import FILE...`` does. Each file is read by the reader of its
+format (`emulator.finding_readers`: a finding, a list of findings, a GetFindings response, an
+EventBridge event of any detail-type carrying ``detail.findings``, a list of such events; other
+formats register their own reader).
 
-Each finding is then checked as Security Hub checks it on import: its required fields and
-timestamps (`finding_problem`) and the limits AWS enforces (`emulator.request_limits`: an Id of at
-most 512 characters, a 12-digit AwsAccountId, 240 KB...). A finding that fails is refused with a
-message naming its file, its position there and its Id (`ImportReport.failed`); the good ones are
-still written. They go in through the local Security Hub's BatchImportFindings (plain boto3) in
-batches that fit AWS's 100 findings and 6 MB per call, so the local runtime emits one "Security Hub
-Findings - Imported" event per finding on its event bus, as Security Hub does.
+Each file is validated whole, then written whole, or refused whole with the reason; the other
+files are written all the same, and the report says which files were written and which were not,
+and why (`ImportReport`). Checking a finding, in order:
+
+1. `asff_finding_conform`: fit it to BatchImportFindings' input shape. Keys outside the shape
+   (``approximateArrivalTimestamp``, ``updatedAt`` in Custom Action events) and ``null`` values
+   are dropped, with one notice per file naming them; values in another JSON type that the shape
+   takes without loss are converted (``"Normalized": "40"`` to ``40``, an ``AwsAccountId`` given
+   as a number to text), with one notice per file; any other mismatch refuses the finding;
+2. its Id holds no control characters (`finding_id_problem`);
+3. what Security Hub checks on import: required fields and timestamps (`finding_problem`) and the
+   limits AWS enforces (`emulator.request_limits`: an Id of at most 512 characters, a 12-digit
+   AwsAccountId, 240 KB...).
+
+A refusal names the file, the finding's position there (1-based), its Id and each field at fault
+(`finding_refusal`). Accepted files go in through the local Security Hub's BatchImportFindings
+(plain boto3) in batches that fit AWS's 100 findings and 6 MB per call, so the local runtime emits
+one "Security Hub Findings - Imported" event per finding on its event bus, as Security Hub does.
+A finding the Security Hub itself refuses then is listed in `ImportReport.failed`.
 
 Unless ``keep_timestamps`` is set, ``UpdatedAt`` (and ``LastObservedAt``) are set to now, as if
 Security Hub had just seen the finding again: samples from 2021 would otherwise sit below every
@@ -24,13 +36,17 @@ something to allow from a debugging command.
 
 from __future__ import annotations
 
-import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from emulator.asff_input import asff_finding_conform, finding_id_problem
 from emulator.endpoints import endpoints_read
+from emulator.finding_readers import findings_read
 from emulator.request_limits import request_problems
 from emulator.request_limits_table import (
     BATCH_IMPORT_MAX_BYTES,
@@ -43,6 +59,7 @@ from ouroboros.errors import OuroborosError, ValidationError
 
 BATCH = BATCH_IMPORT_MAX_FINDINGS
 _IN_REQUEST = "Findings[0]"
+_INDEX = re.compile(r"\[\d+\]")
 
 
 class LocalRuntimeRequiredError(OuroborosError):
@@ -51,47 +68,108 @@ class LocalRuntimeRequiredError(OuroborosError):
     status_code = 409
 
 
+@dataclass(frozen=True)
+class FileRefusal:
+    """A file nothing of which was written, and why (one line per reason)."""
+
+    path: Path
+    reasons: list[str]
+
+
+@dataclass
+class CheckedFile:
+    """One file read and validated: its findings ready to import, or why it is refused."""
+
+    path: Path
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    refusal: FileRefusal | None = None
+
+
 @dataclass
 class ImportReport:
-    """What an import did."""
+    """What an import did: files written (with their finding count), refused, and notices."""
 
     files: int = 0
     imported: int = 0
+    written: dict[Path, int] = field(default_factory=dict)
+    refused: list[FileRefusal] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    #: Findings the local Security Hub refused after they passed the checks (FailedFindings).
     failed: list[dict[str, Any]] = field(default_factory=list)
     endpoint: str = ""
 
 
-def asff_findings_load(path: Path) -> list[dict[str, Any]]:
-    """The findings in one file (any of the shapes in the module docstring)."""
+def asff_findings_load(path: Path) -> list[Any]:
+    """The findings in one file, as read (`ValidationError` naming the file otherwise)."""
+    return findings_read(path).findings
+
+
+def findings_file_check(
+    path: Path, *, now: str | None = None, keep_timestamps: bool = False
+) -> CheckedFile:
+    """Read and validate ``path`` whole (see the module docstring); never raises for its content."""
+    checked = CheckedFile(path=path)
     try:
-        document = json.loads(path.read_text())
-    except OSError as exc:
-        raise ValidationError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except ValueError as exc:
-        raise ValidationError(f"{path}: not JSON: {exc}") from exc
-    findings = _findings_in(document)
-    if findings is None:
-        raise ValidationError(
-            f"{path}: not a finding, a list of findings, a GetFindings response or an "
-            "EventBridge event with detail.findings"
+        read = findings_read(path)
+    except ValidationError as exc:
+        checked.refusal = FileRefusal(path, [str(exc)])
+        return checked
+    dropped: dict[str, None] = {}
+    coerced: list[str] = []
+    reasons: list[str] = []
+    for number, raw in enumerate(read.findings, start=1):
+        conformed = asff_finding_conform(raw)
+        dropped.update(dict.fromkeys(_INDEX.sub("[]", key) for key in conformed.dropped))
+        coerced += [f"finding {number} {change}" for change in conformed.coerced]
+        finding = conformed.finding
+        if not keep_timestamps and isinstance(finding, dict):
+            finding["UpdatedAt"] = now or now_timestamp()
+            if "LastObservedAt" in finding:
+                finding["LastObservedAt"] = finding["UpdatedAt"]
+        refusal = finding_refusal(path, number, finding, conformed.problems)
+        if refusal is None:
+            checked.findings.append(finding)
+        else:
+            reasons.append(refusal["ErrorMessage"])
+    if dropped:
+        checked.notices.append(
+            f"{path}: dropped what BatchImportFindings does not take: {', '.join(dropped)}"
         )
-    if not findings:
-        raise ValidationError(f"{path}: holds no findings")
-    return findings
+    if coerced:
+        checked.notices.append(f"{path}: converted to the ASFF type: {'; '.join(coerced)}")
+    if reasons:
+        total = len(read.findings)
+        reasons.insert(0, f"{path}: {len(reasons)} of {total} findings refused, file not written")
+        checked.refusal = FileRefusal(path, reasons)
+        checked.findings = []
+    return checked
 
 
-def finding_refusal(path: Path, number: int, finding: Any) -> dict[str, Any] | None:
-    """Why Security Hub would refuse finding ``number`` of ``path``, as a FailedFindings entry."""
-    problems = []
+def finding_refusal(
+    path: Path, number: int, finding: Any, problems: list[str] | None = None
+) -> dict[str, Any] | None:
+    """Why Security Hub would refuse finding ``number`` of ``path``, as a FailedFindings entry.
+
+    ``problems`` are those found before (`asff_finding_conform`'s); the rest are checked here.
+    """
+    mistyped = list(problems or [])
+    problems = list(mistyped)
+    finding_id = finding.get("Id") if isinstance(finding, dict) else None
+    id_problem = finding_id_problem(finding_id)
+    if id_problem is not None:
+        problems.append(id_problem)
     problem = finding_problem(finding)
     if problem is not None:
         problems.append(problem)
-    for found in request_problems("securityhub", "BatchImportFindings", {"Findings": [finding]}):
-        problems.append(found.removeprefix(_IN_REQUEST).lstrip("."))
+    if not mistyped:  # botocore's validator would name the same mistyped fields again
+        for found in request_problems(
+            "securityhub", "BatchImportFindings", {"Findings": [finding]}
+        ):
+            problems.append(found.removeprefix(_IN_REQUEST).lstrip("."))
     if not problems:
         return None
-    finding_id = finding.get("Id") if isinstance(finding, dict) else None
-    shown = str(finding_id or "(no Id)")
+    shown = ascii(finding_id)[1:-1] if isinstance(finding_id, str) else "(no Id)"
     shown = shown if len(shown) <= 100 else shown[:97] + "..."
     return {
         "Id": str(finding_id or "(no Id)"),
@@ -118,27 +196,6 @@ def findings_batches(findings: list[dict[str, Any]]) -> list[list[dict[str, Any]
     return batches
 
 
-def _findings_in(document: Any) -> list[dict[str, Any]] | None:
-    if isinstance(document, list):
-        found: list[dict[str, Any]] = []
-        for item in document:
-            inner = _findings_in(item)
-            if inner is None:
-                return None
-            found += inner
-        return found
-    if not isinstance(document, dict):
-        return None
-    if isinstance(document.get("Findings"), list):
-        return list(document["Findings"])
-    detail = document.get("detail")
-    if isinstance(detail, dict) and isinstance(detail.get("findings"), list):
-        return list(detail["findings"])
-    if "SchemaVersion" in document or ("Id" in document and "ProductArn" in document):
-        return [document]
-    return None
-
-
 def local_securityhub_endpoint() -> str:
     """The local Security Hub this process uses; raises `LocalRuntimeRequiredError` otherwise."""
     endpoints = endpoints_read()
@@ -160,26 +217,29 @@ def local_securityhub_endpoint() -> str:
 
 
 def securityhub_import_files(*, paths: list[Path], keep_timestamps: bool = False) -> ImportReport:
-    """Import every finding of ``paths`` into the local Security Hub (see the module docstring)."""
+    """Import the findings of ``paths`` into the local Security Hub (see the module docstring)."""
     endpoint = local_securityhub_endpoint()
-    loaded = [(path, asff_findings_load(path)) for path in paths]
     report = ImportReport(files=len(paths), endpoint=endpoint)
     now = now_timestamp()
-    accepted: list[dict[str, Any]] = []
-    for path, findings in loaded:
-        for number, finding in enumerate(findings, start=1):
-            if not keep_timestamps and isinstance(finding, dict):
-                finding["UpdatedAt"] = now
-                if "LastObservedAt" in finding:
-                    finding["LastObservedAt"] = now
-            refusal = finding_refusal(path, number, finding)
-            if refusal is None:
-                accepted.append(finding)
-            else:
-                report.failed.append(refusal)
+    checked = [findings_file_check(p, now=now, keep_timestamps=keep_timestamps) for p in paths]
     securityhub = client("securityhub")
-    for batch in findings_batches(accepted):
-        response = securityhub.batch_import_findings(Findings=batch)
-        report.imported += response["SuccessCount"]
-        report.failed += response.get("FailedFindings") or []
+    for each in checked:
+        report.notices += each.notices
+        if each.refusal is not None:
+            report.refused.append(each.refusal)
+            continue
+        written = 0
+        try:
+            for batch in findings_batches(each.findings):
+                response = securityhub.batch_import_findings(Findings=batch)
+                written += response["SuccessCount"]
+                report.failed += response.get("FailedFindings") or []
+        except (BotoCoreError, ClientError) as exc:
+            reason = (
+                f"{each.path}: the local Security Hub refused it after {written} findings: {exc}"
+            )
+            report.refused.append(FileRefusal(each.path, [reason]))
+        report.imported += written
+        if written:
+            report.written[each.path] = written
     return report

@@ -6,11 +6,15 @@
   name ``workflow:remediate``): operators only, CSRF-protected, audited through
   `console.findings.services.finding_remediate` (shared with the API); the finding detail page
   links it as a form with a CSRF token and ``next`` = the page to return to.
+
+A finding id holding control characters (NUL, newline...) names no finding (Security Hub ids are
+printable): both answer 404 before any lookup, and the id is never echoed or logged raw.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 
 from django.conf import settings
@@ -30,6 +34,15 @@ from ouroboros.errors import NotFoundError, OuroborosError, ValidationError
 from ouroboros.executions.selectors import ExecutionFilters, execution_list
 from ouroboros.findings.selectors import finding_accounts, finding_get, finding_list
 from ouroboros.securityhub.catalog import catalog_controls
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable_finding_id(finding_id: str) -> str:
+    """``finding_id``, or 404 when it holds control characters (see the module docstring)."""
+    if _CONTROL_CHARACTERS.search(finding_id):
+        raise Http404("A finding id is printable text")
+    return finding_id
 
 
 def _options(values: list[str]) -> SafeString:
@@ -85,7 +98,7 @@ def _remediate_url(request: HttpRequest, finding_id: str) -> str | None:
 @require_safe
 def finding_detail_view(request: HttpRequest) -> HttpResponse:
     try:
-        detail = finding_get(finding_id=request.GET.get("id", ""))
+        detail = finding_get(finding_id=_printable_finding_id(request.GET.get("id", "")))
     except NotFoundError as exc:
         raise Http404(str(exc)) from exc
     history = execution_list(filters=ExecutionFilters(finding_id=detail.finding.finding_id))
@@ -108,6 +121,7 @@ def finding_detail_view(request: HttpRequest) -> HttpResponse:
 @role_required("operator")
 def finding_remediate_view(request: HttpRequest, finding_id: str) -> HttpResponse:
     dry_run = request.POST.get("dry_run") == "1"
+    finding_id = _printable_finding_id(finding_id)
     try:
         arn = services.finding_remediate(request=request, finding_id=finding_id, dry_run=dry_run)
     except OuroborosError as exc:

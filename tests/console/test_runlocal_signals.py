@@ -40,3 +40,17 @@ def test_each_stopping_signal_raises_keyboard_interrupt(saved_handlers: None, si
     with pytest.raises(KeyboardInterrupt):
         os.kill(os.getpid(), signum)
         time.sleep(1)  # the handler runs here at the latest
+
+
+def test_after_the_first_signal_the_others_are_ignored(saved_handlers: None) -> None:
+    _stop_on_signals()
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(1)
+    for signum in SIGNALS:  # the stop is running: a second TERM, a Ctrl-C, a closed terminal
+        os.kill(os.getpid(), signum)
+        time.sleep(0.05)
+    _stop_on_signals()  # a new run starts afresh
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(1)

@@ -412,24 +412,25 @@ def test_the_local_security_hub_refuses_a_bad_finding_and_imports_the_others(hub
         hub.batch_import_findings(Findings=[_finding(n) for n in range(101)])
 
 
-def test_securityhub_import_writes_the_good_findings_and_names_the_bad_one(
+def test_securityhub_import_writes_the_good_files_and_names_the_bad_finding(
     hub_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Issue 18: a file with a bad finding is refused whole; the other files are written.
     good = tmp_path / "good.json"
     good.write_text(json.dumps([_finding(n) for n in range(3)]))
     mixed = tmp_path / "mixed.json"
     bad = _finding(4, Id="x" * 513)
     mixed.write_text(json.dumps({"Findings": [_finding(3), bad]}))
-    with pytest.raises(CommandError, match="1 findings were not imported"):
+    with pytest.raises(CommandError, match="1 file\\(s\\) refused"):
         call_command("securityhub_import", str(good), str(mixed))
     output = capsys.readouterr()
-    assert "4 findings imported from 2 file(s)" in output.out
+    assert "3 findings imported from 1 of 2 file(s)" in output.out
     assert f"{mixed}: finding 2 (" in output.err
     assert "Id: 513 characters, not 1 to 512" in output.err
     assert "Traceback" not in output.err
     hub = boto3.client("securityhub", endpoint_url=hub_url, region_name="us-east-1")
     stored = {f["Id"] for f in hub.get_findings()["Findings"]}
-    assert stored == {_finding(n)["Id"] for n in range(4)}
+    assert stored == {_finding(n)["Id"] for n in range(3)}
 
 
 # -- the moto server ------------------------------------------------------------------------------

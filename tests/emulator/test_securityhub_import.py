@@ -55,7 +55,7 @@ def test_lists_responses_and_lists_of_events_load(tmp_path: Path) -> None:
     ("content", "message"),
     [
         ("{not json", "not JSON"),
-        (json.dumps({"hello": "world"}), "not a finding"),
+        (json.dumps({"hello": "world"}), "not a findings file"),
         (json.dumps({"Findings": []}), "holds no findings"),
     ],
 )

@@ -20,7 +20,6 @@ import pytest
 import requests
 
 from emulator.demo import public_bucket_name
-from emulator.dynamodb_local import free_port
 from emulator.endpoints import endpoints_read
 from ouroboros.aws import assume_role_session, client, reset_sessions
 from ouroboros.config import reset_config
@@ -28,7 +27,7 @@ from ouroboros.controls.configuration import control_assign_reactor
 from ouroboros.executions.selectors import executions_of_finding
 from ouroboros.models import ControlModel, bind_models
 from ouroboros.notify.delivery import notification_deliveries_list
-from tests.integration.test_runlocal import _start, _stop, _wait_for
+from tests.integration.test_runlocal import _start, _stop, _wait_for, console_port
 from tests.reactor_support import wait_for
 
 pytestmark = pytest.mark.integration
@@ -98,7 +97,7 @@ def login(base: str) -> requests.Session:
 
 def test_make_run_remediates_the_public_bucket_once(tmp_path: Path, adopt: Any) -> None:
     data_dir = tmp_path / "data"
-    port = free_port()
+    port = console_port()
     base = f"http://127.0.0.1:{port}"
     process = _start(data_dir, port)
     try:

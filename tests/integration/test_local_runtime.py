@@ -97,7 +97,7 @@ def test_another_process_reaches_the_running_runtime(local_runtime: LocalRuntime
         timeout=120,
     )
     assert command.returncode == 0, command.stderr
-    assert command.stdout.strip().endswith("0 created, 7 unchanged")
+    assert command.stdout.strip().endswith("0 created, 8 unchanged")
 
 
 def test_a_second_runtime_on_the_same_folder_is_refused(local_runtime: LocalRuntime) -> None:

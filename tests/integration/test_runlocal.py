@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -55,6 +57,20 @@ def _login_and_read_controls(base: str) -> int:
     return int(count.group(1))
 
 
+def console_port() -> int:
+    """A free port for a console the test starts, outside Linux's ephemeral range
+    (``ip_local_port_range``, 32768-60999): a port from ``bind(0)`` is free only until another
+    test worker's server binds port 0 and may get the same one; this one it never gets."""
+    for port in random.sample(range(20000, 32000), 50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    return free_port()
+
+
 def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
     env.update(
@@ -89,7 +105,7 @@ def _listening(url: str) -> bool:
 
 def test_runlocal_serves_the_console_with_the_catalog_and_keeps_data(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    port = free_port()
+    port = console_port()
     base = f"http://127.0.0.1:{port}"
     process = _start(data_dir, port)
     try:

@@ -2,28 +2,50 @@
 
 Starts DynamoDB Local and the moto server on 127.0.0.1, seeds the demo, prepares the console's
 database and the ``admin`` user (password from ``OUROBOROS_ADMIN_PASSWORD`` or generated and
-printed once), then serves the console on http://127.0.0.1:8000 until Ctrl-C, and stops
-everything it started. SIGTERM (``kill``, a process manager) and SIGHUP (a closed terminal) stop it
-the same way, and so does SIGINT when it was started in the background (where the shell ignores
-SIGINT): DynamoDB Local runs in its own process group, so a runtime that died without stopping it
-would leave its Java process behind.
+printed once), then serves the console on http://127.0.0.1:8000 (``--port``; ``make run
+PORT=8101``) until Ctrl-C, and stops everything it started.
+
+The start is quiet: a few lines ending with the console URL and the admin user; the runtime's and
+the console's log lines go to ``<data dir>/runlocal.log`` (``-v 2`` prints them here instead).
+Warnings and errors are always printed.
+
+Stopping: SIGTERM (``kill``, a process manager), SIGHUP (a closed terminal) and SIGINT (also when
+started in the background, where the shell ignores SIGINT) stop it like Ctrl-C. The first signal
+starts the stop; every later one is ignored until the stop has ended (``kill -TERM -- -<pgid>`` on
+``setsid make run`` sends it twice: to make and to this process), so the stop is never cut half
+way. DynamoDB Local dies with this process even when it is killed outright
+(`emulator.dynamodb_local`), and a start first stops one left on the same data folder.
 """
 
 from __future__ import annotations
 
+import copy
+import logging
+import logging.config
 import os
 import signal
+import socket
+import threading
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console.access.services import admin_user_ensure
 from emulator.demo import demo_seed
 from emulator.demo_remediation import DemoRemediation
+from emulator.dynamodb_local import DynamoDBLocalBusyError
 from emulator.runtime import LocalRuntime, RuntimeAlreadyRunningError
 from ouroboros.config import get_config
+
+logger = logging.getLogger(__name__)
+
+LOG_FILE = "runlocal.log"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_stopping = threading.Event()
 
 
 class Command(BaseCommand):
@@ -35,68 +57,140 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         data_dir = get_config().data_dir
+        port, verbose = options["port"], options["verbosity"] >= 2
         _stop_on_signals()
+        if not options["no_serve"]:
+            _port_free_check(port)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        log_path = data_dir / LOG_FILE
+        if not verbose:
+            _logs_to_file(log_path)
         call_command("migrate", verbosity=0, interactive=False)
         password = admin_user_ensure(password=os.environ.get("OUROBOROS_ADMIN_PASSWORD"))
         runtime = LocalRuntime(data_dir=data_dir)
+        demo_loop = DemoRemediation(announce=self.stdout.write)
+        quiet = open(os.devnull, "w")  # noqa: SIM115 (closed in the finally below)
         try:
             endpoints = runtime.start()
-        except RuntimeAlreadyRunningError as exc:
-            raise CommandError(str(exc)) from exc
-        demo_loop = DemoRemediation(announce=self.stdout.write)
-        try:
             report = demo_seed()
-            call_command("hub_publish", official=True, if_empty=True, skip_existing=True)
+            call_command(
+                "hub_publish",
+                official=True,
+                if_empty=True,
+                skip_existing=True,
+                stdout=self.stdout if verbose else quiet,
+            )
             demo_loop.start()  # installs s3-public-read, assigns it to S3.2 (auto), once
             self.stdout.write(
                 self.style.SUCCESS("Local runtime up")
-                + f"\n  DynamoDB ({endpoints.dynamodb_backend}): {endpoints.dynamodb}"
-                + f"\n  AWS services (moto):   {endpoints.aws}"
-                + f"\n  Security Hub (local):  {endpoints.securityhub or '-'}"
-                + f"\n  data folder:           {data_dir}"
-                + f"\n  demo member accounts:  {', '.join(report.accounts)}"
-                + "\n  demo remediation:      s3-public-read on S3.2 (auto), see Executions"
+                + f" (DynamoDB: {endpoints.dynamodb_backend}; data folder: {data_dir})"
             )
+            if verbose:
+                self.stdout.write(
+                    f"  DynamoDB:              {endpoints.dynamodb}"
+                    + f"\n  AWS services (moto):   {endpoints.aws}"
+                    + f"\n  Security Hub (local):  {endpoints.securityhub or '-'}"
+                    + f"\n  demo member accounts:  {', '.join(report.accounts)}"
+                )
+            else:
+                self.stdout.write(f"  log: {log_path} (`-v 2` prints it here)")
+            self.stdout.write("  demo remediation: s3-public-read on S3.2 (auto), see Executions")
             for warning in runtime.warnings:
                 self.stdout.write(self.style.WARNING(warning))
             if password:
                 self.stdout.write(
                     self.style.WARNING(
-                        f"Console user 'admin' created with password: {password}\n"
+                        f"Console user: admin, password: {password}\n"
                         "  (shown once; set OUROBOROS_ADMIN_PASSWORD to choose it)"
                     )
                 )
+            else:
+                self.stdout.write("Console user: admin (password: OUROBOROS_ADMIN_PASSWORD)")
             if options["no_serve"]:
                 self.stdout.write("Runtime running; Ctrl-C to stop.")
                 _wait_forever()
             else:
-                self.stdout.write(f"Console: http://127.0.0.1:{options['port']}/  (Ctrl-C stops)")
+                self.stdout.write(f"Console: http://127.0.0.1:{port}/  (Ctrl-C stops)")
                 call_command(
                     "runserver",
-                    f"127.0.0.1:{options['port']}",
+                    f"127.0.0.1:{port}",
                     use_reloader=False,
                     use_threading=True,
+                    skip_checks=not verbose,
+                    stdout=self.stdout if verbose else quiet,
                 )
         except KeyboardInterrupt:
             pass
+        except (RuntimeAlreadyRunningError, DynamoDBLocalBusyError) as exc:
+            raise CommandError(str(exc)) from exc
         finally:
+            _stopping.set()  # from here on, stopping signals are ignored (see the docstring)
             demo_loop.stop()
             runtime.stop()
+            quiet.close()
             self.stdout.write("Local runtime stopped.")
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
+    """The first stopping signal raises KeyboardInterrupt (the stop path); later ones are not."""
+    name = signal.Signals(signum).name
+    if _stopping.is_set():
+        logger.warning("%s ignored: the local runtime is stopping", name)
+        return
+    _stopping.set()
+    raise KeyboardInterrupt(name)
 
 
 def _stop_on_signals() -> None:
     """SIGTERM, SIGHUP and SIGINT (even if inherited as ignored) stop the runtime like Ctrl-C."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    _stopping.clear()
+    for signum in STOP_SIGNALS:
         signal.signal(signum, _interrupt)
 
 
-def _wait_forever() -> None:
-    import threading
+def _port_free_check(port: int) -> None:
+    """Refuse at once when the console's port is taken (runserver would exit the process)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As runserver binds (SO_REUSEADDR): a port whose last server's connections linger in
+        # TIME_WAIT (a restart) is free; one a server listens on is not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise CommandError(
+                f"port {port} on 127.0.0.1 is in use ({exc.strerror}): choose another one, "
+                f"e.g. `make run PORT={port + 101}` or `manage.py runlocal --port {port + 101}`"
+            ) from None
 
+
+def _logs_to_file(path: Path) -> None:
+    """Log lines go to ``path``; the terminal keeps warnings and errors only.
+
+    Set in ``settings.LOGGING`` too: the WSGI application runserver loads calls ``django.setup()``
+    again, which would otherwise put the original configuration back.
+    """
+    config = copy.deepcopy(settings.LOGGING)
+    config.setdefault("formatters", {})["runlocal"] = {
+        "format": "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    }
+    handlers = config.setdefault("handlers", {})
+    for handler in handlers.values():
+        handler["level"] = "WARNING"
+    handlers["runlocal_file"] = {
+        "class": "logging.FileHandler",
+        "filename": str(path),
+        "formatter": "runlocal",
+        "encoding": "utf-8",
+    }
+    config.setdefault("root", {}).setdefault("handlers", []).append("runlocal_file")
+    config.setdefault("loggers", {})["django.server"] = {
+        "handlers": ["runlocal_file"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    settings.LOGGING = config
+    logging.config.dictConfig(config)
+
+
+def _wait_forever() -> None:
     threading.Event().wait()

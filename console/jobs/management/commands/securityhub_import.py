@@ -18,7 +18,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("files", nargs="+", type=Path, help="JSON files with ASFF findings")
+        parser.add_argument("files", nargs="+", type=Path, help="JSON files with findings")
         parser.add_argument(
             "--keep-timestamps",
             action="store_true",
@@ -32,11 +32,22 @@ class Command(BaseCommand):
             )
         except OuroborosError as exc:
             raise CommandError(str(exc)) from exc
+        for notice in report.notices:
+            self.stdout.write(f"note: {notice}")
+        for path, count in report.written.items():
+            self.stdout.write(f"  wrote {count} findings from {path}")
         self.stdout.write(
-            f"{report.imported} findings imported from {report.files} file(s) "
-            f"into {report.endpoint}"
+            f"{report.imported} findings imported from {len(report.written)} of "
+            f"{report.files} file(s) into {report.endpoint}"
         )
+        for refusal in report.refused:
+            self.stderr.write(f"refused {refusal.path}:")
+            for reason in refusal.reasons:
+                self.stderr.write(f"  {reason}")
         for failure in report.failed:
-            self.stderr.write(f"  failed {failure['Id']}: {failure['ErrorMessage']}")
-        if report.failed:
-            raise CommandError(f"{len(report.failed)} findings were not imported")
+            self.stderr.write(f"  failed {failure['Id']!a}: {failure['ErrorMessage']}")
+        if report.refused or report.failed:
+            raise CommandError(
+                f"{len(report.refused)} file(s) refused (nothing of them written), "
+                f"{len(report.failed)} findings refused by the local Security Hub"
+            )
