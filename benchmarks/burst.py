@@ -99,7 +99,7 @@ def controls_configure() -> None:
     from ouroboros.controls.exemptions import ExemptionInput, exemption_build
     from ouroboros.models import ControlModel, LocalReactorModel
 
-    name = f"ouroboros-{get_config().stage}-reactor-{REACTOR}"
+    name = f"ouroboros-{get_config().stage}-rx-{REACTOR}"
     project_function_register(name, "__main__.noop_handler")
     LocalReactorModel(
         REACTOR,

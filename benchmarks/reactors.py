@@ -37,6 +37,7 @@ from ouroboros.controls.configuration import control_assign_reactor_many  # noqa
 from ouroboros.controls.services import control_catalog_upsert  # noqa: E402
 from ouroboros.models import HubReactorModel, LocalReactorModel  # noqa: E402
 from ouroboros.reactors.hub import hub_artifact_key, hub_reactor_register  # noqa: E402
+from ouroboros.reactors.official import official_reactors  # noqa: E402
 from ouroboros.reactors.packaging import Artifact, reactor_build  # noqa: E402
 from ouroboros.reactors.services import reactor_install, reactor_uninstall  # noqa: E402
 from ouroboros.securityhub.catalog import (  # noqa: E402
@@ -98,6 +99,12 @@ def publish(artifact: Artifact) -> None:
     )
 
 
+def _approval(reactor_id: str) -> list[str]:
+    """What an admin approves for official ``reactor_id`` (its dangerous actions)."""
+    versions = official_reactors()[reactor_id]
+    return list(versions[max(versions)]["dangerous_actions"])
+
+
 def status(reactor_id: str) -> str | None:
     try:
         return str(LocalReactorModel.get(reactor_id).status)
@@ -124,11 +131,13 @@ def measure_runtime(artifacts: dict[str, Artifact]) -> dict[str, Any]:
         wait(lambda m=manifest: HubReactorModel.get(m["id"], m["version"]).status != "pending")
         verify.append(time.perf_counter() - start)
     results["publish_to_verified"] = summary(verify)
-    reactor_id, name = "s3-public-read", "ouroboros-dev-reactor-s3-public-read"
+    reactor_id, name = "s3-public-read", "ouroboros-dev-rx-s3-public-read"
     installs, uninstalls = [], []
     for _ in range(5):
         start = time.perf_counter()
-        reactor_install(reactor_id=reactor_id, actor="benchmark")
+        reactor_install(
+            reactor_id=reactor_id, approved_actions=_approval(reactor_id), actor="benchmark"
+        )
         wait(lambda: status(reactor_id) == "installed")
         installs.append(time.perf_counter() - start)
         start = time.perf_counter()
@@ -137,7 +146,9 @@ def measure_runtime(artifacts: dict[str, Artifact]) -> dict[str, Any]:
         uninstalls.append(time.perf_counter() - start)
     results["install_to_installed"] = summary(installs)
     results["uninstall_to_function_gone"] = summary(uninstalls)
-    reactor_install(reactor_id=reactor_id, actor="benchmark")
+    reactor_install(
+        reactor_id=reactor_id, approved_actions=_approval(reactor_id), actor="benchmark"
+    )
     wait(lambda: status(reactor_id) == "installed")
     results["invoke_s3_2_in_member_account"] = measure_invoke(name)
     return results

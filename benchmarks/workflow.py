@@ -144,7 +144,7 @@ def main() -> None:
                 if isinstance(extension, WorkflowExtension) and extension._moto_undo:
                     extension._moto_undo()
                     extension._moto_undo = None
-        name = f"ouroboros-{get_config().stage}-reactor-{REACTOR}"
+        name = f"ouroboros-{get_config().stage}-rx-{REACTOR}"
         # This module, as it runs (not a second import of it), so _reactor_seconds is shared.
         project_function_register(name, "__main__.noop_handler")
         LocalReactorModel(

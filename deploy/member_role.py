@@ -6,7 +6,14 @@ Deploy it in every member account (a StackSet over the organization does it at o
   (``aws:PrincipalArn`` like ``arn:aws:iam::<consumer>:role/ouroboros-<stage>-reactor-*``);
 - requires the ExternalId (``sts:ExternalId``), a stack parameter (NoEcho), which the consumer
   holds in ``OUROBOROS_EXTERNAL_ID``;
-- allows exactly the IAM actions the installed reactors declare in their manifests, nothing else.
+- allows exactly the IAM actions the installed, approved reactors declare in their manifests,
+  nothing else (`installed_manifests`: status ``installed`` and, for a reactor with dangerous
+  actions, the admin's approval of exactly those); each reactor's own session is narrowed further
+  to its own permissions by a session policy (`reactor_sdk.session`).
+
+Regenerate it on every install and uninstall: ``manage.py member_role_template`` prints it for the
+member accounts (StackSets deliver it); the local runtime re-applies the policy to the demo member
+accounts' roles after every installer run (`member_role_policy_apply`, `emulator.demo`).
 
 Manifest shape (``LocalReactorModel.manifest``, defined by the reactor SDK), read tolerantly:
 ``permissions`` is a list whose items are either an action string (``"s3:PutBucketPolicy"``,
@@ -26,6 +33,7 @@ from ouroboros.errors import ValidationError
 
 ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
 TEMPLATE_DESCRIPTION = "Ouroboros member-account remediation role (assumed by reactors)"
+MEMBER_POLICY_NAME = "ouroboros-reactors"
 
 
 def _strings(value: Any, what: str, reactor: str) -> list[str]:
@@ -118,7 +126,7 @@ def member_role_template(
     if statements:
         properties["Policies"] = [
             {
-                "PolicyName": "ouroboros-reactors",
+                "PolicyName": MEMBER_POLICY_NAME,
                 "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
             }
         ]
@@ -157,12 +165,44 @@ def member_role_template_json(template: dict[str, Any]) -> str:
 
 
 def installed_manifests() -> dict[str, dict[str, Any] | None]:
-    """The manifests of the reactors installed in this consumer account (one index Query)."""
+    """The manifests of the reactors installed, and approved, in this consumer account (one index
+    Query): a reactor whose dangerous actions were not approved exactly adds nothing."""
     from ouroboros.models import LocalReactorModel
+    from ouroboros.reactors.official import approval_problems
 
     manifests: dict[str, dict[str, Any] | None] = {}
     for reactor in LocalReactorModel.kind_index.query("REACTOR"):
-        if reactor.status == "installed":
-            manifest = reactor.manifest.as_dict() if reactor.manifest is not None else None
-            manifests[reactor.reactor_id] = manifest
+        if reactor.status != "installed" or reactor.manifest is None:
+            continue
+        manifest = reactor.manifest.as_dict()
+        if approval_problems(manifest, list(reactor.approved_actions or [])):
+            continue
+        manifests[reactor.reactor_id] = manifest
     return manifests
+
+
+def member_role_policy(manifests: Mapping[str, Mapping[str, Any] | None]) -> dict[str, Any] | None:
+    """The member role's inline policy for these reactors (None: no reactor, no policy)."""
+    statements = member_policy_statements(manifests)
+    return {"Version": "2012-10-17", "Statement": statements} if statements else None
+
+
+def member_role_policy_apply(
+    iam: Any, *, role_name: str, manifests: Mapping[str, Mapping[str, Any] | None]
+) -> bool:
+    """Make the role's inline policy exactly the union of ``manifests`` (``iam``: a client in
+    the member account); False when the role does not exist there."""
+    policy = member_role_policy(manifests)
+    try:
+        if policy is None:
+            try:
+                iam.delete_role_policy(RoleName=role_name, PolicyName=MEMBER_POLICY_NAME)
+            except iam.exceptions.NoSuchEntityException:
+                iam.get_role(RoleName=role_name)  # no policy is fine; no role is not
+        else:
+            iam.put_role_policy(
+                RoleName=role_name, PolicyName=MEMBER_POLICY_NAME, PolicyDocument=json.dumps(policy)
+            )
+    except iam.exceptions.NoSuchEntityException:
+        return False
+    return True

@@ -1,7 +1,8 @@
 """Demo data for the local runtime: two member accounts and the control catalog.
 
 At every start (moto forgets its state) the seed creates, in each member account, the remediation
-role Ouroboros assumes (trusting the consumer account, requiring the ExternalId) and a few
+role Ouroboros assumes (trusting the consumer account, requiring the ExternalId; its policy the
+union of the installed, approved reactors' permissions, `demo_member_roles_sync`) and a few
 resources in a state Security Hub would flag: a bucket whose policy allows public reads (AFSBP
 S3.2), a bucket without TLS enforcement (S3.5). On first start it also loads the control catalog
 into ``security_controls`` (consumer) and the Hub's control catalog; later starts leave DynamoDB
@@ -19,7 +20,9 @@ import contextlib
 import json
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
+from deploy.member_role import installed_manifests, member_role_policy_apply
 from ouroboros.aggregates import aggregate_read
 from ouroboros.aws import assume_role_session, client
 from ouroboros.config import get_config
@@ -87,6 +90,9 @@ def demo_member_account(account_id: str, *, public: bool = True) -> list[str]:
             AssumeRolePolicyDocument=_member_role_trust(config.external_id),
             Description="Ouroboros remediation role (local demo)",
         )
+    member_role_policy_apply(
+        iam, role_name=config.member_role_name, manifests=installed_manifests()
+    )
     s3 = client("s3", session=session)
     bucket_public = public_bucket_name(account_id)
     no_tls = f"ouroboros-demo-notls-{account_id}"
@@ -126,6 +132,25 @@ def demo_member_account(account_id: str, *, public: bool = True) -> list[str]:
         ),
     )
     return [bucket_public, no_tls]
+
+
+def _member_iam(account_id: str) -> Any:
+    session = assume_role_session(
+        f"arn:aws:iam::{account_id}:role/{BOOTSTRAP_ROLE_NAME}",
+        external_id="",
+        session_name="ouroboros-demo-seed",
+    )
+    return client("iam", session=session)
+
+
+def demo_member_roles_sync() -> None:
+    """Give each demo member account's remediation role exactly the union of the installed,
+    approved reactors' permissions (`deploy.member_role`): the local runtime runs it after every
+    installer run, as a StackSet update would on AWS."""
+    manifests = installed_manifests()
+    role_name = get_config().member_role_name
+    for account_id in MEMBER_ACCOUNTS:
+        member_role_policy_apply(_member_iam(account_id), role_name=role_name, manifests=manifests)
 
 
 def demo_seed() -> DemoReport:

@@ -41,7 +41,7 @@ from ouroboros.models import ControlModel, LocalReactorModel
 from ouroboros.models.controls import KIND_CONTROL
 from ouroboros.reactors.catalog import hub_reactor_get
 from ouroboros.reactors.errors import ReactorNotFoundError
-from ouroboros.reactors.services import reactor_install
+from ouroboros.reactors.services import reactor_approval_required, reactor_install
 from ouroboros.securityhub.asff import asff_parse
 
 logger = logging.getLogger(__name__)
@@ -115,7 +115,10 @@ def _install(stop: threading.Event, timeout: float) -> bool:
     _wait(_hub_verified, f"the Hub to verify {DEMO_REACTOR}", stop, timeout)
     asked = False
     if _installed_status() in (None, "failed"):
-        reactor_install(reactor_id=DEMO_REACTOR, actor=DEMO_ACTOR)
+        # The demo stands for the admin who read the list: the official S3.2 reactor writes
+        # bucket policies (s3:PutBucketPolicy, s3:DeleteBucketPolicy), which need approval.
+        approval = reactor_approval_required(reactor_id=DEMO_REACTOR)
+        reactor_install(reactor_id=DEMO_REACTOR, actor=DEMO_ACTOR, approved_actions=approval)
         asked = True
     _wait(
         lambda: _installed_status() in ("installed", "failed"),

@@ -7,7 +7,7 @@ Functions tasks) is answered here, when the function is one of:
 - a project function, by name (`PROJECT_FUNCTIONS`: name -> ``module.attribute`` of the handler,
   as Lambda's own ``Handler`` setting spells it; other parts add theirs with
   `project_function_register`);
-- an installed reactor (``ouroboros-<stage>-reactor-<id>``, status ``installed``): its code is
+- an installed reactor (``ouroboros-<stage>-rx-<id>``, status ``installed``): its code is
   taken from the artifact the installer installed, never from the source tree. The artifact is
   fetched from the Hub's bucket, checked against the installed sha256 and against the code
   SHA-256 moto's Lambda registry holds for the function, unpacked once under
@@ -58,6 +58,7 @@ from ouroboros.models import LocalReactorModel
 from ouroboros.reactors.catalog import hub_artifact_fetch
 from ouroboros.reactors.errors import ArtifactError
 from ouroboros.reactors.manifest import MANIFEST_NAME, sdk_version_problems
+from ouroboros.reactors.names import reactor_function_prefix
 from ouroboros.reactors.packaging import sha256_hex
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ def function_key(name: str) -> str | None:
     handler = PROJECT_FUNCTIONS.get(name)
     if handler is not None:
         return next((spec.key for spec in FUNCTIONS if spec.handler == handler), name)
-    prefix = f"ouroboros-{get_config().stage}-reactor-"
+    prefix = reactor_function_prefix()
     return reactor_key(name[len(prefix) :]) if name.startswith(prefix) else None
 
 
@@ -225,7 +226,7 @@ class LocalLambda:
         """The code that serves function ``name`` here, or None (moto answers)."""
         if name in PROJECT_FUNCTIONS:
             return _import_handler(PROJECT_FUNCTIONS[name])
-        prefix = f"ouroboros-{get_config().stage}-reactor-"
+        prefix = reactor_function_prefix()
         if name.startswith(prefix):
             return self._reactor_handler(name[len(prefix) :], name)
         return None

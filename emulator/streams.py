@@ -290,6 +290,24 @@ class StreamPoller:
         return len(done) == len(sequences)
 
 
+def _member_roles_synced(deliver: Deliver) -> Deliver:
+    """``deliver``, then the demo member roles regenerated (`emulator.demo`): every install and
+    uninstall changes the union of permissions the member role holds."""
+
+    def deliver_and_sync(event: dict[str, Any]) -> dict[str, Any]:
+        answer = deliver(event)
+        from emulator.demo import demo_member_roles_sync
+
+        try:
+            with running_as(EMULATOR):
+                demo_member_roles_sync()
+        except ClientError as exc:  # the next install or start applies it again
+            logger.warning("member roles not regenerated: %s", exc)
+        return answer
+
+    return deliver_and_sync
+
+
 class StreamPollers:
     """The runtime extension: one poller per table of `STREAM_CONSUMERS`."""
 
@@ -301,9 +319,12 @@ class StreamPollers:
 
     def start(self, runtime: LocalRuntime) -> None:
         for model, function_name in self.consumers:
+            deliver = lambda_deliver(function_name)
+            if model is LocalReactorModel:
+                deliver = _member_roles_synced(deliver)
             poller = StreamPoller(
                 table_name=model.Meta.table_name,
-                deliver=lambda_deliver(function_name),
+                deliver=deliver,
                 checkpoint_dir=runtime.data_dir / "streams",
             )
             poller.start()

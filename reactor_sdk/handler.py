@@ -13,7 +13,8 @@ The response is `RemediationResult.to_dict()`. Errors propagate as exceptions (t
 e.g. ``ReactorParamsError`` or ``MemberAccessError``, are what the state machine matches).
 
 The session is always in the finding's own account (``finding.AwsAccountId``) and region,
-through the member remediation role and the configured ExternalId (`reactor_sdk.session`).
+through the member remediation role and the configured ExternalId (`reactor_sdk.session`), with
+a session policy equal to the reactor's declared permissions: it can do nothing else there.
 """
 
 from __future__ import annotations
@@ -36,18 +37,26 @@ logger = logging.getLogger(__name__)
 SessionFactory = Callable[[Finding], "boto3.Session"]
 
 
-def finding_session(finding: Finding) -> boto3.Session:
-    """A session in the finding's own account and region, through the member role."""
-    return member_session(finding.account_id, region=finding.region)
+def finding_session(finding: Finding, reactor_cls: type[Reactor]) -> boto3.Session:
+    """A session in the finding's own account and region, through the member role, limited to
+    the permissions ``reactor_cls`` declares (its session policy)."""
+    return member_session(
+        finding.account_id, region=finding.region, permissions=reactor_cls.permissions
+    )
 
 
 def reactor_invoke(
     reactor_cls: type[Reactor],
     event: Mapping[str, Any],
     *,
-    session_factory: SessionFactory = finding_session,
+    session_factory: SessionFactory | None = None,
 ) -> RemediationResult:
     """Run ``reactor_cls`` on an invocation ``event`` (see the module docstring)."""
+    if session_factory is None:
+
+        def session_factory(finding: Finding) -> boto3.Session:
+            return finding_session(finding, reactor_cls)
+
     if not isinstance(event, Mapping):
         raise ReactorInputError("event: expected an object")
     operation = event.get("operation", "remediate")

@@ -9,7 +9,13 @@ It ships inside every reactor artifact (standard library, boto3 and botocore onl
 - a member account is reached by ``sts:AssumeRole`` with the configured ExternalId, and the
   credentials refresh themselves before they expire (a long reactor run never dies half way on
   expired credentials);
-- sessions and clients are cached per (account, role, region) with an explicit reset for tests.
+- sessions and clients are cached per (account, role, region, session policy) with an explicit
+  reset for tests;
+- a reactor's session in a member account carries a **session policy** equal to the permissions
+  the reactor declares (`session_policy`, passed as ``Policy`` to ``sts:AssumeRole``): the member
+  role holds the union of every installed reactor's permissions, the session only the reactor's
+  own. AWS caps that policy at 2,048 characters without whitespace (`SESSION_POLICY_MAX_CHARS`,
+  not in botocore's model): the Hub refuses a reactor whose policy cannot fit.
 
 Settings (`SessionSettings.from_env`, the same variables and defaults as the core's configuration):
 ``AWS_REGION`` / ``AWS_DEFAULT_REGION`` (``us-east-1``), ``OUROBOROS_MEMBER_ROLE_NAME``
@@ -19,9 +25,10 @@ Settings (`SessionSettings.from_env`, the same variables and defaults as the cor
 
 from __future__ import annotations
 
+import json
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -39,10 +46,37 @@ from reactor_sdk.quiet import secret_call
 RETRY_CONFIG = BotoConfig(retries={"mode": "adaptive", "max_attempts": 10})
 
 _lock = threading.RLock()
-_sessions: dict[tuple[str, str, str], boto3.Session] = {}
+_sessions: dict[tuple[str, ...], boto3.Session] = {}
 _clients: dict[tuple[str, str, str, str], Any] = {}
 
 _SELF = "self"
+
+#: AWS's cap on an inline session policy: "can't exceed 2,048 characters" (STS AssumeRole).
+SESSION_POLICY_MAX_CHARS = 2048
+
+
+def session_policy(permissions: Iterable[Any]) -> dict[str, Any]:
+    """The session policy of a reactor: one Allow statement per declared permission.
+
+    ``permissions`` in manifest form (``{"actions": [...], "resources": [...]}``) or
+    `reactor_sdk.base.Permission` objects (anything with ``to_dict``).
+    """
+    statements = []
+    for permission in permissions:
+        item = permission.to_dict() if hasattr(permission, "to_dict") else permission
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": sorted(item["actions"]),
+                "Resource": sorted(item["resources"]),
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def session_policy_json(permissions: Iterable[Any]) -> str:
+    """`session_policy` as the packed JSON sent to STS (no whitespace: the cap counts it)."""
+    return json.dumps(session_policy(permissions), separators=(",", ":"), sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -102,16 +136,19 @@ def assume_role_session(
     external_id: str | None = None,
     session_name: str = "ouroboros",
     settings: SessionSettings | None = None,
+    policy: str | None = None,
 ) -> boto3.Session:
     """A session with refreshable credentials of ``role_arn``, assumed from the base session.
 
     ``external_id`` defaults to the configured ``OUROBOROS_EXTERNAL_ID`` (omitted when empty).
-    Raises `MemberAccessError` when the role cannot be assumed.
+    ``policy``: an inline session policy (JSON), which limits the session to what both it and the
+    role allow (every refresh passes it again). Raises `MemberAccessError` when the role cannot be
+    assumed.
     """
     settings = _settings(settings)
     region = region or settings.region
     external_id = settings.external_id if external_id is None else external_id
-    key = (role_arn, external_id, region)
+    key = (role_arn, external_id, region, policy or "")
     with _lock:
         cached = _sessions.get(key)
         if cached is not None:
@@ -126,6 +163,8 @@ def assume_role_session(
         }
         if external_id:
             kwargs["ExternalId"] = external_id
+        if policy:
+            kwargs["Policy"] = policy
         try:
             with secret_call():  # botocore would log the temporary credentials at DEBUG
                 creds = sts.assume_role(**kwargs)["Credentials"]
@@ -155,17 +194,28 @@ def assume_role_session(
 
 
 def member_session(
-    account_id: str, *, region: str | None = None, settings: SessionSettings | None = None
+    account_id: str,
+    *,
+    region: str | None = None,
+    settings: SessionSettings | None = None,
+    permissions: Iterable[Any] | None = None,
 ) -> boto3.Session:
-    """A session in ``account_id`` through the configured member remediation role."""
+    """A session in ``account_id`` through the configured member remediation role.
+
+    ``permissions`` (a reactor's declared permissions) become the session policy: the session
+    can do only those, whatever else the member role allows. A reactor's handler always passes
+    its own (`reactor_sdk.handler`).
+    """
     if not (account_id.isdigit() and len(account_id) == 12):
         raise MemberAccessError(f"not an AWS account id: {account_id!r}")
     settings = _settings(settings)
+    policy = session_policy_json(permissions) if permissions is not None else None
     return assume_role_session(
         settings.member_role_arn(account_id),
         region=region,
         session_name=f"ouroboros-{account_id}",
         settings=settings,
+        policy=policy,
     )
 
 

@@ -195,3 +195,48 @@ def iam_role_exists(name: str) -> bool:
     except iam.exceptions.NoSuchEntityException:
         return False
     return True
+
+
+def approval(reactor_id: str) -> list[str]:
+    """The dangerous actions an admin approves to install official ``reactor_id`` (exactly those
+    its manifest declares, as listed in ``ouroboros/reactors/data/official_reactors.json``)."""
+    from ouroboros.reactors.catalog import version_key
+    from ouroboros.reactors.official import official_reactors
+
+    versions = official_reactors()[reactor_id]
+    return list(versions[max(versions, key=version_key)]["dangerous_actions"])
+
+
+def official_variant(
+    monkeypatch: Any, source: Path | None = None, *, artifact: bytes | None = None
+) -> None:
+    """Treat the reactor package at ``source``, or inside the ``artifact`` bytes (a changed copy
+    of an official reactor, such as a new version), as the official one for this test: as if
+    this repository shipped it."""
+    import io
+    import zipfile
+
+    from ouroboros.reactors import official
+    from ouroboros.reactors.packaging import package_entries
+
+    if source is not None:
+        package, entries = source.name, package_entries(source)
+    else:
+        assert artifact is not None
+        with zipfile.ZipFile(io.BytesIO(artifact)) as archive:
+            entries = [(n, archive.read(n)) for n in archive.namelist()]
+        package = next(n.split("/")[0] for n, _ in entries if n.endswith("/reactor.py"))
+        entries = [(n, d) for n, d in entries if n.startswith(f"{package}/")]
+    code = dict(entries)[f"{package}/reactor.py"].decode()
+    version = re.search(r'^\s+version = "([^"]+)"', code, re.M)
+    assert version is not None, "no version in reactor.py"
+    listed = {
+        k: {v: dict(e) for v, e in vs.items()} for k, vs in official.official_reactors().items()
+    }
+    versions = next(
+        vs for vs in listed.values() if any(e["package"] == package for e in vs.values())
+    )
+    entry = dict(next(iter(versions.values())))
+    entry["files_sha256"] = official.package_digest(entries)
+    versions[version[1]] = entry
+    monkeypatch.setattr(official, "official_reactors", lambda: listed)

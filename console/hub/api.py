@@ -21,6 +21,7 @@ from ouroboros.reactors.catalog import (
     hub_reactor_get,
     hub_reactor_manifest,
 )
+from ouroboros.reactors.dangerous_actions import manifest_dangerous_actions
 
 REACTOR_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,39}$"
 VERSION_PATTERN = r"^[0-9]{1,9}\.[0-9]{1,9}\.[0-9]{1,9}$"
@@ -96,8 +97,18 @@ class HubReactorDetailSerializer(HubReactorSerializer):
     class Meta:
         ref_name = "HubReactorDetail"
 
+    approval_required = serializers.SerializerMethodField(
+        help_text=(
+            "Dangerous actions this version declares: an admin must approve exactly these to "
+            "install it (approved_actions)."
+        )
+    )
+
     def get_manifest(self, obj: Any) -> dict[str, Any]:
         return hub_reactor_manifest(obj)
+
+    def get_approval_required(self, obj: Any) -> list[str]:
+        return manifest_dangerous_actions(hub_reactor_manifest(obj))
 
 
 class HubReactorGetApi(APIView):

@@ -18,6 +18,7 @@ from ouroboros.reactors.catalog import (
     hub_reactor_manifest,
     hub_reactor_versions,
 )
+from ouroboros.reactors.dangerous_actions import manifest_dangerous_actions
 from ouroboros.reactors.services import reactor_installed_list
 
 
@@ -52,6 +53,7 @@ def hub_reactor_detail(request: HttpRequest, reactor_id: str) -> HttpResponse:
         "versions": versions,
         "verified": verified,
         "installed": installed,
+        "approval_required": manifest_dangerous_actions(hub_reactor_manifest(selected)),
         "download_url": hub_artifact_url(artifact_key=selected.artifact_key)
         if selected.status == "verified"
         else None,

@@ -4,6 +4,10 @@ Installing, upgrading and uninstalling are requests: the item is written at once
 or deleted) and the installer does the AWS work from the table's stream, so they answer
 ``202 Accepted`` and the installed list shows how it ends. They go through
 `console.reactors.services.reactor_change` (audited), like the reactor pages.
+
+A version that declares dangerous actions (``approval_required`` in ``/api/v1/hub/reactors/{id}``)
+needs ``approved_actions``: exactly that list, sent by an admin. Without it the answer is 400 with
+the list to approve; an operator who sends it gets 403.
 """
 
 from __future__ import annotations
@@ -31,9 +35,27 @@ class InstalledReactorSerializer(serializers.Serializer):
     requested_at = serializers.DateTimeField(allow_null=True)
     installed_at = serializers.DateTimeField(allow_null=True)
     updated_at = serializers.DateTimeField(allow_null=True)
+    approved_actions = serializers.ListField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="The dangerous actions an admin approved for this version.",
+    )
+    approved_by = serializers.CharField(allow_null=True)
 
     class Meta:
         ref_name = "InstalledReactor"
+
+
+class ApprovalInput(serializers.Serializer):
+    approved_actions = serializers.ListField(
+        child=serializers.RegexField(r"^[a-z0-9-]+:[A-Za-z0-9]+$", max_length=128),
+        required=False,
+        max_length=500,
+        help_text=(
+            "The dangerous actions the version declares (its approval_required), approved by an "
+            "admin: exactly those, or the request is refused."
+        ),
+    )
 
 
 class ReactorListApi(APIView):
@@ -52,7 +74,7 @@ class ReactorListApi(APIView):
 class ReactorInstallApi(APIView):
     problem_statuses = (404, 409)
 
-    class InputSerializer(VersionInput):
+    class InputSerializer(VersionInput, ApprovalInput):
         reactor_id = PatternField(REACTOR_ID_PATTERN)
 
         class Meta:
@@ -74,7 +96,7 @@ class ReactorInstallApi(APIView):
 class ReactorUpgradeApi(APIView):
     problem_statuses = (409,)
 
-    class InputSerializer(VersionInput):
+    class InputSerializer(VersionInput, ApprovalInput):
         class Meta:
             ref_name = "ReactorUpgrade"
 

@@ -12,7 +12,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pynamodb.attributes import MapAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    ListAttribute,
+    MapAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from ouroboros.models.base import KindAttribute, OuroborosModel
@@ -56,6 +61,10 @@ class LocalReactorModel(OuroborosModel):
     function_name = UnicodeAttribute(null=True)
     #: The version installed before an upgrade was requested (shown while upgrading).
     previous_version = UnicodeAttribute(null=True)
+    #: The dangerous actions (`ouroboros.reactors.dangerous_actions`) an admin approved for this
+    #: version, exactly those its manifest declares; the installer refuses anything else.
+    approved_actions: ListAttribute[str] = ListAttribute(null=True)
+    approved_by = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
 
     kind_index = LocalReactorKindIndex()

@@ -6,8 +6,15 @@ opaque cursor signed and bound to the search like every list's (`ouroboros.pagin
 edited, forged or foreign cursor is an `InvalidCursorError` (HTTP 400), never a DynamoDB key.
 Artifacts live in the Hub's bucket (``OUROBOROS_HUB_BUCKET``); consumers download them by
 pre-signed URL, or directly with S3 GetObject when the bucket policy lets them. With
-``OUROBOROS_HUB_ROLE_ARN`` set, S3 access goes through that role (the Hub's tables are read with
-the caller's credentials: in AWS, give the consumer read access to them).
+``OUROBOROS_HUB_ROLE_ARN`` set (a Hub in another account), a consumer reads both the Hub's
+tables and its artifacts through the Hub's reader role (`ouroboros.models.binding.hub_session`);
+without it, with its own credentials.
+
+The catalog shows the Hub's ``status`` as recorded; it does not check signatures. The gate is the
+installer: it installs nothing without the verifier's signed verdict on exactly the artifact's
+bytes and permissions (`ouroboros.reactors.verdict`), so a version the publisher marked
+``verified`` by hand may be listed, but an install of it ends ``failed`` with the reason and
+creates nothing. (Checking every listed item would cost a read per row on every catalog page.)
 """
 
 from __future__ import annotations
@@ -17,9 +24,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ouroboros.aws import assume_role_session, client
+from ouroboros.aws import client
 from ouroboros.config import get_config
 from ouroboros.models import HubReactorModel
+from ouroboros.models.binding import hub_session
 from ouroboros.pagination import InvalidCursorError, QuerySource, cursor_decode, cursor_encode
 from ouroboros.reactors.errors import ArtifactError, ReactorNotFoundError
 from ouroboros.reactors.manifest import manifest_core
@@ -118,10 +126,8 @@ def hub_reactor_manifest(item: HubReactorModel) -> dict[str, Any]:
 
 
 def _hub_s3() -> Any:
-    role = get_config().hub_role_arn
-    if role:
-        return client("s3", session=assume_role_session(role, session_name="ouroboros-hub"))
-    return client("s3")
+    region = get_config().hub_region_name
+    return client("s3", region=region, session=hub_session())
 
 
 def hub_artifact_url(*, artifact_key: str, expires_in: int = 300) -> str:

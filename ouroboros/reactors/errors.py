@@ -19,3 +19,13 @@ class ReactorNotFoundError(NotFoundError):
 
 class ReactorStateError(ConflictError):
     """The reactor is in a state that forbids the request (installing, assigned, not verified)."""
+
+
+class ReactorApprovalError(ValidationError):
+    """An install or upgrade lacks the admin's approval of exactly the dangerous actions the
+    reactor declares (`ouroboros.reactors.official.approval_problems`)."""
+
+
+class ReactorNameError(ValidationError):
+    """A reactor id is reserved, or its function or role name is taken by something the
+    installer did not create for that reactor."""

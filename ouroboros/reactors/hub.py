@@ -7,14 +7,21 @@ to `hub_stream_record_handle` (Lambda ``lambdas/hub_verify.py``), which runs
 `hub_reactor_verify`:
 
 1. the stored artifact's sha256 equals the recorded one;
-2. the manifest inside it is valid (schema, permissions well-formed, no wildcard actions, params
-   schema in the SDK subset) and equals the published one;
-3. the package imports in isolation (only the zip and the Lambda runtime's boto3) and its code
-   declares exactly what the manifest says (id, version, controls, permissions, parameters,
-   entry point), with a callable entry point.
+2. static checks, running nothing of the artifact (`ouroboros.reactors.artifact_checks`): size,
+   zip structure (entries, sizes, compression ratio, no symlinks, no absolute or ``..`` names,
+   no duplicates, only the declared package, the bundled SDK and the manifest), the manifest
+   inside it valid (size, schema, permissions well-formed, no wildcard actions, params schema in
+   the SDK subset) and equal to the published one, and the code, parsed, declaring the
+   manifest's id, controls and permissions;
+3. the package imports in isolation, confined (``ouroboros.reactors.isolation``: no network,
+   no credentials, no data folder, as ``nobody`` under limits), and its code declares exactly
+   what the manifest says (id, version, controls, permissions, parameters, entry point), with a
+   callable entry point.
 
 Then the item becomes ``verified`` (and, when it is the newest verified version, ``latest``: the
-catalog shows it) or ``rejected`` with the first reason found. Verification is idempotent: a
+catalog shows it) or ``rejected`` with the first reason found. A verified version first gets its
+signed verdict (`ouroboros.reactors.verdict`): the status is for people, the verdict is what a
+consumer's installer checks. Verification is idempotent: a
 redelivered record of an item that is no longer pending changes nothing.
 """
 
@@ -32,6 +39,7 @@ from pynamodb.expressions.update import Action
 
 from ouroboros.errors import ConflictError
 from ouroboros.models import HubReactorModel
+from ouroboros.reactors.artifact_checks import artifact_static_problem
 from ouroboros.reactors.catalog import (
     LATEST,
     hub_artifact_fetch,
@@ -40,11 +48,14 @@ from ouroboros.reactors.catalog import (
     search_text,
     version_key,
 )
-from ouroboros.reactors.errors import ArtifactError, ManifestError, ReactorNotFoundError
+from ouroboros.reactors.errors import ArtifactError, ReactorNotFoundError
 from ouroboros.reactors.isolation import package_introspect
-from ouroboros.reactors.manifest import manifest_core, manifest_problems, manifest_validate
-from ouroboros.reactors.packaging import artifact_manifest, sha256_hex
+from ouroboros.reactors.manifest import manifest_core, manifest_validate
+from ouroboros.reactors.names import reactor_id_problems
+from ouroboros.reactors.official import trust_problems
+from ouroboros.reactors.packaging import sha256_hex
 from ouroboros.reactors.stream_records import StreamRecord
+from ouroboros.reactors.verdict import verdict_sign
 
 logger = logging.getLogger(__name__)
 
@@ -111,10 +122,12 @@ def _canonical(value: Any) -> str:
 
 
 def _code_problem(data: bytes, manifest: dict[str, Any]) -> str | None:
+    """What importing the package, confined (`package_introspect` with ``confined``), reveals
+    against the manifest."""
     with tempfile.TemporaryDirectory(prefix="ouroboros-verify-") as tmp:
         path = Path(tmp) / "artifact.zip"
         path.write_bytes(data)
-        found = package_introspect(path, package=manifest["package"])
+        found = package_introspect(path, package=manifest["package"], confined=True)
     if found.errors:
         return f"the package does not import in isolation: {found.errors[0]}"
     if len(found.reactors) != 1:
@@ -131,21 +144,25 @@ def _code_problem(data: bytes, manifest: dict[str, Any]) -> str | None:
 
 
 def verification_problem(item: HubReactorModel, data: bytes) -> str | None:
-    """Why ``data`` (the stored artifact of ``item``) must be rejected, or None."""
+    """Why ``data`` (the stored artifact of ``item``) must be rejected, or None.
+
+    Static checks come first and run nothing of the artifact (`artifact_static_problem`: size,
+    zip structure, manifest schema, contents, the code's declarations parsed); only an artifact
+    that passes them is imported, confined.
+    """
     actual = sha256_hex(data)
     if actual != item.sha256:
         return f"sha256 mismatch: recorded {item.sha256}, stored artifact has {actual}"
-    try:
-        inner = artifact_manifest(data)
-    except (ArtifactError, ManifestError) as exc:
-        return str(exc)
-    problems = manifest_problems(inner)
-    if problems:
-        return "invalid manifest: " + "; ".join(problems)
+    problem, inner = artifact_static_problem(data)
+    if problem:
+        return problem
     if _canonical(inner) != _canonical(hub_reactor_manifest(item)):
         return "the manifest inside the artifact differs from the published manifest"
     if (inner["id"], inner["version"]) != (item.reactor_id, item.version):
         return f"the artifact is {inner['id']} {inner['version']}"
+    trust = reactor_id_problems(inner["id"]) + trust_problems(inner, data)  # dangerous: official
+    if trust:
+        return "; ".join(trust)
     return _code_problem(data, inner)
 
 
@@ -179,6 +196,15 @@ def hub_reactor_verify(*, reactor_id: str, version: str) -> HubReactorModel:
     except ArtifactError as exc:
         reason = str(exc)
     status = "rejected" if reason else "verified"
+    if not reason:
+        # Signed before the status changes: a failure to sign (KMS unreachable) raises and
+        # leaves the item pending, so the stream delivers it again.
+        verdict_sign(
+            reactor_id=item.reactor_id,
+            version=item.version,
+            sha256=item.sha256,
+            permissions=hub_reactor_manifest(item)["permissions"],
+        )
     latest = not reason and _newest_verified(item)
     actions: list[Action] = [
         HubReactorModel.status.set(status),

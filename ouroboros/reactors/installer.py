@@ -6,8 +6,13 @@ or the local runtime's poller), as in the original system:
 
 - INSERT, or MODIFY into ``installing`` (a retry after a failure, or a new ``version``): install
   or upgrade. The artifact is fetched from the Hub's bucket and refused, before anything is
-  created, when its sha256 differs from the Hub's record, when the Hub has not verified it, or
-  when its manifest is not the Hub's. Then the reactor's own IAM role (trust: Lambda; inline
+  created, when its sha256 differs from the Hub's record, when the Hub has not verified it, when
+  its manifest is not the Hub's, or when the Hub's signed verdict on exactly these bytes and
+  permissions is missing or does not verify with the Hub's public key
+  (`ouroboros.reactors.verdict`); and when its name is not its own (`ouroboros.reactors.names`: a
+  reserved id, or a function or role of that name the installer did not create for it), or it
+  declares dangerous actions without being official or without an admin's approval of exactly
+  those (`ouroboros.reactors.official`). Then the reactor's own IAM role (trust: Lambda; inline
   policy: the manifest's permissions, ``sts:AssumeRole`` on the member role, its log group) and
   its Lambda function (python3.12, the zip as is) are created, or updated on upgrade. The item
   ends ``installed`` with the function's ARN, or ``failed`` with the reason. Nothing is left
@@ -16,7 +21,7 @@ or the local runtime's poller), as in the original system:
   configuration of the code still running), and when the registry cannot record ``installed`` the
   new function and role are removed and the error is raised, so the stream delivers the record
   again.
-- REMOVE: delete the function and the role.
+- REMOVE: delete the function and the role (only a reactor's own: anything else is refused).
 
 Stale and repeated records are harmless (streams deliver at least once): an install acts only
 while the item still asks for that version, and an uninstall only while the item is gone.
@@ -44,8 +49,16 @@ from ouroboros.models import HubReactorModel, LocalReactorModel
 from ouroboros.reactors.catalog import hub_artifact_fetch, hub_reactor_manifest
 from ouroboros.reactors.errors import ArtifactError, ManifestError
 from ouroboros.reactors.manifest import manifest_problems
+from ouroboros.reactors.names import (
+    REACTOR_TAG,
+    reactor_function_name,
+    reactor_function_prefix,
+    reactor_id_problems,
+)
+from ouroboros.reactors.official import approval_problems, trust_problems
 from ouroboros.reactors.packaging import artifact_manifest, sha256_hex
 from ouroboros.reactors.stream_records import StreamRecord
+from ouroboros.reactors.verdict import VerdictError, verdict_check
 
 logger = logging.getLogger(__name__)
 
@@ -73,13 +86,8 @@ class InstallOutcome:
     """What the installer did with one record."""
 
     reactor_id: str
-    action: str  # installed | failed | uninstalled | ignored
+    action: str  # installed | failed | uninstalled | refused | ignored
     reason: str = ""
-
-
-def reactor_function_name(reactor_id: str) -> str:
-    """The Lambda function (and IAM role) name of an installed reactor."""
-    return f"ouroboros-{get_config().stage}-reactor-{reactor_id}"[:64]
 
 
 def reactor_boundary_name() -> str:
@@ -153,7 +161,7 @@ def _role_ensure(manifest: dict[str, Any], name: str) -> _RoleState:
             RoleName=name,
             AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST),
             Description=f"Ouroboros reactor {manifest['id']} {manifest['version']}"[:1000],
-            Tags=[{"Key": "ouroboros:reactor-id", "Value": manifest["id"]}],
+            Tags=[{"Key": REACTOR_TAG, "Value": manifest["id"]}],
             **extra,
         )["Role"]["Arn"]
     except iam.exceptions.EntityAlreadyExistsException:
@@ -231,7 +239,7 @@ def _function_ensure(
                 FunctionName=name,
                 Runtime=manifest["runtime"],
                 Code={"ZipFile": data},
-                Tags={"ouroboros:reactor-id": manifest["id"]},
+                Tags={REACTOR_TAG: manifest["id"]},
                 **settings,
             ),
             codes=("InvalidParameterValueException",),
@@ -316,7 +324,59 @@ def _checked_artifact(item: LocalReactorModel) -> tuple[bytes, dict[str, Any]]:
         hub_reactor_manifest(hub), sort_keys=True
     ):
         raise InstallRefusedError("the artifact's manifest differs from the Hub's record")
+    try:  # the gate: a status field anyone who publishes can write is not enough
+        verdict_check(
+            reactor_id=item.reactor_id,
+            version=item.version,
+            sha256=actual,
+            permissions=manifest["permissions"],
+        )
+    except VerdictError as exc:
+        raise InstallRefusedError(f"{exc}; refused, nothing was created") from exc
     return data, manifest
+
+
+def _role_owner(name: str) -> str | None:
+    """The reactor id the role ``name`` is tagged with ("" untagged); None: no such role."""
+    iam = client("iam")
+    try:
+        tags = iam.get_role(RoleName=name)["Role"].get("Tags") or []
+    except iam.exceptions.NoSuchEntityException:
+        return None
+    return next((t["Value"] for t in tags if t["Key"] == REACTOR_TAG), "")
+
+
+def _function_owner(name: str) -> str | None:
+    """The reactor id the function ``name`` is tagged with ("" untagged); None: no such one."""
+    lam = client("lambda")
+    try:
+        tags = lam.get_function(FunctionName=name).get("Tags") or {}
+    except lam.exceptions.ResourceNotFoundException:
+        return None
+    return str(tags.get(REACTOR_TAG, ""))
+
+
+def _name_problems(reactor_id: str, name: str) -> list[str]:
+    """Why ``name`` may not be created or changed for ``reactor_id``: reserved ids, names outside
+    the reactors' namespace, a function or role there the installer did not create for it."""
+    problems = reactor_id_problems(reactor_id)
+    if not name.startswith(reactor_function_prefix()):
+        problems.append(f"{name} is outside the reactors' names ({reactor_function_prefix()}*)")
+        return problems
+    for kind, owner in (("function", _function_owner(name)), ("role", _role_owner(name))):
+        if owner not in (None, reactor_id):
+            problems.append(f"the {kind} {name} exists and was not created for {reactor_id}")
+    return problems
+
+
+def _trust_check(item: LocalReactorModel, data: bytes, manifest: dict[str, Any], name: str) -> None:
+    """`InstallRefusedError`, before anything is created, unless the reactor's name is its own,
+    its dangerous actions are an official reactor's and an admin approved exactly those."""
+    problems = _name_problems(item.reactor_id, name)
+    problems += trust_problems(manifest, data, sdk=False)  # the verdict covers the SDK's bytes
+    problems += approval_problems(manifest, list(item.approved_actions or []))
+    if problems:
+        raise InstallRefusedError("; ".join(problems) + "; refused, nothing was created")
 
 
 def _transition(item: LocalReactorModel, actions: list[Any]) -> bool:
@@ -345,6 +405,7 @@ def _install(reactor_id: str, version: str) -> InstallOutcome:
     role: _RoleState | None = None
     try:
         data, manifest = _checked_artifact(item)
+        _trust_check(item, data, manifest, name)
         role = _role_ensure(manifest, name)
         function_arn, created_function = _function_ensure(manifest, data, role.arn, name)
     except (InstallRefusedError, ClientError, BotoCoreError) as exc:
@@ -394,6 +455,7 @@ def reactor_resources_ensure(*, reactor_id: str) -> str:
     name = item.function_name or reactor_function_name(reactor_id)
     try:
         data, manifest = _checked_artifact(item)
+        _trust_check(item, data, manifest, name)
     except InstallRefusedError as exc:
         raise ArtifactError(str(exc)) from exc
     role = _role_ensure(manifest, name)
@@ -409,6 +471,10 @@ def _uninstall(image: dict[str, Any]) -> InstallOutcome:
     else:
         return InstallOutcome(reactor_id, "ignored", "requested again since")
     name = image.get("function_name") or reactor_function_name(reactor_id)
+    problems = _name_problems(reactor_id, name)
+    if problems:  # never delete what is not this reactor's (the installer, another reactor...)
+        logger.error("uninstall of %s refused: %s", reactor_id, "; ".join(problems))
+        return InstallOutcome(reactor_id, "refused", "; ".join(problems))
     _function_delete(name)
     _role_delete(name)
     logger.info("uninstalled %s (%s)", reactor_id, name)

@@ -14,6 +14,12 @@ beside it (``<id>-<version>.manifest.json``, plus the zip's ``sha256`` and ``siz
     runtime           "python3.12"
     sdk_version       reactor SDK contract version
     timeout_seconds, memory_mb  the Lambda function's settings
+
+The declared permissions become the reactor's session policy in member accounts
+(`reactor_sdk.session.session_policy`): a manifest whose policy cannot fit in AWS's 2,048
+characters is refused here, where the Hub verifies and the installer checks. Dangerous actions
+(`ouroboros.reactors.dangerous_actions`) are the business of `ouroboros.reactors.official`, which
+needs the artifact's bytes, not only its manifest.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from reactor_sdk.base import (
     permission_problems,
 )
 from reactor_sdk.params import schema_unsupported_keywords
+from reactor_sdk.session import SESSION_POLICY_MAX_CHARS, session_policy_json
 
 MANIFEST_NAME = "ouroboros-manifest.json"
 
@@ -108,7 +115,8 @@ def manifest_problems(manifest: object) -> list[str]:
         f"{'/'.join(str(p) for p in error.absolute_path) or 'manifest'}: {error.message}"
         for error in sorted(_VALIDATOR.iter_errors(manifest), key=lambda e: list(e.path))
     ]
-    problems += permission_problems(manifest.get("permissions"))
+    permission_errors = permission_problems(manifest.get("permissions"))
+    problems += permission_errors or session_policy_problems(manifest["permissions"])
     entry, package = manifest.get("entry_point"), manifest.get("package")
     if isinstance(entry, str) and isinstance(package, str) and not entry.startswith(f"{package}."):
         problems.append(f"entry_point {entry!r} is outside package {package!r}")
@@ -117,6 +125,17 @@ def manifest_problems(manifest: object) -> list[str]:
         problems += params_schema_problems(schema)
     problems += sdk_version_problems(manifest.get("sdk_version"))
     return sorted(set(problems))
+
+
+def session_policy_problems(permissions: list[Any]) -> list[str]:
+    """Whether well-formed ``permissions`` fit in one session policy (AWS: 2,048 characters)."""
+    length = len(session_policy_json(permissions))
+    if length <= SESSION_POLICY_MAX_CHARS:
+        return []
+    return [
+        f"permissions: the session policy they make is {length} characters, over AWS's "
+        f"{SESSION_POLICY_MAX_CHARS}; declare fewer actions or resources"
+    ]
 
 
 def sdk_version_problems(version: object) -> list[str]:

@@ -7,10 +7,17 @@ conditional, so two operators clicking at once never both win:
 - `reactor_install`: a verified Hub version -> item ``installing`` (or again after ``failed``);
 - `reactor_upgrade`: an installed (or failed) reactor -> another verified version, ``installing``;
 - `reactor_uninstall`: delete the item (refused while installing, or while controls use it).
+
+A reactor that declares dangerous actions (`ouroboros.reactors.dangerous_actions`: only official
+reactors may, `ouroboros.reactors.official`) is installed or upgraded only with
+``approved_actions`` equal to exactly those actions: the caller (the console, for an admin who was
+shown the list) records the approval on the item, and the installer checks it again. A reserved
+id (`ouroboros.reactors.names`) is refused before anything is written.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
@@ -22,7 +29,15 @@ from ouroboros.reactors.catalog import (
     hub_reactor_manifest,
     version_key,
 )
-from ouroboros.reactors.errors import ReactorNotFoundError, ReactorStateError
+from ouroboros.reactors.dangerous_actions import manifest_dangerous_actions
+from ouroboros.reactors.errors import (
+    ReactorApprovalError,
+    ReactorNameError,
+    ReactorNotFoundError,
+    ReactorStateError,
+)
+from ouroboros.reactors.names import reactor_id_problems
+from ouroboros.reactors.official import approval_problems
 
 
 def _conditional_failed(exc: Exception) -> bool:
@@ -38,11 +53,40 @@ def _verified(reactor_id: str, version: str | None) -> HubReactorModel:
     return hub
 
 
+def reactor_approval_required(*, reactor_id: str, version: str | None = None) -> list[str]:
+    """The dangerous actions an admin must approve to install this verified version."""
+    return manifest_dangerous_actions(hub_reactor_manifest(_verified(reactor_id, version)))
+
+
+def _approved(
+    hub: HubReactorModel, approved_actions: Sequence[str] | None, actor: str
+) -> tuple[list[str] | None, str | None]:
+    """The approval to record (actions, by whom); `ReactorApprovalError` when it is not exact."""
+    manifest = hub_reactor_manifest(hub)
+    problems = approval_problems(manifest, approved_actions)
+    if problems:
+        raise ReactorApprovalError("; ".join(problems) + "; nothing was installed")
+    dangerous = manifest_dangerous_actions(manifest)
+    return (dangerous, actor) if dangerous else (None, None)
+
+
 def reactor_install(
-    *, reactor_id: str, version: str | None = None, actor: str
+    *,
+    reactor_id: str,
+    version: str | None = None,
+    actor: str,
+    approved_actions: Sequence[str] | None = None,
 ) -> LocalReactorModel:
-    """Ask to install ``reactor_id`` (default: its latest verified version)."""
+    """Ask to install ``reactor_id`` (default: its latest verified version).
+
+    ``approved_actions``: the dangerous actions an admin approved, exactly those the version
+    declares (`reactor_approval_required`); `ReactorApprovalError` otherwise.
+    """
+    problems = reactor_id_problems(reactor_id)
+    if problems:
+        raise ReactorNameError("; ".join(problems))
     hub = _verified(reactor_id, version)
+    approved, approved_by = _approved(hub, approved_actions, actor)
     now = datetime.now(UTC)
     item = LocalReactorModel(
         reactor_id,
@@ -54,6 +98,8 @@ def reactor_install(
         installed_by=actor,
         requested_at=now,
         updated_at=now,
+        approved_actions=approved,
+        approved_by=approved_by,
     )
     try:
         item.save(
@@ -72,15 +118,29 @@ def reactor_install(
 
 
 def reactor_upgrade(
-    *, reactor_id: str, version: str | None = None, actor: str
+    *,
+    reactor_id: str,
+    version: str | None = None,
+    actor: str,
+    approved_actions: Sequence[str] | None = None,
 ) -> LocalReactorModel:
-    """Move an installed (or failed) reactor to another verified version (default: latest)."""
+    """Move an installed (or failed) reactor to another verified version (default: latest);
+    ``approved_actions`` as for `reactor_install`, for the new version."""
     item = reactor_installed_get(reactor_id=reactor_id)
     hub = _verified(reactor_id, version)
     if hub.version == item.version and item.status == "installed":
         raise ReactorStateError(f"{reactor_id} is already at {hub.version}")
     if item.status not in ("installed", "failed"):
         raise ReactorStateError(f"{reactor_id} is {item.status}; wait until it settles")
+    approved, _ = _approved(hub, approved_actions, actor)
+    approval = (
+        [
+            LocalReactorModel.approved_actions.set(approved),
+            LocalReactorModel.approved_by.set(actor),
+        ]
+        if approved
+        else [LocalReactorModel.approved_actions.remove(), LocalReactorModel.approved_by.remove()]
+    )
     try:
         item.update(
             actions=[
@@ -94,6 +154,7 @@ def reactor_upgrade(
                 LocalReactorModel.installed_by.set(actor),
                 LocalReactorModel.requested_at.set(datetime.now(UTC)),
                 LocalReactorModel.updated_at.set(datetime.now(UTC)),
+                *approval,
             ],
             condition=(LocalReactorModel.status == item.status)
             & (LocalReactorModel.version == item.version),

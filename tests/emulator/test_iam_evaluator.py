@@ -1208,7 +1208,7 @@ def test_parse_finding_reads_its_own_tables_and_nothing_else() -> None:
 
 def test_installer_creates_roles_only_with_the_reactor_boundary() -> None:
     policy = function_policy(spec("reactor_installer"), DEPLOYMENT)
-    role = f"arn:aws:iam::{A}:role/ouroboros-dev-reactor-fix-bucket"
+    role = f"arn:aws:iam::{A}:role/ouroboros-dev-rx-fix-bucket"
     principal = role_session("reactor_installer")
 
     def create_role(context: dict[str, Any], resource: str = role) -> Decision:
@@ -1219,6 +1219,9 @@ def test_installer_creates_roles_only_with_the_reactor_boundary() -> None:
     assert not create_role({"iam:PermissionsBoundary": f"arn:aws:iam::{A}:policy/Admin"}).allowed
     other = f"arn:aws:iam::{A}:role/admin"
     assert not create_role({"iam:PermissionsBoundary": boundary_arn(DEPLOYMENT)}, other).allowed
+    # Reactor roles have their own namespace: the installer's own role is out of its reach.
+    itself = f"arn:aws:iam::{A}:role/ouroboros-dev-reactor-installer-role"
+    assert not create_role({"iam:PermissionsBoundary": boundary_arn(DEPLOYMENT)}, itself).allowed
 
     def pass_role(service: str) -> bool:
         context = {"iam:PassedToService": service}

@@ -17,7 +17,7 @@ from ouroboros.reactors.hub import hub_reactor_verify
 from ouroboros.reactors.installer import reactor_stream_record_handle
 from ouroboros.reactors.services import reactor_install
 from ouroboros.reactors.stream_records import StreamRecord
-from tests.reactor_support import MEMBER, built_artifact, hub_publish, member_finding
+from tests.reactor_support import MEMBER, approval, built_artifact, hub_publish, member_finding
 
 pytestmark = pytest.mark.functional
 
@@ -83,7 +83,9 @@ def test_an_installed_reactor_runs_from_its_artifact(
     artifact = built_artifact("s3_public_read")
     hub_publish(artifact)
     hub_reactor_verify(reactor_id="s3-public-read", version="1.0.0")
-    reactor_install(reactor_id="s3-public-read", actor="test")
+    reactor_install(
+        reactor_id="s3-public-read", approved_actions=approval("s3-public-read"), actor="test"
+    )
     image = {"reactor_id": "s3-public-read", "version": "1.0.0", "status": "installing"}
     record = StreamRecord("e", "INSERT", {"reactor_id": "s3-public-read"}, image, None, "1", "a")
     assert reactor_stream_record_handle(record).action == "installed"
@@ -99,7 +101,7 @@ def test_an_installed_reactor_runs_from_its_artifact(
     finding = member_finding(
         "asff_findings/asr_afsbp_s3.2.json", resource_id="arn:aws:s3:::invoked"
     )
-    response = _invoke("ouroboros-dev-reactor-s3-public-read", {"finding": finding})
+    response = _invoke("ouroboros-dev-rx-s3-public-read", {"finding": finding})
     assert json.loads(response["Payload"].read())["status"] == "changed"
     with pytest.raises(s3.exceptions.ClientError, match="NoSuchBucketPolicy"):
         s3.get_bucket_policy(Bucket="invoked")
@@ -120,7 +122,9 @@ def test_an_artifact_of_the_old_sdk_is_refused_not_half_imported(
     artifact = built_artifact("s3_public_read")
     hub_publish(artifact)
     hub_reactor_verify(reactor_id="s3-public-read", version="1.0.0")
-    reactor_install(reactor_id="s3-public-read", actor="test")
+    reactor_install(
+        reactor_id="s3-public-read", approved_actions=approval("s3-public-read"), actor="test"
+    )
     image = {"reactor_id": "s3-public-read", "version": "1.0.0", "status": "installing"}
     record = StreamRecord("e", "INSERT", {"reactor_id": "s3-public-read"}, image, None, "1", "a")
     assert reactor_stream_record_handle(record).action == "installed"
@@ -135,7 +139,7 @@ def test_an_artifact_of_the_old_sdk_is_refused_not_half_imported(
         "from ouroboros.reactors import Reactor, reactor_handler\n"
     )
 
-    response = _invoke("ouroboros-dev-reactor-s3-public-read", {"finding": {}})
+    response = _invoke("ouroboros-dev-rx-s3-public-read", {"finding": {}})
 
     assert response.get("FunctionError") == "Unhandled"
     error = json.loads(response["Payload"].read())

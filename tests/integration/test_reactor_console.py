@@ -27,7 +27,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 @pytest.fixture
 def operator(db: Any) -> Client:
     user = User.objects.create_user(username="olga", password="x" * 12)
-    user.groups.add(Group.objects.get_or_create(name="operator")[0])
+    # An admin: s3-public-read writes bucket policies, which only an admin may approve.
+    user.groups.add(Group.objects.get_or_create(name="admin")[0])
     browser = Client()
     browser.force_login(user)
     return browser
@@ -39,7 +40,10 @@ def test_install_and_uninstall_from_the_console(local_runtime: Any, operator: Cl
 
     catalog = operator.get("/reactors/").content.decode()
     assert 'action="/reactors/hub/s3-public-read/install/"' in catalog
-    operator.post("/reactors/hub/s3-public-read/install/", {"version": "1.0.0"})
+    approval = ["s3:DeleteBucketPolicy", "s3:PutBucketPolicy"]
+    operator.post(
+        "/reactors/hub/s3-public-read/install/", {"version": "1.0.0", "approve": approval}
+    )
     assert wait_for(lambda: local_status("s3-public-read"), "install") == "installed"
     assert lambda_function_exists(FUNCTION) and iam_role_exists(FUNCTION)
     function = client("lambda").get_function(FunctionName=FUNCTION)["Configuration"]

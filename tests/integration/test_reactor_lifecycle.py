@@ -14,6 +14,7 @@ from ouroboros.models import HubReactorModel, LocalReactorModel
 from ouroboros.reactors.services import reactor_install, reactor_uninstall
 from tests.reactor_support import (
     MEMBER,
+    approval,
     built_artifact,
     hub_publish,
     iam_role_exists,
@@ -25,7 +26,7 @@ from tests.reactor_support import (
 
 pytestmark = pytest.mark.integration
 
-FUNCTION = "ouroboros-dev-reactor-s3-public-read"
+FUNCTION = "ouroboros-dev-rx-s3-public-read"
 
 
 def hub_status(reactor_id: str, version: str) -> str | None:
@@ -78,7 +79,9 @@ def test_install_invoke_and_uninstall_in_the_local_runtime(local_runtime: Any) -
     hub_publish(built_artifact("s3_public_read"))
     assert wait_for(lambda: hub_status("s3-public-read", "1.0.0"), "verification") == "verified"
 
-    reactor_install(reactor_id="s3-public-read", actor="alice")
+    reactor_install(
+        reactor_id="s3-public-read", approved_actions=approval("s3-public-read"), actor="alice"
+    )
     assert wait_for(lambda: local_status("s3-public-read"), "install") == "installed"
     assert lambda_function_exists(FUNCTION) and iam_role_exists(FUNCTION)
     item = LocalReactorModel.get("s3-public-read")
@@ -113,7 +116,9 @@ def test_tampered_artifact_is_refused_in_the_local_runtime(local_runtime: Any) -
     client("s3").put_object(
         Bucket=get_config().hub_bucket, Key=key, Body=tamper(artifact.path.read_bytes())
     )
-    reactor_install(reactor_id="s3-public-read", actor="alice")
+    reactor_install(
+        reactor_id="s3-public-read", approved_actions=approval("s3-public-read"), actor="alice"
+    )
     assert wait_for(lambda: local_status("s3-public-read"), "install") == "failed"
     reason = LocalReactorModel.get("s3-public-read").status_reason
     assert reason.startswith("artifact sha256 mismatch") and "nothing was created" in reason

@@ -21,6 +21,7 @@ from tests.integration.test_reactor_lifecycle import (
     local_status,
 )
 from tests.reactor_support import (
+    approval,
     built_artifact,
     hub_publish,
     iam_role_exists,
@@ -36,7 +37,9 @@ def test_restart_restores_artifacts_and_installed_reactors(isolated_env: Path) -
     with LocalRuntime(data_dir=isolated_env) as runtime:
         key = hub_publish(artifact)
         assert wait_for(lambda: hub_status("s3-public-read", "1.0.0"), "verify") == "verified"
-        reactor_install(reactor_id="s3-public-read", actor="test")
+        reactor_install(
+            reactor_id="s3-public-read", approved_actions=approval("s3-public-read"), actor="test"
+        )
         assert wait_for(lambda: local_status("s3-public-read"), "install") == "installed"
         pollers = next(e for e in runtime.extensions if isinstance(e, StreamPollers)).pollers
         # Let both consumers see the last change (pending -> verified, installing -> installed)

@@ -25,7 +25,14 @@ from ouroboros.models.controls import Exemption
 from ouroboros.notify.delivery import notification_deliveries_list
 from ouroboros.reactors.services import reactor_install
 from ouroboros.workflow.manual import execution_rollback, remediation_start
-from tests.reactor_support import MEMBER, built_artifact, hub_publish, member_finding, wait_for
+from tests.reactor_support import (
+    MEMBER,
+    approval,
+    built_artifact,
+    hub_publish,
+    member_finding,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +64,9 @@ def installed_s3_reactor(mode: str = "auto") -> None:
         ),
         "verification",
     )
-    reactor_install(reactor_id="s3-public-read", actor="alice")
+    reactor_install(
+        reactor_id="s3-public-read", approved_actions=approval("s3-public-read"), actor="alice"
+    )
     wait_for(lambda: LocalReactorModel.get("s3-public-read").status == "installed", "install")
     control_assign_reactor_many(
         control_ids=["S3.2"], reactor_id="s3-public-read", mode=mode, actor="alice"

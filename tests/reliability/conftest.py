@@ -33,7 +33,7 @@ REACTOR_ID = "s3-public-read"
 def reactor_function_arn() -> str:
     """The reactor's function in this test's stage (the installer names it after the stage)."""
     stage = get_config().stage
-    return f"arn:aws:lambda:us-east-1:123456789012:function:ouroboros-{stage}-reactor-{REACTOR_ID}"
+    return f"arn:aws:lambda:us-east-1:123456789012:function:ouroboros-{stage}-rx-{REACTOR_ID}"
 
 
 @pytest.fixture

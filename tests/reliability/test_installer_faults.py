@@ -23,17 +23,19 @@ from ouroboros.reactors.services import reactor_install, reactor_upgrade
 from ouroboros.reactors.stream_records import StreamRecord
 from tests.reactor_support import (
     CATALOG,
+    approval,
     built_artifact,
     hub_publish,
     iam_role_exists,
     lambda_function_exists,
+    official_variant,
 )
 from tests.reliability.faults import FaultInjector
 
 pytestmark = pytest.mark.functional
 
 REACTOR = "s3-public-read"
-NAME = f"ouroboros-dev-reactor-{REACTOR}"
+NAME = f"ouroboros-dev-rx-{REACTOR}"
 
 
 def insert_record() -> StreamRecord:
@@ -55,12 +57,14 @@ def requested(faults: FaultInjector) -> FaultInjector:
     """s3-public-read published, verified and requested for install (status installing)."""
     hub_publish(built_artifact("s3_public_read"))
     hub_reactor_verify(reactor_id=REACTOR, version="1.0.0")
-    reactor_install(reactor_id=REACTOR, actor="alice")
+    reactor_install(reactor_id=REACTOR, approved_actions=approval(REACTOR), actor="alice")
     return faults
 
 
 def assert_installed_after_retry() -> None:
-    reactor_install(reactor_id=REACTOR, actor="alice")  # the console's retry of a failed install
+    reactor_install(
+        reactor_id=REACTOR, approved_actions=approval(REACTOR), actor="alice"
+    )  # the console's retry of a failed install
     outcome = reactor_stream_record_handle(retry_record())
     assert outcome.action == "installed", outcome.reason
     item = LocalReactorModel.get(REACTOR)
@@ -124,7 +128,7 @@ def test_throttling_on_every_installer_call_is_retried(requested: FaultInjector)
 
 
 def test_an_upgrade_that_fails_half_way_leaves_the_old_version_whole(
-    requested: FaultInjector, tmp_path: Path
+    requested: FaultInjector, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """1.0.0 is installed; the upgrade to 1.0.1 (a longer timeout, one more permission) has its
     role policy and configuration written, then UpdateFunctionCode fails: the old code keeps its
@@ -140,10 +144,11 @@ def test_an_upgrade_that_fails_half_way_leaves_the_old_version_whole(
     code = code.replace('version = "1.0.0"', 'version = "1.0.1"\n    timeout_seconds = 120')
     code = code.replace('"s3:DeleteBucketPolicy")', '"s3:DeleteBucketPolicy", "s3:GetBucketAcl")')
     (source / "reactor.py").write_text(code)
+    official_variant(monkeypatch, source)  # 1.0.1 of the official reactor
     newer = reactor_build(source=source, out_dir=tmp_path / "out")
     hub_publish(newer)
     hub_reactor_verify(reactor_id=REACTOR, version="1.0.1")
-    reactor_upgrade(reactor_id=REACTOR, actor="bob")
+    reactor_upgrade(reactor_id=REACTOR, approved_actions=approval(REACTOR), actor="bob")
     requested.add("lambda", "UpdateFunctionCode", code="CodeStorageExceededException", times=1)
     outcome = reactor_stream_record_handle(retry_record())
     assert outcome.action == "failed" and "CodeStorageExceeded" in outcome.reason
@@ -154,7 +159,9 @@ def test_an_upgrade_that_fails_half_way_leaves_the_old_version_whole(
     assert policy_after["PolicyDocument"] == policy_before["PolicyDocument"]
     item = LocalReactorModel.get(REACTOR)
     assert item.status == "failed" and "CodeStorageExceeded" in (item.status_reason or "")
-    reactor_upgrade(reactor_id=REACTOR, actor="bob")  # the console's retry
+    reactor_upgrade(
+        reactor_id=REACTOR, approved_actions=approval(REACTOR), actor="bob"
+    )  # the console's retry
     outcome = reactor_stream_record_handle(retry_record())
     assert outcome.action == "installed", outcome.reason
     assert lam.get_function(FunctionName=NAME)["Configuration"]["Timeout"] == 120

@@ -7,8 +7,12 @@ mapping needs (`KEPT_PARAMS`: names, keys and ARNs, never values, items or secre
 account, the identity the credentials belong to, the deployment settings in force and the test.
 Calls with no function are test set-up and are not kept; the emulator's own calls are not kept
 either. The recorder also follows state the judge needs from every call: which temporary access
-keys belong to which assumed role (those calls are made as that role, not as the function) and
-which permissions boundary each IAM role was created with.
+keys belong to which assumed role (those calls are made as that role, not as the function), with
+which session policy each was assumed (``AssumeRole``'s ``Policy``), which inline policies each
+IAM role holds (``PutRolePolicy`` / ``DeleteRolePolicy``, by anyone: set-up, the emulator's
+member-role sync) and which permissions boundary each IAM role was created with. A call made with
+credentials of a session that has a session policy carries that policy and its role's inline
+policies, so the judge can apply both (role policy AND session policy), as AWS does.
 
 It also carries the attribution into threads: a ``threading.Thread`` started while a function
 runs runs as that function, and each ``ThreadPoolExecutor.submit`` runs its work item as its
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -118,6 +123,10 @@ class RecordedCall:
     test: str
     #: The permissions boundary of the IAM role the call acts on (IAM role operations).
     role_boundary: str | None = None
+    #: The session policy of the assumed-role session that signed the call (JSON), if any.
+    session_policy: str | None = None
+    #: The inline policies (JSON) the assumed role held at the call; None: not known here.
+    principal_policies: tuple[str, ...] | None = None
 
     def describe(self) -> str:
         return f"{self.service}.{self.operation} by {self.function} in {self.test or '?'}"
@@ -160,6 +169,8 @@ class Recorder:
     emulator: int = 0
     test: str = ""
     _assumed: dict[str, str] = field(default_factory=dict)
+    _session_policies: dict[str, str] = field(default_factory=dict)
+    _role_policies: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     _boundaries: dict[tuple[str, str], str] = field(default_factory=dict)
     _settings: tuple[Config | None, DeploymentSettings | None] = (None, None)
     _undo: list[Callable[[], None]] = field(default_factory=list)
@@ -228,6 +239,12 @@ class Recorder:
         boundary = self._boundaries.get((account, role_name)) if role_name else None
         if service == "iam":  # after reading it: DeleteRole acts on a role with its boundary
             self._boundary_note(account, operation, params)
+            self._role_policy_note(account, operation, params)
+        session_policy = self._session_policies.get(access_key or "")
+        principal_policies = None
+        if principal and session_policy:
+            known = self._role_policies.get((account, principal.rsplit("/", 1)[-1]))
+            principal_policies = tuple(known.values()) if known is not None else None
         if function is None:
             self.unattributed += 1
             return access_key
@@ -245,6 +262,8 @@ class Recorder:
             settings=self._settings_now(),
             test=self.test,
             role_boundary=boundary,
+            session_policy=session_policy,
+            principal_policies=principal_policies,
         )
         with self._lock:
             self.calls.append(call)
@@ -265,6 +284,22 @@ class Recorder:
         key = (response.get("Credentials") or {}).get("AccessKeyId")
         if key and params.get("RoleArn"):
             self._assumed[key] = str(params["RoleArn"])
+            if params.get("Policy"):
+                self._session_policies[key] = str(params["Policy"])
+
+    def _role_policy_note(self, account: str, operation: str, params: dict[str, Any]) -> None:
+        role = params.get("RoleName")
+        if not role:
+            return
+        key = (account, str(role))
+        if operation in ("CreateRole", "DeleteRole"):
+            self._role_policies.pop(key, None)
+        elif operation == "PutRolePolicy":
+            document = params.get("PolicyDocument")
+            text = document if isinstance(document, str) else json.dumps(document)
+            self._role_policies.setdefault(key, {})[str(params.get("PolicyName"))] = text
+        elif operation == "DeleteRolePolicy":
+            self._role_policies.get(key, {}).pop(str(params.get("PolicyName")), None)
 
     def _boundary_note(self, account: str, operation: str, params: dict[str, Any]) -> None:
         role = params.get("RoleName")

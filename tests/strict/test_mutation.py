@@ -49,6 +49,11 @@ NOT_EXERCISED: dict[tuple[str, str, int], str] = {
     **{(role, "logs:CreateLogGroup", 3): _LOGS for role in MUTATED},
     ("console", "states:DescribeExecution", 1): "only the API's execution status reads it",
     ("console", "ssm:GetParameter", 3): "production settings read their secrets at cold start",
+    # (also the key of its reactor_invoke statement, which the workload covers: checked as usual)
+    ("console", "lambda:InvokeFunction", 1): (
+        "API Gateway's call with the console's role as its integration credentials (Zappa's "
+        "REST API): no code of the console makes it (tests/deploy/test_console_role.py)"
+    ),
     ("dispatch_finding", "dynamodb:GetItem", 4): (
         "its tables_read (controls, local reactors): the dispatch item carries what it needs and "
         "no path found reads them (reported as a possible over-grant)"
@@ -57,6 +62,15 @@ NOT_EXERCISED: dict[tuple[str, str, int], str] = {
     ("reactor_installer", "dynamodb:DescribeStream", 4): _ESM,
     ("hub_verify", "sqs:SendMessage", 1): _ESM,
     ("hub_verify", "dynamodb:DescribeStream", 4): _ESM,
+    ("hub_verify", "lambda:InvokeFunction", 1): (
+        "the workload's verifier confines its import in a child process (no "
+        "OUROBOROS_HUB_IMPORT_FUNCTION); tests/ouroboros/reactors/test_import_probe.py runs the "
+        "AWS mode as hub_verify and the strict check judges its invocation of the probe"
+    ),
+    ("hub_verify", "kms:Sign", 1): (
+        "the workload's verifier signs with the local key (no OUROBOROS_HUB_SIGNING_KEY_ID); "
+        "tests/deploy/test_signing.py evaluates this statement and its alias condition directly"
+    ),
 }
 
 Triple = tuple[int, str, str]

@@ -81,7 +81,7 @@ def test_the_runners_own_calls_are_the_emulators_and_not_recorded(
     with running_as(CALLER), pytest.raises(lam.exceptions.ResourceNotFoundException):
         # A reactor name: the runner looks it up in the registry (as the emulator), finds none,
         # and moto answers that the function does not exist.
-        lam.invoke(FunctionName="ouroboros-dev-reactor-absent", Payload=b"{}")
+        lam.invoke(FunctionName="ouroboros-dev-rx-absent", Payload=b"{}")
     assert recorded(recorder) == [(CALLER, "lambda", "Invoke")]
     assert recorder.emulator >= 1  # the registry's GetItem
 
@@ -89,7 +89,7 @@ def test_the_runners_own_calls_are_the_emulators_and_not_recorded(
 def test_function_keys_of_project_functions_and_reactors() -> None:
     project_function_register("ouroboros-dev-parse-finding", "lambdas.parse_finding.handler")
     assert function_key("ouroboros-dev-parse-finding") == "parse_finding"
-    assert function_key("ouroboros-dev-reactor-s3-public-read") == "reactor:s3-public-read"
+    assert function_key("ouroboros-dev-rx-s3-public-read") == "reactor:s3-public-read"
     assert function_key("someone-elses-function") is None
 
 

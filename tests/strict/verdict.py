@@ -10,17 +10,23 @@ the one the test configured (`RecordedDeployment`): the deployment hands its own
 functions in ``OUROBOROS_HUB_BUCKET``, which tests leave at the default (whether the deployment
 provides every setting is ``tests/deploy/test_settings_coverage.py``'s to check, not this one's).
 
-Not judged, and counted as such: reactors (``reactor:<id>``, their permissions belong to the
-reactor model) and EventBridge's deliveries (tests put rules with targets bootstrap never
-creates); calls made with assumed credentials (the assumed role is not the function's: the
-``sts:AssumeRole`` call itself is judged); calls made under a configuration the test made
-invalid.
+Calls made with the credentials of a session assumed with a session policy (a reactor's session
+in a member account, `reactor_sdk.session`), by any function or reactor, are judged against the
+assumed role's inline policies AND that session policy, as recorded (`RecordedCall`): so a
+reactor's raw boto3 call outside what it declared is a denial, whatever the member role allows.
+
+Not judged, and counted as such: reactors' other calls (``reactor:<id>``, their permissions
+belong to the reactor model) and EventBridge's deliveries (tests put rules with targets bootstrap
+never creates); other calls made with assumed credentials (the assumed role is not the
+function's: the ``sts:AssumeRole`` call itself is judged), and those whose role's policies were
+never seen; calls made under a configuration the test made invalid.
 
 A denial names the call, the function, the test and the statement the role would need.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -158,7 +164,18 @@ def generated_policy(role: str, settings: DeploymentSettings, account: str) -> P
         return function_policy(spec, deployment_of(settings, account, spec.side))
 
 
+def _session_judged(call: RecordedCall) -> bool:
+    """Whether ``call`` (by a deployed function or a reactor) is judged as its assumed role's
+    session: role AND session policy."""
+    ours = call.function in JUDGED_KEYS or call.function.startswith("reactor:")
+    return bool(
+        ours and call.principal and call.session_policy and call.principal_policies is not None
+    )
+
+
 def _not_judged(call: RecordedCall) -> str | None:
+    if _session_judged(call):
+        return None
     if call.function not in JUDGED_KEYS:
         return "reactor" if call.function.startswith("reactor:") else call.function
     if call.principal is not None:
@@ -202,6 +219,8 @@ class _Decisions:
         self.known: dict[tuple[Any, ...], tuple[bool, str]] = {}
 
     def __call__(self, call: RecordedCall, needed: Needed) -> tuple[bool, str]:
+        if _session_judged(call):
+            return session_decide(call, needed)
         assert call.settings is not None
         context = tuple(sorted((k, str(v)) for k, v in needed.context.items()))
         key = (call.function, call.settings, call.account, needed.action, needed.resource, context)
@@ -211,3 +230,18 @@ class _Decisions:
             decision = evaluate(Request(needed.action, needed.resource, needed.context), [policy])
             known = self.known[key] = (decision.allowed, decision.reason)
         return known
+
+
+def session_decide(call: RecordedCall, needed: Needed) -> tuple[bool, str]:
+    """``needed`` against the assumed role's inline policies AND the session policy of ``call``
+    (recorded with both: `RecordedCall.session_policy`, ``principal_policies``)."""
+    assert call.session_policy is not None and call.principal_policies is not None
+    identity = [json.loads(text) for text in call.principal_policies]
+    if not identity:
+        return False, f"the role {call.principal} has no policy"
+    decision = evaluate(
+        Request(needed.action, needed.resource, needed.context),
+        identity,
+        session=[json.loads(call.session_policy)],
+    )
+    return decision.allowed, decision.reason

@@ -52,6 +52,7 @@ from tests.reactor_support import (
     MEMBER,
     OWNER,
     PUBLIC,
+    approval,
     built_artifact,
     hub_publish,
     member_finding,
@@ -134,7 +135,7 @@ def _install() -> None:
     assert hub_verify.handler(stream_event([("INSERT", pending, None)], key="reactor_id")) == {
         "batchItemFailures": []
     }
-    reactor_install(reactor_id=REACTOR_ID, actor="strict")
+    reactor_install(reactor_id=REACTOR_ID, approved_actions=approval(REACTOR_ID), actor="strict")
     event = stream_event([("INSERT", _reactor_record("installing"), None)], key="reactor_id")
     assert reactor_installer.handler(event) == {"batchItemFailures": []}
     assert LocalReactorModel.get(REACTOR_ID).status == "installed"

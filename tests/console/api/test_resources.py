@@ -260,9 +260,17 @@ def test_reactor_install_upgrade_uninstall_are_requests_and_audited(
         e.action: e for e in AuditEntry.objects.filter(target_type="reactor", target_id=seed.HUB)
     }
     assert set(trail) == {"reactor.install", "reactor.upgrade", "reactor.uninstall"}
-    assert trail["reactor.install"].after == {"version": "1.0.0", "status": "installing"}
+    assert trail["reactor.install"].after == {
+        "version": "1.0.0",
+        "status": "installing",
+        "approved_actions": [],
+    }
     assert trail["reactor.upgrade"].before == {"version": "1.0.0"}
-    assert trail["reactor.upgrade"].after == {"version": "1.1.0", "status": "installing"}
+    assert trail["reactor.upgrade"].after == {
+        "version": "1.1.0",
+        "status": "installing",
+        "approved_actions": [],
+    }
     assert trail["reactor.uninstall"].before == {"version": "1.1.0", "status": "installed"}
     assert {(e.actor_name, e.token_name, e.via) for e in trail.values()} == {
         ("opal", "write_token", "api")

@@ -35,6 +35,13 @@ def operator(db: Any) -> Client:
 
 
 @pytest.fixture
+def admin(db: Any) -> Client:
+    client = Client()
+    client.force_login(_user("ada", "admin", staff=True))
+    return client
+
+
+@pytest.fixture
 def verified_reactor(moto_aws: None) -> str:
     hub_publish(built_artifact("s3_public_read"))
     return hub_reactor_verify(reactor_id="s3-public-read", version="1.0.0").status
@@ -48,7 +55,7 @@ def installed_reactor(moto_aws: None) -> LocalReactorModel:
         sha256="0" * 64,
         status="installed",
         installed_at=datetime.now(UTC),
-        function_arn="arn:aws:lambda:us-east-1:123456789012:function:ouroboros-dev-reactor-kms-key-rotation",
+        function_arn="arn:aws:lambda:us-east-1:123456789012:function:ouroboros-dev-rx-kms-key-rotation",
     )
     item.save()
     return item

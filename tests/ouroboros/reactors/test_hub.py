@@ -22,7 +22,13 @@ from ouroboros.reactors.catalog import (
 from ouroboros.reactors.hub import hub_artifact_key, hub_reactor_register, hub_reactor_verify
 from ouroboros.reactors.manifest import MANIFEST_NAME, manifest_dumps
 from ouroboros.reactors.packaging import reactor_build, sha256_hex, zip_deterministic
-from tests.reactor_support import built_artifact, hub_bucket_ensure, hub_publish, tamper
+from tests.reactor_support import (
+    built_artifact,
+    hub_bucket_ensure,
+    hub_publish,
+    official_variant,
+    tamper,
+)
 
 pytestmark = pytest.mark.functional
 
@@ -132,7 +138,9 @@ def test_manifest_that_lies_about_the_code_is_rejected(moto_aws: None) -> None:
     assert item.status_reason == "the code declares other control_ids than the manifest"
 
 
-def test_package_that_does_not_import_alone_is_rejected(moto_aws: None) -> None:
+def test_package_that_does_not_import_alone_is_rejected(
+    moto_aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     artifact = built_artifact("s3_public_read")
     with zipfile.ZipFile(artifact.path) as archive:
         entries = [(n, archive.read(n)) for n in archive.namelist()]
@@ -146,6 +154,7 @@ def test_package_that_does_not_import_alone_is_rejected(moto_aws: None) -> None:
         for n, d in entries
     ]
     manifest = json.loads(dict(entries)[MANIFEST_NAME])
+    official_variant(monkeypatch, artifact=zip_deterministic(broken))  # its code, not its rights
     _register_raw(zip_deterministic(broken), manifest)
     item = _verify("s3-public-read", "1.0.0")
     assert item.status == "rejected"
@@ -160,7 +169,9 @@ def test_not_a_zip_is_rejected(moto_aws: None) -> None:
     assert item.status == "rejected" and "not a reactor artifact" in item.status_reason
 
 
-def test_latest_moves_to_the_newest_verified_version(moto_aws: None, tmp_path: Path) -> None:
+def test_latest_moves_to_the_newest_verified_version(
+    moto_aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source = tmp_path / "s3_public_read"
     original = Path(built_artifact("s3_public_read").path)
     import shutil
@@ -170,6 +181,7 @@ def test_latest_moves_to_the_newest_verified_version(moto_aws: None, tmp_path: P
     shutil.copytree(CATALOG / "s3_public_read", source)
     code = (source / "reactor.py").read_text().replace('version = "1.0.0"', 'version = "1.1.0"')
     (source / "reactor.py").write_text(code)
+    official_variant(monkeypatch, source)  # 1.1.0 of the official reactor
     newer = reactor_build(source=source, out_dir=tmp_path / "out")
     assert newer.sha256 != sha256_hex(original.read_bytes())
     hub_publish(built_artifact("s3_public_read"))

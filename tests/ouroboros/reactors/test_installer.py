@@ -23,16 +23,18 @@ from ouroboros.reactors.services import reactor_install, reactor_uninstall, reac
 from ouroboros.reactors.stream_records import StreamRecord
 from tests.reactor_support import (
     CATALOG,
+    approval,
     built_artifact,
     hub_publish,
     iam_role_exists,
     lambda_function_exists,
+    official_variant,
     tamper,
 )
 
 pytestmark = pytest.mark.functional
 
-FUNCTION = "ouroboros-dev-reactor-s3-public-read"
+FUNCTION = "ouroboros-dev-rx-s3-public-read"
 
 
 def _record(
@@ -59,7 +61,9 @@ def _published(data: bytes | None = None) -> None:
 
 def test_install_creates_least_privilege_role_and_function(moto_aws: None) -> None:
     _published()
-    reactor_install(reactor_id="s3-public-read", actor="alice")
+    reactor_install(
+        reactor_id="s3-public-read", approved_actions=approval("s3-public-read"), actor="alice"
+    )
     outcome = reactor_stream_record_handle(_record("INSERT", _image()))
     assert outcome.action == "installed", outcome.reason
     item = LocalReactorModel.get("s3-public-read")
@@ -98,7 +102,9 @@ def test_role_policy_is_the_manifest_plus_member_role_and_logs() -> None:
 def test_tampered_artifact_is_refused_and_nothing_is_created(moto_aws: None) -> None:
     _published()
     artifact = built_artifact("s3_public_read")
-    reactor_install(reactor_id="s3-public-read", actor="alice")
+    reactor_install(
+        reactor_id="s3-public-read", approved_actions=approval("s3-public-read"), actor="alice"
+    )
     # After verification, one byte of the stored artifact changes.
     key = LocalReactorModel.get("s3-public-read").artifact_key
     from ouroboros.config import get_config
@@ -120,7 +126,9 @@ def test_tampered_artifact_is_refused_and_nothing_is_created(moto_aws: None) -> 
 
 def test_uninstall_deletes_function_and_role(moto_aws: None) -> None:
     _published()
-    reactor_install(reactor_id="s3-public-read", actor="alice")
+    reactor_install(
+        reactor_id="s3-public-read", approved_actions=approval("s3-public-read"), actor="alice"
+    )
     reactor_stream_record_handle(_record("INSERT", _image()))
     old = _image()
     reactor_uninstall(reactor_id="s3-public-read", actor="alice")
@@ -132,25 +140,34 @@ def test_uninstall_deletes_function_and_role(moto_aws: None) -> None:
 
 def test_redelivered_insert_after_install_is_ignored(moto_aws: None) -> None:
     _published()
-    reactor_install(reactor_id="s3-public-read", actor="alice")
+    reactor_install(
+        reactor_id="s3-public-read", approved_actions=approval("s3-public-read"), actor="alice"
+    )
     record = _record("INSERT", _image())
     reactor_stream_record_handle(record)
     assert reactor_stream_record_handle(record).action == "ignored"
 
 
-def test_upgrade_updates_the_code(moto_aws: None, tmp_path: Path) -> None:
+def test_upgrade_updates_the_code(
+    moto_aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _published()
-    reactor_install(reactor_id="s3-public-read", actor="alice")
+    reactor_install(
+        reactor_id="s3-public-read", approved_actions=approval("s3-public-read"), actor="alice"
+    )
     reactor_stream_record_handle(_record("INSERT", _image()))
     source = tmp_path / "s3_public_read"
     shutil.copytree(CATALOG / "s3_public_read", source)
     code = (source / "reactor.py").read_text().replace('version = "1.0.0"', 'version = "1.0.1"')
     (source / "reactor.py").write_text(code)
+    official_variant(monkeypatch, source)  # 1.0.1 of the official reactor
     newer = reactor_build(source=source, out_dir=tmp_path / "out")
     hub_publish(newer)
     hub_reactor_verify(reactor_id="s3-public-read", version="1.0.1")
     old = _image()
-    reactor_upgrade(reactor_id="s3-public-read", actor="bob")
+    reactor_upgrade(
+        reactor_id="s3-public-read", approved_actions=approval("s3-public-read"), actor="bob"
+    )
     assert LocalReactorModel.get("s3-public-read").previous_version == "1.0.0"
     outcome = reactor_stream_record_handle(_record("MODIFY", _image(), old))
     assert outcome.action == "installed", outcome.reason
@@ -165,7 +182,9 @@ def test_install_of_unverified_version_is_refused(moto_aws: None) -> None:
 
     hub_publish(built_artifact("s3_public_read"))  # pending, not verified
     with pytest.raises(ReactorNotFoundError):
-        reactor_install(reactor_id="s3-public-read", actor="alice")
+        reactor_install(
+            reactor_id="s3-public-read", approved_actions=approval("s3-public-read"), actor="alice"
+        )
 
 
 def test_function_name_is_per_stage(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -173,4 +192,4 @@ def test_function_name_is_per_stage(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setenv("OUROBOROS_STAGE", "prod")
     reset_config()
-    assert reactor_function_name("kms-key-rotation") == "ouroboros-prod-reactor-kms-key-rotation"
+    assert reactor_function_name("kms-key-rotation") == "ouroboros-prod-rx-kms-key-rotation"

@@ -11,7 +11,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from deploy.functions import lambda_name
 from deploy.member_role import (
     installed_manifests,
     member_role_template,
@@ -20,6 +19,7 @@ from deploy.member_role import (
 from ouroboros.aws import client
 from ouroboros.config import get_config
 from ouroboros.errors import OuroborosError
+from ouroboros.reactors.names import reactor_function_prefix
 
 
 class Command(BaseCommand):
@@ -36,7 +36,7 @@ class Command(BaseCommand):
                 consumer_account=account,
                 manifests=installed_manifests(),
                 role_name=config.member_role_name,
-                reactor_role_prefix=f"{lambda_name(config.stage, 'reactor')}-",
+                reactor_role_prefix=reactor_function_prefix(config.stage),
             )
         except OuroborosError as exc:
             raise CommandError(str(exc)) from exc
