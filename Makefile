@@ -7,15 +7,20 @@ PY        := $(VENV)/bin/python
 # Python 3.12 (the Lambda runtime): the first one found on PATH or under pyenv.
 PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12.*/bin/python3.12 /root/.pyenv/versions/3.12.*/bin/python3.12 /usr/bin/python3.12 /usr/local/bin/python3.12; do "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 PYTEST_ARGS ?=
+# `make run PORT=8101` serves the console on another port; `make run ARGS="-v 2"` prints the log.
+PORT ?= 8000
+ARGS ?=
 # Test processes (pytest-xdist; one file stays on one worker); `make test PYTEST_WORKERS=0` runs serially.
-PYTEST_WORKERS ?= auto
+# Three on a 2-core machine: the integration tier mostly waits (Java, servers, polling).
+PYTEST_WORKERS ?= 3
 
-.PHONY: help run test test-fast lint format deps node-deps browser-deps clean bench audit
+.PHONY: help run test test-fast lint format deps node-deps browser-deps clean bench package audit
 
 help:
-	@echo "make run    set up what is missing, start the local runtime with demo data, serve http://127.0.0.1:8000"
+	@echo "make run    set up what is missing, start the local runtime with demo data, serve http://127.0.0.1:8000 (PORT=8101 for another port)"
 	@echo "make test   set up what is missing and run the whole suite"
 	@echo "make lint   ruff + mypy"
+	@echo "make package  build .venv-lambda, what the zappa commands package (Lambda's wheels, forced bytecode)"
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found (install python3.12 or pyenv 3.12)"; exit 1; }
@@ -36,7 +41,7 @@ browser-deps:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 run: deps
-	$(PY) manage.py runlocal
+	$(PY) manage.py runlocal --port $(PORT) $(ARGS)
 
 test: deps browser-deps
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=20 $(PYTEST_ARGS)
@@ -55,6 +60,13 @@ format: deps
 
 bench: deps
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# The runtime-only environment Zappa packages from (deploy/runtime_env.py): the wheels of the
+# Lambda runtime (manylinux2014 x86_64, CPython 3.12, wheels only) whatever the build machine,
+# source maps and duplicate app assets pruned, bytecode recompiled (forced, hash-checked).
+# A no-op when already built from the current pins.
+package: deps
+	$(PY) -c 'from deploy.runtime_env import runtime_env_ensure; print(runtime_env_ensure())'
 
 clean:
 	rm -rf $(VENV) node_modules .local .mypy_cache .ruff_cache

@@ -1,6 +1,6 @@
 """The API fuzz at its full budget (50 examples per operation), outside `make test`.
 
-`make test` runs tests/console/api/test_fuzz.py with 25 examples per operation; this runs the
+`make test` runs tests/console/api/test_fuzz.py with 10 examples per operation; this runs the
 same test with ``OUROBOROS_FUZZ_EXAMPLES`` (default 50) and prints JSON: the budget, the
 requests the API answered, the seconds it took and whether every check held.
 

@@ -49,7 +49,7 @@ pytestmark = [
     pytest.mark.timeout(1200),
 ]
 
-EXAMPLES = int(os.environ.get("OUROBOROS_FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("OUROBOROS_FUZZ_EXAMPLES", "10"))
 #: Requests the API must answer: about twenty operations, most drawn many times per example.
 MIN_REQUESTS = 20 * EXAMPLES
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
