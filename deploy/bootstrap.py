@@ -3,9 +3,14 @@
 Order (each step reports created / updated / unchanged / pending per resource):
 
 1. tables (keys, GSIs, streams, deletion protection, point-in-time recovery);
-2. consumer: notification topic, console secret key parameter; hub: artifact bucket;
-   both: the stream failure queue, the reactor permissions boundary (when the installer runs);
-3. one least-privilege role per function (Zappa deploys the functions with these roles);
+2. consumer: notification topic, console secret key parameter; hub: artifact bucket, its policy
+   and the reader role consumers in other accounts assume (`deploy.hub_access`);
+   both: the stream failure queue, the reactor permissions boundary (when the installer runs),
+   the verdict signing KMS key (when the verifier runs; its report prints the public key
+   consumers set as ``OUROBOROS_HUB_PUBLIC_KEY``, `deploy.signing`);
+3. one least-privilege role per function (Zappa deploys the functions with these roles; the
+   console's also trusts API Gateway, whose Zappa integration uses it, and a function with a
+   ``vpc_config`` in the Zappa settings gets the network-interface actions, `deploy.iam`);
 4. consumer: the state machine (task ARNs filled in) with its role, the EventBridge role, the
    Security Hub custom action and the rules of ``statemachine/rules.json``;
 5. triggers of deployed functions: stream mappings, rules of ``rule`` functions, the topic
@@ -21,9 +26,10 @@ import json
 import time
 from pathlib import Path
 
-from deploy import iam, streams, supporting, workflow
+from deploy import iam, signing, streams, supporting, workflow
 from deploy.functions import FunctionSpec, functions_for
-from deploy.naming import Deployment, deployment_current
+from deploy.hub_access import hub_access_ensure
+from deploy.naming import Deployment, deployment_current, table_names_collision
 from deploy.report import ResourceReport
 from deploy.retry import Sleep
 from deploy.tables import tables_deploy
@@ -36,10 +42,24 @@ class BootstrapError(OuroborosError):
     """Bootstrap cannot proceed (mismatched stage or region, unknown placeholder...)."""
 
 
+#: Settings bootstrap derives names and grants from: the functions must get the same (the Zappa
+#: settings deliver them from ``deploy.toml``), else bootstrap grants another Hub role or names
+#: other tables than the functions use.
+AGREED_SETTINGS = {
+    "OUROBOROS_HUB_ROLE_ARN": "hub_role_arn",
+    "OUROBOROS_HUB_TABLE_PREFIX": "hub_table_prefix",
+    "OUROBOROS_HUB_STAGE": "hub_stage",
+    "OUROBOROS_HUB_REGION": "hub_region",
+    "OUROBOROS_HUB_CONSUMER_ACCOUNTS": "hub_consumer_accounts",
+}
+
+
 def settings_agree(settings_path: Path | None, deployment: Deployment) -> None:
-    """Fail when the Zappa settings deploy another stage or region than this shell targets."""
+    """Fail when the Zappa settings deploy another stage or region than this shell targets, or
+    another Hub role or Hub table prefix (`AGREED_SETTINGS`) for this side's functions."""
     if settings_path is None or not settings_path.is_file():
         return
+    config = get_config()
     for stage, settings in zappa_settings_read(settings_path).items():
         env_stage = settings.get("aws_environment_variables", {}).get("OUROBOROS_STAGE")
         if env_stage and env_stage != deployment.stage:
@@ -53,6 +73,26 @@ def settings_agree(settings_path: Path | None, deployment: Deployment) -> None:
                 f"{settings_path.name} stage {stage!r} deploys to {region}, bootstrap targets "
                 f"{deployment.region}: pass --region {region}"
             )
+        env = settings.get("aws_environment_variables", {})
+        if env.get("OUROBOROS_ROLE", deployment.side) == deployment.side:
+            for name, field in AGREED_SETTINGS.items():
+                value = getattr(config, field, "")
+                shell = ",".join(value) if isinstance(value, tuple) else str(value)
+                if name in env and env[name] != shell:
+                    raise BootstrapError(
+                        f"{settings_path.name} stage {stage!r} deploys {name}={env[name]}, this "
+                        f"shell has {shell!r}: export {name}={env[name]}"
+                    )
+
+
+def settings_vpc_functions(settings_path: Path | None) -> frozenset[str]:
+    """The function keys whose Zappa stage has a ``vpc_config`` (they need ENI permissions)."""
+    if settings_path is None or not settings_path.is_file():
+        return frozenset()
+    settings = zappa_settings_read(settings_path)
+    return frozenset(
+        key for key, stage in settings.items() if (stage.get("vpc_config") or {}).get("SubnetIds")
+    )
 
 
 def _tasks_ready(specs: tuple[FunctionSpec, ...]) -> tuple[list[FunctionSpec], list[str]]:
@@ -132,7 +172,11 @@ def bootstrap_run(
     """
     deployment = deployment_current(side, region=region or get_config().region)
     settings_agree(settings_path, deployment)
+    collision = table_names_collision()
+    if collision:
+        raise BootstrapError(collision)
     specs = functions_for(side, include_planned=include_planned)
+    in_vpc = settings_vpc_functions(settings_path)
     reports = tables_deploy(deployment, sleep=sleep)
     if side == "consumer":
         reports.append(supporting.topic_ensure(deployment))
@@ -140,16 +184,19 @@ def bootstrap_run(
             reports.append(supporting.secret_key_ensure(deployment))
     else:
         reports.append(supporting.hub_bucket_ensure(deployment))
+        reports += hub_access_ensure(deployment)
     if any(s.trigger == "stream" for s in specs):
         reports.append(streams.failure_queue_ensure(deployment))
     if any("reactor_manage" in s.grants for s in specs):
         reports.append(iam.boundary_ensure(deployment))
+    if any("verdict_sign" in s.grants for s in specs):  # the Hub's verifier signs verdicts
+        reports.append(signing.signing_key_ensure(deployment))
     for spec in specs:
         reports.append(
             iam.role_ensure(
                 spec.role_name(deployment.stage),
-                service="lambda.amazonaws.com",
-                policy=iam.function_policy(spec, deployment),
+                service=spec.services,
+                policy=iam.function_policy(spec, deployment, vpc=spec.key in in_vpc),
                 deployment=deployment,
                 description=f"Ouroboros {spec.key}: {spec.description}",
             )

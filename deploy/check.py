@@ -5,16 +5,25 @@ Used by ``python manage.py bootstrap --check`` and the deploy rehearsal test. Ch
 memory, timeout, stage), its role's policy, its trigger (schedule, stream mapping with starting
 position and ReportBatchItemFailures, rule, subscription), and on the consumer side the state
 machine (definition with the task ARNs, role) and the rules of ``statemachine/rules.json``.
+
+A role is compared with what bootstrap writes: its trust (the console's trusts API Gateway too)
+and its inline policy (with the network-interface actions when the deployed function is in a
+VPC). With a `PolicyJudge` (the ``bootstrap`` command passes one built on the emulator's IAM
+evaluator; the deploy package may not import the emulator) the check also *evaluates* the
+console's role as API Gateway uses it: may ``apigateway.amazonaws.com`` assume it, and may the
+role then ``lambda:InvokeFunction`` the console? A role that fails either makes every request
+answer 500 (`console_invoke_problems`).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 from deploy import iam, streams, supporting, workflow
 from deploy.functions import FunctionSpec, functions_for
 from deploy.naming import Deployment, deployment_current
+from deploy.signing import signing_key_problems
 from deploy.tables import table_problems
 from deploy.zappa_settings import RUNTIME
 from ouroboros.aws import client
@@ -22,6 +31,28 @@ from ouroboros.config import Role, get_config
 from ouroboros.models import CONSUMER_MODELS, HUB_MODELS, bind_models
 
 ZAPPA_HANDLER = "handler.lambda_handler"
+APIGATEWAY = "apigateway.amazonaws.com"
+
+
+class PolicyJudge(Protocol):
+    """Evaluates IAM documents the way AWS does (each answer: None when allowed, else why not)."""
+
+    def assume_refused(self, trust: dict[str, Any], service: str) -> str | None:
+        """Why ``service`` may not assume a role with this trust policy."""
+
+    def call_refused(
+        self, policies: list[dict[str, Any]], action: str, resource: str, principal: str
+    ) -> str | None:
+        """Why ``principal`` holding ``policies`` may not call ``action`` on ``resource``."""
+
+
+def _function_in_vpc(spec: FunctionSpec, deployment: Deployment) -> bool:
+    lam = client("lambda", region=deployment.region)
+    try:
+        config = lam.get_function(FunctionName=deployment.function_arn(spec))["Configuration"]
+    except lam.exceptions.ResourceNotFoundException:
+        return False
+    return bool((config.get("VpcConfig") or {}).get("SubnetIds"))
 
 
 def _function_problems(spec: FunctionSpec, deployment: Deployment) -> list[str]:
@@ -53,14 +84,57 @@ def _role_problems(spec: FunctionSpec, deployment: Deployment) -> list[str]:
     iam_client = client("iam", region=deployment.region)
     name = spec.role_name(deployment.stage)
     try:
+        role = iam_client.get_role(RoleName=name)["Role"]
         document = iam_client.get_role_policy(RoleName=name, PolicyName=iam.POLICY_NAME)
     except iam_client.exceptions.NoSuchEntityException:
         return [f"{spec.key}: role {name} or its policy missing"]
-    if json.dumps(document["PolicyDocument"], sort_keys=True) != json.dumps(
-        iam.function_policy(spec, deployment), sort_keys=True
-    ):
-        return [f"{spec.key}: role {name} permissions differ from the function list"]
-    return []
+    problems = []
+    trust = role["AssumeRolePolicyDocument"]
+    if isinstance(trust, str):
+        trust = json.loads(trust)
+    if _canonical(trust) != _canonical(iam.trust_policy(spec.services)):
+        problems.append(f"{spec.key}: role {name} trusts other than {', '.join(spec.services)}")
+    wanted = iam.function_policy(spec, deployment, vpc=_function_in_vpc(spec, deployment))
+    if _canonical(document["PolicyDocument"]) != _canonical(wanted):
+        problems.append(f"{spec.key}: role {name} permissions differ from the function list")
+    return problems
+
+
+def _canonical(document: Any) -> str:
+    if isinstance(document, str):
+        document = json.loads(document)
+    return json.dumps(document, sort_keys=True)
+
+
+def console_invoke_problems(
+    spec: FunctionSpec, deployment: Deployment, judge: PolicyJudge
+) -> list[str]:
+    """Why API Gateway cannot call ``spec`` (an ``http`` function) through Zappa's integration,
+    which hands API Gateway the function's own role: the role's trust must let API Gateway assume
+    it, and the role's policies must allow ``lambda:InvokeFunction`` on the function."""
+    iam_client = client("iam", region=deployment.region)
+    name = spec.role_name(deployment.stage)
+    try:
+        role = iam_client.get_role(RoleName=name)["Role"]
+    except iam_client.exceptions.NoSuchEntityException:
+        return []  # reported by the role check
+    trust = role["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    problems = []
+    refused = judge.assume_refused(trust, APIGATEWAY)
+    if refused:
+        problems.append(f"{spec.key}: API Gateway cannot assume role {name} ({refused})")
+    policies = []
+    for policy_name in iam_client.list_role_policies(RoleName=name)["PolicyNames"]:
+        document = iam_client.get_role_policy(RoleName=name, PolicyName=policy_name)
+        policies.append(json.loads(_canonical(document["PolicyDocument"])))
+    session = f"arn:aws:sts::{deployment.account}:assumed-role/{name}/{APIGATEWAY}"
+    refused = judge.call_refused(
+        policies, "lambda:InvokeFunction", deployment.function_arn(spec), session
+    )
+    if refused:
+        problems.append(f"{spec.key}: role {name} may not invoke the function ({refused})")
+    return problems
 
 
 def _schedule_problems(spec: FunctionSpec, deployment: Deployment) -> list[str]:
@@ -143,9 +217,15 @@ def _workflow_problems(specs: tuple[FunctionSpec, ...], deployment: Deployment) 
 
 
 def deployment_problems(
-    side: Role, *, region: str | None = None, include_planned: bool = False
+    side: Role,
+    *,
+    region: str | None = None,
+    include_planned: bool = False,
+    judge: PolicyJudge | None = None,
 ) -> list[str]:
-    """Everything that is missing or not as designed in the side's deployment (empty: all good)."""
+    """Everything that is missing or not as designed in the side's deployment (empty: all good).
+
+    With ``judge``, the roles API Gateway uses are evaluated too (`console_invoke_problems`)."""
     deployment = deployment_current(side, region=region or get_config().region)
     bind_models()
     problems: list[str] = []
@@ -156,6 +236,10 @@ def deployment_problems(
         problems += _function_problems(spec, deployment)
         problems += _role_problems(spec, deployment)
         problems += _trigger_problems(spec, deployment)
+        if judge is not None and APIGATEWAY in spec.services:
+            problems += console_invoke_problems(spec, deployment, judge)
     if side == "consumer":
         problems += _workflow_problems(specs, deployment)
+    if any("verdict_sign" in s.grants for s in specs):  # the verifier signs with this key
+        problems += signing_key_problems(deployment)
     return problems

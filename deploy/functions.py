@@ -37,7 +37,7 @@ from typing import Literal
 
 from ouroboros.config import Role
 
-Trigger = Literal["http", "schedule", "stream", "task", "rule", "subscriber"]
+Trigger = Literal["http", "schedule", "stream", "task", "rule", "subscriber", "invoke"]
 StartingPosition = Literal["LATEST", "TRIM_HORIZON"]
 
 #: The Zappa project name is ``ouroboros-<stage>``; Lambda names are ``ouroboros-<stage>-<key>``.
@@ -45,6 +45,7 @@ PROJECT = "ouroboros"
 
 #: What each grant allows (documentation and the vocabulary `deploy.iam` accepts).
 GRANTS: dict[str, str] = {
+    "import_probe_invoke": "invoke the Hub's permission-less import probe (the verifier)",
     "securityhub_read": "read Security Hub standards, controls and findings",
     "securityhub_update": "BatchUpdateFindings (workflow status and notes on findings)",
     "sns_publish": "publish to this deployment's notification topic",
@@ -53,6 +54,7 @@ GRANTS: dict[str, str] = {
     "reactor_manage": "create, update and delete reactor functions and their roles",
     "hub_read": "assume the Hub catalog role (OUROBOROS_HUB_ROLE_ARN) to read the catalog",
     "hub_artifacts_read": "read reactor artifacts from the Hub bucket",
+    "verdict_sign": "write signed verdicts (the only writer of that table), sign with the Hub key",
     "secret_parameters": "read this deployment's SSM parameters (/ouroboros/<stage>/*)",
 }
 
@@ -90,6 +92,14 @@ class FunctionSpec:
     @property
     def module(self) -> str:
         return self.handler.rsplit(".", 1)[0]
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        """Who assumes the function's role: Lambda, and for the console API Gateway too (Zappa's
+        REST API integration calls the function with the function's own role, `deploy.iam`)."""
+        if self.trigger == "http":
+            return ("lambda.amazonaws.com", "apigateway.amazonaws.com")
+        return ("lambda.amazonaws.com",)
 
     def lambda_name(self, stage: str) -> str:
         """The Lambda function name; equals Zappa's slug of ``ouroboros-<stage>-<key>``."""
@@ -168,7 +178,12 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         },
         memory=512,
         timeout=60,
-        tables_write=("security_findings", "security_aggregates", "security_controls"),
+        tables_write=(
+            "security_findings",
+            "security_aggregates",
+            "security_controls",
+            "sfn_statemachines",
+        ),
         description="Upsert the findings a 'Findings - Imported' event carries",
     ),
     FunctionSpec(
@@ -246,8 +261,18 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory=1024,
         timeout=300,
         tables_write=("security_reactors",),
-        grants=("hub_artifacts_read",),
+        grants=("hub_artifacts_read", "verdict_sign", "import_probe_invoke"),
         description="Hub: verify published reactors from the security_reactors stream",
+    ),
+    FunctionSpec(
+        key="hub_import_probe",
+        handler="lambdas.hub_import_probe.handler",
+        side="hub",
+        trigger="invoke",
+        memory=1024,
+        timeout=150,
+        description="Hub: import a published reactor alone, with no permissions (the verifier's "
+        "confinement on AWS)",
     ),
 )
 

@@ -8,30 +8,48 @@ Policies are built from the function list (tables, stream, grants; see
   deployment's failure queue;
 - the state machine role may invoke only the task functions; the EventBridge role may only start
   executions of this state machine;
-- the reactor installer creates reactor roles only under the ``<prefix>-reactor-`` name prefix and
-  only with the reactor permissions boundary attached (which allows nothing but assuming the
+- the reactor installer creates reactor functions and roles only under the ``<prefix>-rx-`` name
+  prefix (which no platform function or role has: its grants do not cover itself) and only
+  with the reactor permissions boundary attached (which allows nothing but assuming the
   member remediation role and writing logs), so it cannot mint a broader role than that; every
   write to a role that IAM can condition on ``iam:PermissionsBoundary`` (`BOUNDED_ROLE_WRITES`)
   is allowed only on roles carrying that boundary;
+- the console's role is also the credentials Zappa's REST API integration hands API Gateway
+  (``Credentials`` of the proxy integration, zappa/core.py): it trusts ``apigateway.amazonaws.com``
+  besides Lambda, and allows ``lambda:InvokeFunction`` on the console function only
+  (`FunctionSpec.services`, `INVOKE_SELF`). Chosen over an HTTP API or a function URL: it keeps
+  Zappa's REST API (stage path, custom domains, ``zappa certify``) as the README documents it;
+- a function in a VPC (``vpc_config``, from ``deploy.toml``) gets the network-interface actions
+  Lambda needs (`VPC_ACCESS`, the actions of AWS's ``AWSLambdaVPCAccessExecutionRole``, on ``*``
+  as there: the Describe actions have no resource type, and Lambda checks the role before it
+  knows the interface). ``role_ensure`` writes them with the rest, so a re-run keeps them;
+- the Hub's verifier is the only writer of ``security_reactor_verdicts`` (grant
+  ``verdict_sign``: PutItem there, and ``kms:Sign`` only on the key carrying the alias bootstrap
+  gives it, `deploy.signing`); every other function at most reads it (``hub_read``);
 - BatchUpdateFindings acts on the hub of the finding's region (an aggregating Security Hub
   holds findings of every linked region), so it is granted on this account's hub in any region.
 
 Security Hub's read operations do not support resource-level permissions, so that grant is the
-only one on ``*``.
+only one on ``*`` besides `VPC_ACCESS`.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from deploy.functions import GRANTS, FunctionSpec
+from deploy.functions import GRANTS, FunctionSpec, function_get
 from deploy.naming import Deployment
 from deploy.report import ResourceReport
+from deploy.signing import signing_key_alias
 from ouroboros.aws import client
 from ouroboros.config import Role, get_config
+from ouroboros.models import HubVerdictModel
 
 Statement = dict[str, Any]
+#: The Hub's signed verdicts: only the verifier (grant ``verdict_sign``) may write them.
+VERDICT_TABLE = HubVerdictModel.short_name
 POLICY_NAME = "ouroboros"
 
 READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:DescribeTable"]
@@ -61,6 +79,19 @@ SECURITYHUB_READ = [
 ]
 
 
+#: What Lambda needs to attach a function to a VPC (AWSLambdaVPCAccessExecutionRole's actions).
+VPC_ACCESS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+]
+
+#: What API Gateway, using the console's role as the integration's credentials, needs.
+INVOKE_SELF = ["lambda:InvokeFunction"]
+
 #: Role writes of the installer; IAM supports ``iam:PermissionsBoundary`` on each (the Service
 #: Authorization Reference), so each is allowed only on roles with the reactor boundary.
 BOUNDED_ROLE_WRITES = [
@@ -81,12 +112,16 @@ ROLE_READS_AND_TAGS = [
 ]
 
 
-def trust_policy(service: str) -> dict[str, Any]:
-    """A trust policy letting ``service`` (e.g. ``lambda.amazonaws.com``) assume the role."""
+def trust_policy(service: str | Sequence[str]) -> dict[str, Any]:
+    """A trust policy letting ``service`` (e.g. ``lambda.amazonaws.com``, or several) assume the
+    role."""
+    services: str | list[str] = service if isinstance(service, str) else list(service)
+    if isinstance(services, list) and len(services) == 1:
+        services = services[0]
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+            {"Effect": "Allow", "Principal": {"Service": services}, "Action": "sts:AssumeRole"}
         ],
     }
 
@@ -155,6 +190,13 @@ def _grant(grant: str, deployment: Deployment) -> list[Statement]:
             },
         ],
         "reactor_invoke": [{"Action": ["lambda:InvokeFunction"], "Resource": fn_prefix}],
+        # The verifier hands the artifact to the permission-less import probe (AWS confinement).
+        "import_probe_invoke": [
+            {
+                "Action": ["lambda:InvokeFunction"],
+                "Resource": d.function_arn(function_get("hub_import_probe")),
+            }
+        ],
         "reactor_manage": [
             {
                 "Action": [
@@ -185,12 +227,28 @@ def _grant(grant: str, deployment: Deployment) -> list[Statement]:
             else [
                 {
                     "Action": READ,
-                    "Resource": _tables(d, ("security_controls", "security_reactors"), "hub"),
+                    "Resource": _tables(
+                        d, ("security_controls", "security_reactors", VERDICT_TABLE), "hub"
+                    ),
                 }
             ]
         ),
         "hub_artifacts_read": [
             {"Action": ["s3:GetObject"], "Resource": f"arn:aws:s3:::{d.hub_bucket}/*"}
+        ],
+        # The verifier alone writes verdicts; kms:Sign only on the key bootstrap aliased.
+        "verdict_sign": [
+            {
+                "Action": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DescribeTable"],
+                "Resource": d.table_arn(VERDICT_TABLE, "hub"),
+            },
+            {
+                "Action": ["kms:Sign"],
+                "Resource": f"arn:aws:kms:{d.region}:{d.account}:key/*",
+                "Condition": {
+                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": signing_key_alias(d.stage)}
+                },
+            },
         ],
         "secret_parameters": [
             {
@@ -206,8 +264,10 @@ def _grant(grant: str, deployment: Deployment) -> list[Statement]:
     return grants[grant]
 
 
-def function_policy(spec: FunctionSpec, deployment: Deployment) -> dict[str, Any]:
-    """The inline policy of ``spec``'s role in ``deployment``."""
+def function_policy(
+    spec: FunctionSpec, deployment: Deployment, *, vpc: bool = False
+) -> dict[str, Any]:
+    """The inline policy of ``spec``'s role in ``deployment`` (``vpc``: the function is in one)."""
     d = deployment
     name = spec.lambda_name(d.stage)
     log_group = f"arn:aws:logs:{d.region}:{d.account}:log-group:/aws/lambda/{name}"
@@ -227,6 +287,11 @@ def function_policy(spec: FunctionSpec, deployment: Deployment) -> dict[str, Any
         statements.append({"Action": ["sqs:SendMessage"], "Resource": d.failure_queue_arn})
     for grant in spec.grants:
         statements += _grant(grant, d)
+    if "apigateway.amazonaws.com" in spec.services:
+        arn = d.function_arn(spec)
+        statements.append({"Action": INVOKE_SELF, "Resource": [arn, f"{arn}:*"]})
+    if vpc:
+        statements.append({"Action": VPC_ACCESS, "Resource": "*"})
     return _document(statements)
 
 
@@ -262,11 +327,18 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def role_ensure(
-    name: str, *, service: str, policy: dict[str, Any], deployment: Deployment, description: str
+    name: str,
+    *,
+    service: str | Sequence[str],
+    policy: dict[str, Any],
+    deployment: Deployment,
+    description: str,
+    trust: dict[str, Any] | None = None,
 ) -> ResourceReport:
-    """Create the role ``name`` (trust ``service``, inline ``policy``) or repair what drifted."""
+    """Create the role ``name`` (trust ``service``, or the whole ``trust`` policy when given;
+    inline ``policy``) or repair what drifted."""
     iam = client("iam", region=deployment.region)
-    trust = trust_policy(service)
+    trust = trust if trust is not None else trust_policy(service)
     try:
         role = iam.get_role(RoleName=name)["Role"]
     except iam.exceptions.NoSuchEntityException:

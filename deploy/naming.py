@@ -1,4 +1,10 @@
-"""The names and ARNs of one deployment (stage, region, account, side), derived in one place."""
+"""The names and ARNs of one deployment (stage, region, account, side), derived in one place.
+
+Table names are per side: the consumer's ``{prefix}_{stage}_{name}``, the Hub's
+``{hub_prefix}_{hub_stage}_{name}`` (`ouroboros.config`), with different default prefixes
+(``cmdb``, ``hub``) so one account can hold both sides; `table_names_collision` says when a
+configuration would put both sides' ``security_controls`` (different key schemas) in one table.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,9 @@ from dataclasses import dataclass
 from deploy.functions import PROJECT, FunctionSpec
 from ouroboros.aws import client
 from ouroboros.config import Role, get_config
+
+#: The Hub's role consumers in other accounts assume to read its tables and artifacts.
+HUB_READER_ROLE_SUFFIX = "hub-read"
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,11 @@ class Deployment:
     def hub_bucket(self) -> str:
         return f"{self.prefix}-hub-artifacts-{self.account}"
 
+    @property
+    def hub_reader_role(self) -> str:
+        """The Hub's reader role (``bootstrap --role hub`` creates it; consumers assume it)."""
+        return f"{self.prefix}-{HUB_READER_ROLE_SUFFIX}"
+
     def rule_name(self, name: str) -> str:
         """An EventBridge rule name of this deployment (``ouroboros-<stage>-...``)."""
         base = name.removeprefix(f"{PROJECT}-")
@@ -86,12 +100,29 @@ class Deployment:
 
     @property
     def reactor_function_prefix(self) -> str:
-        """Reactor functions the installer creates are named ``<this>*`` (roles likewise)."""
-        return f"{self.prefix}-reactor-"
+        """Reactor functions the installer creates are named ``<this>*`` (roles likewise): the
+        ``rx`` segment no platform function or role has (`ouroboros.reactors.names`)."""
+        return f"{self.prefix}-rx-"
 
     @property
     def parameter_path(self) -> str:
         return f"/{PROJECT}/{self.stage}/"
+
+
+def table_names_collision() -> str | None:
+    """Why this configuration would give both sides one ``security_controls`` table in one
+    account (None: their names differ, or the consumer reads a Hub elsewhere through its role)."""
+    config = get_config()
+    if config.hub_role_arn and config.role == "consumer":
+        return None
+    if config.table_name("security_controls") != config.hub_table_name("security_controls"):
+        return None
+    return (
+        f"the Hub's and the consumer's security_controls would both be "
+        f"{config.table_name('security_controls')} (different key schemas): leave "
+        f"OUROBOROS_HUB_TABLE_PREFIX at its default (hub) or make it differ from "
+        f"OUROBOROS_TABLE_PREFIX ({config.table_prefix})"
+    )
 
 
 def deployment_current(side: Role, *, region: str | None = None) -> Deployment:

@@ -1,8 +1,11 @@
 """``teardown``: remove what bootstrap created for one side (functions are Zappa's: undeploy them).
 
-Order: triggers (stream mappings, subscription, rules), custom action, state machine, roles and
-the boundary policy, topic, queue, parameter. Tables have deletion protection and are ``kept``
-unless ``delete_tables``; the Hub bucket is ``kept`` unless ``delete_bucket`` (emptied first).
+Order: triggers (stream mappings, subscription, rules), custom action, state machine, the
+installed reactors (each function and role the installer created: named
+``ouroboros-<stage>-rx-*`` and tagged with its reactor id; a same-named one without the tag is
+``kept``), roles and the boundary policy, topic, queue, parameter. Tables have deletion
+protection and are ``kept`` unless ``delete_tables``; the Hub bucket is ``kept`` unless
+``delete_bucket`` (emptied first).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from deploy.report import ResourceReport
 from ouroboros.aws import client
 from ouroboros.config import Role, get_config
 from ouroboros.models import CONSUMER_MODELS, HUB_MODELS, bind_models
+from ouroboros.reactors.names import REACTOR_TAG
 
 
 def _ignore_missing(kind: str, name: str, call: object, **kwargs: object) -> ResourceReport:
@@ -42,6 +46,43 @@ def _role_delete(name: str, deployment: Deployment) -> ResourceReport:
     except iam_client.exceptions.NoSuchEntityException:
         return ResourceReport("iam role", name, "absent")
     return _ignore_missing("iam role", name, iam_client.delete_role, RoleName=name)
+
+
+def _reactors(deployment: Deployment) -> list[ResourceReport]:
+    """Delete the functions and roles the installer created for installed reactors."""
+    prefix = deployment.reactor_function_prefix
+    lam = client("lambda", region=deployment.region)
+    iam_client = client("iam", region=deployment.region)
+    reports = []
+    names = [
+        f["FunctionName"]
+        for page in lam.get_paginator("list_functions").paginate()
+        for f in page["Functions"]
+        if f["FunctionName"].startswith(prefix)
+    ]
+    for name in sorted(names):
+        arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+        if REACTOR_TAG not in (lam.list_tags(Resource=arn).get("Tags") or {}):
+            reports.append(ResourceReport("reactor function", name, "kept", ["not tagged"]))
+            continue
+        reports.append(
+            _ignore_missing("reactor function", name, lam.delete_function, FunctionName=name)
+        )
+    roles = [
+        r
+        for page in iam_client.get_paginator("list_roles").paginate()
+        for r in page["Roles"]
+        if r["RoleName"].startswith(prefix)
+    ]
+    for role in sorted(roles, key=lambda r: r["RoleName"]):
+        name = role["RoleName"]
+        tags = iam_client.list_role_tags(RoleName=name)["Tags"]
+        if not any(t["Key"] == REACTOR_TAG for t in tags):
+            reports.append(ResourceReport("reactor role", name, "kept", ["not tagged"]))
+            continue
+        report = _role_delete(name, deployment)
+        reports.append(ResourceReport("reactor role", name, report.action))
+    return reports
 
 
 def _tables(deployment: Deployment, delete: bool) -> list[ResourceReport]:
@@ -148,6 +189,7 @@ def teardown_run(
             )
         for role in (d.state_machine_role, d.events_role):
             reports.append(_role_delete(role, d))
+        reports += _reactors(d)  # before the boundary policy their roles carry
     for spec in specs:
         reports.append(_role_delete(spec.role_name(d.stage), d))
     iam_client = client("iam", region=d.region)

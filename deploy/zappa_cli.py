@@ -10,6 +10,7 @@ from the environment, as for every other command.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -21,6 +22,9 @@ from deploy.naming import deployment_current, function_deployed
 from deploy.runtime_env import project_root, runtime_env_ensure
 from ouroboros.config import Role, get_config
 from ouroboros.errors import OuroborosError
+
+#: Held while ``zappa package`` runs (`zappa_package`); under ``build/`` (git-ignored).
+PACKAGE_LOCK = Path("build") / ".zappa-package.lock"
 
 
 class ZappaError(OuroborosError):
@@ -54,10 +58,20 @@ def zappa_run(args: list[str], *, settings_path: Path | None = None) -> str:
 
 
 def zappa_package(stage: str, output: Path, *, settings_path: Path | None = None) -> Path:
-    """``zappa package <stage> -o <output>``; the zip's path."""
+    """``zappa package <stage> -o <output>``; the zip's path.
+
+    One packaging at a time per project (a file lock): the prebuild scripts write into the
+    project itself (``staticfiles/``, ``__pycache__``), so two at once (parallel test workers, a
+    benchmark) would clear each other's ``collectstatic`` output.
+    """
     output.parent.mkdir(parents=True, exist_ok=True)
     output.unlink(missing_ok=True)
-    zappa_run(["package", stage, "-o", str(output)], settings_path=settings_path)
+    runtime_env_ensure(project_root())  # before the lock: it has its own
+    lock_path = project_root() / PACKAGE_LOCK
+    lock_path.parent.mkdir(exist_ok=True)
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        zappa_run(["package", stage, "-o", str(output)], settings_path=settings_path)
     return output
 
 

@@ -8,19 +8,37 @@ Variables (all optional):
 - ``OUROBOROS_STAGE`` (``dev``), ``OUROBOROS_TABLE_PREFIX`` (``cmdb``): table names are
   ``{prefix}_{stage}_{name}``, so the defaults match the original system
   (``cmdb_dev_security_controls``...).
-- ``OUROBOROS_HUB_TABLE_PREFIX`` (same as the table prefix): the Hub's tables live in the Hub
-  account, where they carry the same names as the consumer's. When one process or one local
-  runtime holds both roles, a different prefix (the local runtime uses ``hub``) keeps the Hub's
-  ``security_controls`` apart from the consumer's.
+- ``OUROBOROS_HUB_TABLE_PREFIX`` (``hub``), ``OUROBOROS_HUB_STAGE`` (the stage),
+  ``OUROBOROS_HUB_REGION`` (the region): where the Hub's tables are,
+  ``{hub_prefix}_{hub_stage}_{name}``. The prefix differs from the consumer's by default, so one
+  account can hold both sides (the Hub's ``security_controls`` has another key schema than the
+  consumer's); ``bootstrap --role hub`` prints the values a consumer in another account needs.
 - ``OUROBOROS_ROLE``: ``consumer`` (default) or ``hub``.
 - ``AWS_REGION`` / ``AWS_DEFAULT_REGION`` (``us-east-1``).
 - ``OUROBOROS_MEMBER_ROLE_NAME`` (``OuroborosMemberRemediationRole``), ``OUROBOROS_EXTERNAL_ID``:
   the role a reactor assumes in a finding's account, and the ExternalId that role requires.
-- ``OUROBOROS_HUB_ROLE_ARN``: role a consumer assumes to read the Hub catalog (empty: same account).
+- ``OUROBOROS_HUB_ROLE_ARN``: the Hub's reader role a consumer assumes to read the Hub's tables and
+  artifacts (`ouroboros.models.binding`); empty: the Hub is read with the consumer's own
+  credentials (same account, the local runtime). ``OUROBOROS_HUB_EXTERNAL_ID`` (default:
+  ``OUROBOROS_EXTERNAL_ID``): the ExternalId that role demands.
+- ``OUROBOROS_HUB_CONSUMER_ACCOUNTS`` (Hub only; empty: none): comma-separated 12-digit ids of the
+  consumer accounts the Hub's reader role trusts (``bootstrap --role hub``).
 - ``OUROBOROS_DATA_DIR`` (``.local``): where the local runtime keeps its data and endpoints.
 - ``OUROBOROS_LOCAL_SCHEDULE_SECONDS`` (``300``): how often the local runtime's scheduler runs the
   collectors and other scheduled jobs.
 - ``OUROBOROS_HUB_BUCKET`` (``ouroboros-hub-artifacts``): the Hub's S3 bucket of reactor artifacts.
+- ``OUROBOROS_HUB_SIGNING_KEY_ID`` (Hub; empty: the local key): the KMS key (id, ARN or
+  ``alias/...``; bootstrap creates ``alias/ouroboros-<stage>-hub-verdicts``) the verifier signs
+  its verdicts with. Empty, it signs with ``<data dir>/hub-signing-key.pem`` (P-256, created
+  owner-only on first use): the local runtime's mode (`ouroboros.reactors.verdict`).
+- ``OUROBOROS_HUB_IMPORT_FUNCTION`` (Hub, AWS): the permission-less Lambda function
+  (``ouroboros-<stage>-hub-import-probe``) the verifier hands each artifact to for its import.
+  Empty, the import runs in a confined child process (`ouroboros.reactors.isolation`): the local
+  runtime's mode, which needs root and namespaces that Lambda does not give.
+- ``OUROBOROS_HUB_PUBLIC_KEY`` (consumer): the Hub's public key the installer checks every verdict
+  with: PEM, or the one-line base64 DER ``bootstrap --role hub`` prints. Empty, only the local
+  runtime has one (the public half of its own data folder's key); a deployed installer then
+  refuses every install.
 - ``OUROBOROS_CURSOR_SECRET``: key that signs pagination cursors (`ouroboros.pagination`) in every
   process that sets it. Without it the console signs them with a key it derives from its
   ``SECRET_KEY`` (HKDF) and hands over with `ouroboros.pagination.cursor_key_configure`; any
@@ -56,6 +74,8 @@ from typing import Literal
 
 Role = Literal["consumer", "hub"]
 ROLES: tuple[Role, ...] = ("consumer", "hub")
+#: The Hub's default table prefix: not the consumer's (``cmdb``), so one account holds both.
+HUB_TABLE_PREFIX = "hub"
 
 
 class ConfigError(ValueError):
@@ -78,6 +98,21 @@ class Config:
     sessions_ttl_seconds: int
     local_schedule_seconds: int = 300
     hub_bucket: str = "ouroboros-hub-artifacts"
+    #: Where the Hub's tables are (see the module docstring; `get_config` fills in this stage
+    #: and region when the environment names none).
+    hub_stage: str = ""
+    hub_region: str = ""
+    #: The ExternalId the Hub's reader role demands (empty: the member roles' one).
+    hub_external_id: str = field(default="", repr=False)
+    #: Consumer accounts the Hub's reader role trusts (Hub side).
+    hub_consumer_accounts: tuple[str, ...] = ()
+    #: KMS key the Hub's verifier signs verdicts with; empty: the local key file.
+    hub_signing_key_id: str = ""
+    #: The Hub's public key (consumer); empty: the local key's, in the local runtime only.
+    hub_public_key: str = ""
+    #: Lambda function the Hub's verifier imports artifacts in (AWS); empty: a confined child
+    #: process (namespaces, nobody: the local runtime).
+    hub_import_function: str = ""
     cursor_secret: str = ""
     notification_topic_name: str = ""
     state_machine_name: str = ""
@@ -97,8 +132,18 @@ class Config:
         return f"{self.table_prefix}_{self.stage}_{name}"
 
     def hub_table_name(self, name: str) -> str:
-        """Name of a Hub table: ``{hub_prefix}_{stage}_{name}``."""
-        return f"{self.hub_table_prefix}_{self.stage}_{name}"
+        """Name of a Hub table: ``{hub_prefix}_{hub_stage}_{name}``."""
+        return f"{self.hub_table_prefix}_{self.hub_stage or self.stage}_{name}"
+
+    @property
+    def hub_region_name(self) -> str:
+        """The Hub's region (this region unless ``OUROBOROS_HUB_REGION`` says otherwise)."""
+        return self.hub_region or self.region
+
+    @property
+    def hub_external_id_value(self) -> str:
+        """The ExternalId sent to the Hub's reader role."""
+        return self.hub_external_id or self.external_id
 
     def member_role_arn(self, account_id: str) -> str:
         """ARN of the remediation role in a member account."""
@@ -163,12 +208,26 @@ def get_config() -> Config:
             webhooks.append((channel, env[var]))
         elif env.get(f"{var}_PARAMETER"):
             webhooks.append((channel, f"ssm:{env[f'{var}_PARAMETER']}"))
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
     return Config(
         stage=stage,
-        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        region=region,
         table_prefix=prefix,
         hub_table_prefix=_identifier(
-            "OUROBOROS_HUB_TABLE_PREFIX", env.get("OUROBOROS_HUB_TABLE_PREFIX", prefix)
+            "OUROBOROS_HUB_TABLE_PREFIX", env.get("OUROBOROS_HUB_TABLE_PREFIX", HUB_TABLE_PREFIX)
+        ),
+        hub_stage=_identifier("OUROBOROS_HUB_STAGE", env.get("OUROBOROS_HUB_STAGE") or stage),
+        hub_region=(
+            _identifier("OUROBOROS_HUB_REGION", env["OUROBOROS_HUB_REGION"])
+            if env.get("OUROBOROS_HUB_REGION")
+            else region
+        ),
+        hub_external_id=env.get("OUROBOROS_HUB_EXTERNAL_ID", ""),
+        hub_consumer_accounts=_listed(
+            "OUROBOROS_HUB_CONSUMER_ACCOUNTS",
+            env.get("OUROBOROS_HUB_CONSUMER_ACCOUNTS", ""),
+            _ACCOUNT_ID,
+            "a 12-digit account id",
         ),
         role=role,  # checked against ROLES above
         member_role_name=env.get("OUROBOROS_MEMBER_ROLE_NAME", "OuroborosMemberRemediationRole"),
@@ -178,6 +237,9 @@ def get_config() -> Config:
         sessions_ttl_seconds=int(ttl),
         local_schedule_seconds=int(schedule),
         hub_bucket=env.get("OUROBOROS_HUB_BUCKET", "ouroboros-hub-artifacts"),
+        hub_signing_key_id=env.get("OUROBOROS_HUB_SIGNING_KEY_ID", "").strip(),
+        hub_public_key=env.get("OUROBOROS_HUB_PUBLIC_KEY", "").strip(),
+        hub_import_function=env.get("OUROBOROS_HUB_IMPORT_FUNCTION", "").strip(),
         cursor_secret=env.get("OUROBOROS_CURSOR_SECRET", ""),
         notification_topic_name=env.get(
             "OUROBOROS_NOTIFICATION_TOPIC_NAME", f"ouroboros-{stage}-notifications"

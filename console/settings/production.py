@@ -12,8 +12,9 @@ Read from the environment (``aws_environment_variables`` in ``zappa_settings.jso
   in the generated settings) and ``DJANGO_CSRF_TRUSTED_ORIGINS`` for a custom domain.
 
 Static files are collected into the package at build time (Zappa prebuild) and served by
-WhiteNoise with hashed names and far-future caching. Translations are not shipped (``USE_I18N``
-stays False).
+WhiteNoise with hashed names and far-future caching, linked under the request's script name
+(the API Gateway stage path, ``/console``, on the default URL). Translations are not shipped
+(``USE_I18N`` stays False).
 """
 
 import os
@@ -62,9 +63,12 @@ MIDDLEWARE = [
 ]
 STORAGES = {
     **getattr(_base, "STORAGES", global_settings.STORAGES),
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # WhiteNoise's manifest storage, with URLs under the API Gateway stage path, gzip only and
+    # no source maps (see console/static_storage.py).
+    "staticfiles": {"BACKEND": "console.static_storage.PackagedStaticFilesStorage"},
 }
 WHITENOISE_MAX_AGE = 31536000
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True  # pages link hashed names only ({% static %})
 
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

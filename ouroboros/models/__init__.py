@@ -6,6 +6,7 @@ The registries hold one model per table: ``sfn_statemachines`` is `WorkflowItemM
 
 from ouroboros.models.aggregates import AggregateModel
 from ouroboros.models.base import OuroborosModel, bind_model
+from ouroboros.models.binding import bindings_reset, hub_models_bind, models_bind
 from ouroboros.models.controls import ControlModel
 from ouroboros.models.executions import (
     ExecutionModel,
@@ -16,6 +17,7 @@ from ouroboros.models.executions import (
 from ouroboros.models.findings import FindingModel
 from ouroboros.models.hub import HubControlModel, HubReactorModel
 from ouroboros.models.reactors import LocalReactorModel
+from ouroboros.models.verdicts import HubVerdictModel
 
 CONSUMER_MODELS: tuple[type[OuroborosModel], ...] = (
     ControlModel,
@@ -24,12 +26,14 @@ CONSUMER_MODELS: tuple[type[OuroborosModel], ...] = (
     WorkflowItemModel,
     AggregateModel,
 )
-HUB_MODELS: tuple[type[OuroborosModel], ...] = (HubControlModel, HubReactorModel)
+HUB_MODELS: tuple[type[OuroborosModel], ...] = (HubControlModel, HubReactorModel, HubVerdictModel)
 ALL_MODELS = CONSUMER_MODELS + HUB_MODELS
 
 
 def bind_models() -> None:
-    """Point every model at its table for the current configuration."""
+    """Point every model at its table for the current configuration (and, for a consumer with
+    ``OUROBOROS_HUB_ROLE_ARN``, the Hub's models at that role: `ouroboros.models.binding`)."""
+    bindings_reset()
     for model in ALL_MODELS:
         bind_model(model)
 
@@ -46,9 +50,12 @@ __all__ = [
     "FindingModel",
     "HubControlModel",
     "HubReactorModel",
+    "HubVerdictModel",
     "IdempotencyMarkerModel",
     "LocalReactorModel",
     "RateLimitBucketModel",
     "WorkflowItemModel",
     "bind_models",
+    "hub_models_bind",
+    "models_bind",
 ]

@@ -1,21 +1,25 @@
 """What every Ouroboros table model shares: table naming, binding to the configuration, streams.
 
 A model declares its short table name (``table`` in ``Meta``) and whether it belongs to the
-consumer or the Hub; `bind_model` turns that into ``{prefix}_{stage}_{name}`` and the region of
-the current configuration. Credentials never live in ``Meta``: PynamoDB uses botocore's default
-chain and ``AWS_ENDPOINT_URL_DYNAMODB``, exactly like boto3.
+consumer or the Hub; `bind_model` turns that into ``{prefix}_{stage}_{name}`` (the Hub's:
+``{hub_prefix}_{hub_stage}_{name}``) and the region of the current configuration. Credentials
+never live in ``Meta``: PynamoDB uses botocore's default chain and ``AWS_ENDPOINT_URL_DYNAMODB``,
+exactly like boto3, unless the model's side is bound to another session
+(`ouroboros.models.binding`: a consumer reads a Hub in another account through its role).
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from pynamodb.attributes import UnicodeAttribute
+from pynamodb.connection import TableConnection
 from pynamodb.models import Model
 
 from ouroboros.config import get_config
+from ouroboros.models.binding import Side, binding_current
 
-Side = Literal["consumer", "hub"]
+__all__ = ["KindAttribute", "OuroborosModel", "Side", "bind_model"]
 
 
 class OuroborosModel(Model):
@@ -33,6 +37,15 @@ class OuroborosModel(Model):
         table_name = "unbound"
         billing_mode = "PAY_PER_REQUEST"
 
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        """PynamoDB's connection, or the one of the session this side is bound to here."""
+        binding = binding_current(cls.side)
+        if binding is None:
+            return super()._get_connection()
+        own = super()._get_connection
+        return binding.connection(cls.Meta.table_name, lambda: own().get_meta_table())
+
 
 class KindAttribute(UnicodeAttribute):
     """Discriminates the kinds of items that share a table (e.g. control, standard, membership)."""
@@ -42,12 +55,11 @@ def bind_model(model: type[OuroborosModel]) -> None:
     """Point ``model`` at its table for the current configuration and drop its old connection."""
     config = get_config()
     meta: Any = model.Meta
+    hub = model.side == "hub"
     meta.table_name = (
-        config.hub_table_name(model.short_name)
-        if model.side == "hub"
-        else config.table_name(model.short_name)
+        config.hub_table_name(model.short_name) if hub else config.table_name(model.short_name)
     )
-    meta.region = config.region
+    meta.region = config.hub_region_name if hub else config.region
     meta.billing_mode = "PAY_PER_REQUEST"
     if model.stream_view:
         meta.stream_view_type = model.stream_view

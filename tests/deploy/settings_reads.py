@@ -255,11 +255,19 @@ class _ModuleReads:
         return aliases
 
     def _or_fallbacks(self) -> dict[int, ast.expr]:
+        """Read node -> the expression used when it is falsy: ``read or B``, and
+        ``A if read else B`` (whose ``A`` may then read the key without a default: the guarded
+        subscripts are recorded in `guarded`)."""
         fallbacks: dict[int, ast.expr] = {}
+        self.guarded: dict[int, set[ast.expr]] = {}
         for node in ast.walk(self.tree):
             if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
                 for value in node.values[:-1]:
                     fallbacks[id(value)] = node.values[-1]
+            elif isinstance(node, ast.IfExp):
+                fallbacks[id(node.test)] = node.orelse
+                for inner in ast.walk(node.body):
+                    self.guarded.setdefault(id(inner), set()).add(node.test)
         return fallbacks
 
     # statement walk with literal bindings
@@ -352,6 +360,10 @@ class _ModuleReads:
             setting = f"{SSM_PREFIX}{setting}"
         if default_node == "required" and any(setting in keys for keys in self.guards):
             return
+        if default_node == "required" and any(
+            setting in self._tested_keys(test, scope) for test in self.guarded.get(id(node), ())
+        ):
+            return  # ``env[KEY] if env.get(KEY) else B``: the test's read, with B as default
         default = self._default(node, default_node, scope)
         owner = owner_at(self.owners, node.lineno)
         read = SettingRead(setting, self.relative, node.lineno, default, via, owner)

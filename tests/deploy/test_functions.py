@@ -8,6 +8,7 @@ import json
 import pytest
 from slugify import slugify
 
+from deploy.config_file import deploy_config_read
 from deploy.functions import FUNCTIONS, GRANTS, functions_all, functions_for
 from deploy.runtime_env import project_root
 from deploy.workflow import DEFINITION_FILE, definition_placeholders, statemachine_dir
@@ -38,7 +39,10 @@ def test_planned_entries_name_modules_that_do_not_exist_yet_or_are_ready() -> No
 
 def test_committed_zappa_settings_are_generated_from_the_list() -> None:
     committed = zappa_settings_read(ROOT / "zappa_settings.json")
-    assert committed == zappa_settings_build(), "run: python manage.py zappa_settings --write"
+    config = deploy_config_read(ROOT / "deploy.toml")
+    assert committed == zappa_settings_build(config=config), (
+        "run: python manage.py zappa_settings --write"
+    )
 
 
 def test_lambda_names_match_what_zappa_derives() -> None:

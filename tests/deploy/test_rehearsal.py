@@ -20,11 +20,13 @@ from pathlib import Path
 
 import pytest
 
+from console.jobs.management.commands.bootstrap import EvaluatorJudge
 from deploy.bootstrap import bootstrap_run
 from deploy.check import deployment_problems
 from deploy.functions import function_get, functions_for
 from deploy.naming import deployment_current
 from deploy.report import ResourceReport
+from deploy.signing import signing_key_alias
 from deploy.zappa_cli import zappa_deploy_sides
 from deploy.zappa_settings import zappa_settings_build, zappa_settings_write
 from emulator.moto_server import moto_server_start
@@ -154,8 +156,9 @@ def test_a_further_bootstrap_reports_no_changes(aws: Rehearsal) -> None:
 
 
 def test_the_deployment_check_finds_nothing_wrong(aws: Rehearsal) -> None:
+    """With the judge ``bootstrap --check`` uses: API Gateway can use the console's role."""
     for side in SIDES:
-        assert deployment_problems(side, include_planned=True) == []
+        assert deployment_problems(side, include_planned=True, judge=EvaluatorJudge()) == []
 
 
 def test_functions_schedules_and_api_exist_as_listed(aws: Rehearsal) -> None:
@@ -254,14 +257,18 @@ def test_the_check_catches_misconfiguration_and_bootstrap_repairs_it(aws: Rehear
         TableName=f"hub_{STAGE}_security_controls",
         PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False},
     )
+    kms = client("kms")
+    kms.disable_key(KeyId=kms.describe_key(KeyId=signing_key_alias(STAGE))["KeyMetadata"]["KeyId"])
     problems = deployment_problems("hub", include_planned=True)
     assert problems == [
         f"table hub_{STAGE}_security_controls: point-in-time recovery off",
         "hub_verify: stream mapping FunctionResponseTypes differs",
+        f"kms key {signing_key_alias(STAGE)}: ECC_NIST_P256 SIGN_VERIFY Disabled, expected "
+        "ECC_NIST_P256 SIGN_VERIFY Enabled",
     ]
     changed = _actions(bootstrap_run("hub", include_planned=True, settings_path=aws.settings))
     assert changed[f"dynamodb table: hub_{STAGE}_security_controls"] == "updated"
-    assert [a for a in changed.values() if a != "unchanged"] == ["updated", "updated"]
+    assert [a for a in changed.values() if a != "unchanged"] == ["updated", "updated", "updated"]
     assert deployment_problems("hub", include_planned=True) == []
 
 

@@ -15,7 +15,8 @@ handler, so it does not count). Each read is provided when:
   and not a setting `REQUIRED_ON_AWS` where it is read.
 
 A failure names the function, the setting, the file:line reading it and why nothing provides it.
-`KNOWN_GAPS` lists the gaps issue 15 owns; the test fails when one of them is no longer a gap.
+The generated settings are those of the committed ``deploy.toml``. `KNOWN_GAPS` lists the gaps
+another issue owns; the test fails when one of them is no longer a gap.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from deploy.config_file import deploy_config_read
 from deploy.functions import FUNCTIONS, FunctionSpec, function_get
 from deploy.supporting import SECRET_KEY_PARAMETER
 from deploy.zappa_settings import WEBHOOK_PARAMETERS, zappa_settings_build
@@ -94,28 +96,9 @@ REQUIRED_ON_AWS: dict[str, Requirement] = {
     ),
 }
 
-#: Gaps the deploy-fixes issue (#15) owns. Each entry must still be a gap (the test says when
-#: one is fixed, so the list cannot go stale) and must name the issue.
-_HUB_BUCKET = (
-    "issue 15: the Hub bucket bootstrap creates is named after the Hub account "
-    "(ouroboros-<stage>-hub-artifacts-<account>), which the settings generator does not know"
-)
-_HUB_ROLE = (
-    "issue 15: nothing creates the Hub's catalog role in the Hub account, and the settings "
-    "generator takes no ARN of it"
-)
-KNOWN_GAPS: dict[tuple[str, str], str] = {
-    ("console", "OUROBOROS_HUB_BUCKET"): _HUB_BUCKET,
-    ("reactor_installer", "OUROBOROS_HUB_BUCKET"): _HUB_BUCKET,
-    ("hub_verify", "OUROBOROS_HUB_BUCKET"): _HUB_BUCKET,
-    ("console", "OUROBOROS_HUB_ROLE_ARN"): _HUB_ROLE,
-    ("reactor_installer", "OUROBOROS_HUB_ROLE_ARN"): _HUB_ROLE,
-    ("reactor_installer", "OUROBOROS_EXTERNAL_ID"): (
-        "issue 15: the ExternalId is the operator's secret shared with the member roles; it "
-        "wants an SSM parameter (an OUROBOROS_EXTERNAL_ID_PARAMETER the configuration does not "
-        "read yet), not a value in zappa_settings.json"
-    ),
-}
+#: Gaps a later issue owns, each naming it (none today: ``deploy.toml`` delivers the ExternalId
+#: and the Hub's role and bucket). The test fails when one of them is no longer a gap.
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 
 
 _LOCAL = re.compile(r"127\.0\.0\.1|localhost|sqlite:|file:|^\.{1,2}(/|\w)|^~|^/(?!tmp(/|$))")
@@ -272,7 +255,10 @@ def function_reads(
 
 @pytest.fixture(scope="module")
 def generated() -> dict[str, dict[str, Any]]:
-    return zappa_settings_build(include_planned=True)
+    """What the committed ``deploy.toml`` generates (the committed ``zappa_settings.json``)."""
+    return zappa_settings_build(
+        config=deploy_config_read(ROOT / "deploy.toml"), include_planned=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -335,8 +321,19 @@ def test_known_gaps_are_still_gaps_and_name_the_issue(
     found = _all_gaps(generated, reads)
     stale = [f"{fn}: {setting}" for fn, setting in KNOWN_GAPS if (fn, setting) not in found]
     assert stale == [], f"no longer gaps, remove them from KNOWN_GAPS: {stale}"
-    unnamed = [key for key, why in KNOWN_GAPS.items() if not why.startswith("issue 15: ")]
+    unnamed = [key for key, why in KNOWN_GAPS.items() if not why.startswith("issue ")]
     assert unnamed == []
+
+
+def test_without_deploy_toml_the_external_id_and_the_hub_are_gaps(
+    reads: dict[str, list[SettingRead]],
+) -> None:
+    """What issue 15 found: the defaults alone deliver neither (the test above is no tautology)."""
+    found = _all_gaps(zappa_settings_build(include_planned=True), reads)
+    assert {
+        ("reactor_installer", "OUROBOROS_EXTERNAL_ID"),
+        ("console", "OUROBOROS_HUB_BUCKET"),
+    } <= set(found)
 
 
 def test_the_notification_subscriber_gets_the_webhook_parameter_names(
@@ -395,11 +392,12 @@ def run():
     service = os.getenv("SYNTH_SERVICE", "http://127.0.0.1:8000")
     level = os.environ.get("SYNTH_LEVEL", "INFO")
     region = os.environ.get("AWS_REGION")
+    hub = os.environ["SYNTH_HUB"] if os.environ.get("SYNTH_HUB") else ""
     for channel in ("CHAT", "MAIL"):
         os.environ.get(f"SYNTH_{channel}_HOOK")
     parameter_get("/ouroboros/prod/synth-secret")
     parameter_get(os.environ.get("SYNTH_PARAMETER", "/ouroboros/prod/django-secret-key"))
-    return token, database, service, level, region, _named("API")
+    return token, database, service, level, region, hub, _named("API")
 
 
 def never_called():
@@ -425,6 +423,7 @@ def test_the_analysis_catches_a_setting_read_but_not_delivered(tmp_path: Path) -
         "SYNTH_SERVICE",
         "SYNTH_LEVEL",
         "AWS_REGION",
+        "SYNTH_HUB",
         "SYNTH_CHAT_HOOK",
         "SYNTH_MAIL_HOOK",
         "SYNTH_API_URL",
@@ -440,7 +439,10 @@ def test_the_analysis_catches_a_setting_read_but_not_delivered(tmp_path: Path) -
         "SYNTH_SERVICE",
         "SYNTH_TOKEN",
         "ssm:/ouroboros/prod/synth-secret",
-    ], "SYNTH_LEVEL and SYNTH_PARAMETER have defaults valid on AWS, Lambda sets AWS_REGION"
+    ], (
+        "SYNTH_LEVEL, SYNTH_PARAMETER and SYNTH_HUB (guarded by its own get) have defaults valid "
+        "on AWS, Lambda sets AWS_REGION"
+    )
     (token,) = gaps["SYNTH_TOKEN"].lines()
     assert token.startswith(
         "synthetic: SYNTH_TOKEN read at app/settings_use.py:14 (os.environ[...])"

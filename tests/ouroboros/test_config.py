@@ -23,7 +23,9 @@ def test_stage_prefix_and_hub_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     reset_config()
     config = get_config()
     assert config.table_name("security_findings") == "sec_prod_security_findings"
-    assert config.hub_table_name("security_reactors") == "sec_prod_security_reactors"
+    # The Hub's prefix is not the consumer's by default: one account can hold both sides.
+    assert config.hub_table_name("security_reactors") == "hub_prod_security_reactors"
+    assert config.hub_table_name("security_controls") != config.table_name("security_controls")
 
 
 @pytest.mark.parametrize(

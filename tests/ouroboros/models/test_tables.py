@@ -18,6 +18,7 @@ EXPECTED_TABLES = {
     "cmdb_dev_security_aggregates",
     "hub_dev_security_controls",
     "hub_dev_security_reactors",
+    "hub_dev_security_reactor_verdicts",
 }
 
 

@@ -1,7 +1,9 @@
 """``python manage.py bootstrap --role consumer|hub [--region R]``: everything Zappa does not.
 
 Idempotent: prints one line per resource (created / updated / unchanged / pending) and a summary;
-a second run reports no changes. ``--check`` only verifies and exits non-zero on any problem.
+a second run reports no changes. ``--check`` only verifies and exits non-zero on any problem;
+it evaluates the console role as API Gateway uses it with the emulator's IAM evaluator
+(`EvaluatorJudge`: the deploy package may not import the emulator, a command may).
 Logic: `deploy.bootstrap` and `deploy.check`.
 """
 
@@ -14,9 +16,26 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from deploy.bootstrap import bootstrap_run
 from deploy.check import deployment_problems
+from deploy.hub_access import hub_outputs
+from deploy.naming import deployment_current
 from deploy.report import reports_summary
 from deploy.runtime_env import project_root
+from emulator.iam_evaluator import Request, evaluate, trust_evaluate
 from ouroboros.errors import OuroborosError
+
+
+class EvaluatorJudge:
+    """`deploy.check.PolicyJudge` on `emulator.iam_evaluator` (AWS's evaluation logic)."""
+
+    def assume_refused(self, trust: dict[str, Any], service: str) -> str | None:
+        decision = trust_evaluate(trust, service)
+        return None if decision.allowed else decision.reason
+
+    def call_refused(
+        self, policies: list[dict[str, Any]], action: str, resource: str, principal: str
+    ) -> str | None:
+        decision = evaluate(Request(action, resource, principal=principal), policies)
+        return None if decision.allowed else decision.reason
 
 
 class Command(BaseCommand):
@@ -32,7 +51,8 @@ class Command(BaseCommand):
             help="also the functions whose handlers have not landed yet (rehearsals)",
         )
         parser.add_argument(
-            "--settings",
+            "--zappa-settings",  # not --settings: Django's own option (the settings module)
+            dest="zappa_settings",
             type=Path,
             default=project_root() / "zappa_settings.json",
             help="Zappa settings whose stage and region must match (default: zappa_settings.json)",
@@ -45,6 +65,7 @@ class Command(BaseCommand):
                     options["role"],
                     region=options["region"],
                     include_planned=options["include_planned"],
+                    judge=EvaluatorJudge(),
                 )
                 for problem in problems:
                     self.stdout.write(problem)
@@ -56,10 +77,17 @@ class Command(BaseCommand):
                 options["role"],
                 region=options["region"],
                 include_planned=options["include_planned"],
-                settings_path=options["settings"],
+                settings_path=options["zappa_settings"],
             )
         except OuroborosError as exc:
             raise CommandError(str(exc)) from exc
         for report in reports:
             self.stdout.write(report.line())
         self.stdout.write(reports_summary(reports))
+        if options["role"] == "hub":  # what a consumer in another account configures
+            outputs = hub_outputs(deployment_current("hub", region=options["region"]))
+            self.stdout.write("consumer settings for this Hub:")
+            for name, value in outputs.items():
+                self.stdout.write(f"  {name}={value}")
+            if "OUROBOROS_HUB_ROLE_ARN" in outputs:
+                self.stdout.write("  OUROBOROS_HUB_EXTERNAL_ID=<the ExternalId set here>")
