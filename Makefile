@@ -11,8 +11,7 @@ PYTEST_ARGS ?=
 PORT ?= 8000
 ARGS ?=
 # Test processes (pytest-xdist; one file stays on one worker); `make test PYTEST_WORKERS=0` runs serially.
-# Three on a 2-core machine: the integration tier mostly waits (Java, servers, polling).
-PYTEST_WORKERS ?= 3
+PYTEST_WORKERS ?= auto
 
 .PHONY: help run test test-fast lint format deps node-deps browser-deps clean bench package audit
 

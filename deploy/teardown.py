@@ -122,6 +122,21 @@ def _bucket(deployment: Deployment, delete: bool) -> ResourceReport:
     return _ignore_missing("s3 bucket", name, s3.delete_bucket, Bucket=name)
 
 
+def _hub_access(deployment: Deployment) -> list[ResourceReport]:
+    """The bucket policy naming the reader role, then the role (`deploy.hub_access`)."""
+    s3 = client("s3", region=deployment.region)
+    name = deployment.hub_bucket
+    try:
+        s3.get_bucket_policy(Bucket=name)
+        s3.delete_bucket_policy(Bucket=name)
+        policy = ResourceReport("s3 bucket policy", name, "deleted")
+    except s3.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("NoSuchBucketPolicy", "NoSuchBucket"):
+            raise
+        policy = ResourceReport("s3 bucket policy", name, "absent")
+    return [policy, _role_delete(deployment.hub_reader_role, deployment)]
+
+
 def teardown_run(
     side: Role,
     *,
@@ -216,6 +231,7 @@ def teardown_run(
             _ignore_missing("ssm parameter", parameter, ssm.delete_parameter, Name=parameter)
         )
     else:
+        reports += _hub_access(d)
         reports.append(_bucket(d, delete_bucket))
     sqs = client("sqs", region=d.region)
     try:

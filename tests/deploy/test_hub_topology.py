@@ -250,3 +250,23 @@ def test_the_bootstrap_command_prints_the_consumer_settings(
         "set",
         "here>",
     ]
+
+
+def test_teardown_removes_the_reader_role_and_the_bucket_policy(
+    hub_account: dict[str, str],
+) -> None:
+    from deploy.teardown import teardown_run
+
+    role_name = hub_account["OUROBOROS_HUB_ROLE_ARN"].rsplit("/", 1)[1]
+    bucket = hub_account["OUROBOROS_HUB_BUCKET"]
+    first = {(r.kind, r.name): r.action for r in teardown_run("hub")}
+    assert first[("iam role", role_name)] == "deleted"
+    assert first[("s3 bucket policy", bucket)] == "deleted"
+    assert first[("s3 bucket", bucket)] == "kept"
+    iam, s3 = client("iam"), client("s3")
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_role(RoleName=role_name)
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket=bucket)
+    again = {(r.kind, r.name): r.action for r in teardown_run("hub")}
+    assert again[("iam role", role_name)] == again[("s3 bucket policy", bucket)] == "absent"

@@ -130,6 +130,9 @@ def _batch_update_responder(harness: Workflow) -> Callable[[AWSPreparedRequest],
     return answer
 
 
+MEMBER_ROLE_NAME = "OuroborosMemberRemediationRole"
+
+
 @pytest.fixture
 def workflow(faults: FaultInjector, monkeypatch: pytest.MonkeyPatch) -> Workflow:
     from lambdas.reactors.s3_public_read.reactor import handler
@@ -143,6 +146,21 @@ def workflow(faults: FaultInjector, monkeypatch: pytest.MonkeyPatch) -> Workflow
         f"arn:aws:iam::{MEMBER}:role/OrganizationAccountAccessRole",
         external_id="",
         session_name="reliability-setup",
+    )
+    # The member role as bootstrap and the installer leave it: its inline policy is the
+    # installed reactor's permissions (the strict check judges the reactor's calls against it).
+    from deploy.member_role import member_role_policy_apply
+    from reactor_sdk.registry import REACTORS
+
+    iam = member.client("iam")
+    iam.create_role(
+        RoleName=MEMBER_ROLE_NAME,
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )
+    member_role_policy_apply(
+        iam,
+        role_name=MEMBER_ROLE_NAME,
+        manifests={REACTOR_ID: REACTORS[REACTOR_ID].describe()},
     )
     s3 = member.client("s3")
     s3.create_bucket(Bucket=BUCKET)
