@@ -28,10 +28,8 @@ from ouroboros.config import reset_config
 from ouroboros.models import HubReactorModel
 from ouroboros.reactors import isolation
 from ouroboros.reactors.hub import hub_reactor_verify
-from ouroboros.reactors.packaging import Artifact, reactor_build
-from tests.ouroboros.reactors.test_verification_confinement import (
-    _REACTOR_CODE as REACTOR_CODE,
-)
+from ouroboros.reactors.packaging import Artifact
+from tests.ouroboros.reactors import test_verification_confinement as confinement
 from tests.ouroboros.reactors.test_verification_confinement import (
     PACKAGE,
     REACTOR,
@@ -45,13 +43,8 @@ pytestmark = pytest.mark.functional
 PROBE = "ouroboros-dev-hub-import-probe"
 
 
-@pytest.fixture(scope="module")
-def probe(tmp_path_factory: pytest.TempPathFactory) -> Artifact:
-    source = tmp_path_factory.mktemp("src") / PACKAGE
-    source.mkdir()
-    (source / "__init__.py").write_text('"""Spy probe."""\n')
-    (source / "reactor.py").write_text(REACTOR_CODE)
-    return reactor_build(source=source, out_dir=tmp_path_factory.mktemp("out"))
+#: The confinement tests' honest reactor artifact (a module-scoped fixture, reused).
+probe = confinement.probe
 
 
 @pytest.fixture
