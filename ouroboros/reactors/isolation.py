@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ouroboros.aws import client
@@ -357,6 +358,13 @@ class ImportProbeUnavailableError(OuroborosError):
 REMOTE_ARTIFACT_MAX = 4 * 1024 * 1024
 
 
+#: The probe runs up to its own import timeout; botocore's default 60 s read timeout (and its
+#: retries) would cut a slow import short and leave the version pending forever.
+_PROBE_CLIENT = BotoConfig(
+    read_timeout=TIMEOUT_SECONDS + 45, retries={"total_max_attempts": 1, "mode": "standard"}
+)
+
+
 def _introspect_remote(zip_path: Path, *, package: str, function: str) -> Introspection:
     """Import ``package`` in the Hub's import probe function (AWS): a Lambda function whose role
     grants nothing and whose environment holds no setting of the Hub, so the author's code runs
@@ -369,7 +377,7 @@ def _introspect_remote(zip_path: Path, *, package: str, function: str) -> Intros
         )
     payload = {"package": package, "artifact": base64.b64encode(data).decode("ascii")}
     try:
-        response = client("lambda").invoke(
+        response = client("lambda", config=_PROBE_CLIENT).invoke(
             FunctionName=function,
             InvocationType="RequestResponse",
             Payload=json.dumps(payload).encode(),

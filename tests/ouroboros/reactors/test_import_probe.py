@@ -150,3 +150,11 @@ def test_the_deployment_wires_the_probe_and_grants_it_nothing(moto_aws: None) ->
         "OUROBOROS_DATA_DIR",
     }
     assert settings["hub_import_probe"]["lambda_handler"] == "lambdas.hub_import_probe.handler"
+
+
+def test_the_verifier_waits_for_the_probe_as_long_as_the_probe_may_run() -> None:
+    """botocore's default read timeout (60 s, retried) would cut a slow import short on AWS and
+    leave the version pending forever; the probe's own limits are shorter than the wait."""
+    probe_timeout = function_get("hub_import_probe").timeout
+    assert isolation.TIMEOUT_SECONDS < probe_timeout < isolation._PROBE_CLIENT.read_timeout
+    assert isolation._PROBE_CLIENT.retries == {"total_max_attempts": 1, "mode": "standard"}
