@@ -1,8 +1,9 @@
 """The API fuzz at its full budget (50 examples per operation), outside `make test`.
 
-`make test` runs tests/console/api/test_fuzz.py with 10 examples per operation; this runs the
-same test with ``OUROBOROS_FUZZ_EXAMPLES`` (default 50) and prints JSON: the budget, the
-requests the API answered, the seconds it took and whether every check held.
+`make test` runs tests/console/api/test_fuzz.py with 10 examples per operation in the examples
+and fuzzing phases; this runs the same test with ``OUROBOROS_FUZZ_EXAMPLES`` (default 50) in all
+four phases (coverage and stateful too) and prints JSON: the budget, the requests the API
+answered, the seconds it took and whether every check held.
 
     .venv/bin/python benchmarks/fuzz.py [--examples 50]
 """
@@ -25,7 +26,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=50)
     args = parser.parse_args()
-    env = {**os.environ, "OUROBOROS_FUZZ_EXAMPLES": str(args.examples), "OUROBOROS_STRICT": "0"}
+    env = {
+        **os.environ,
+        "OUROBOROS_FUZZ_EXAMPLES": str(args.examples),
+        "OUROBOROS_FUZZ_PHASES": "examples,coverage,fuzzing,stateful",
+        "OUROBOROS_STRICT": "0",
+    }
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-rP", "tests/console/api/test_fuzz.py"],
@@ -41,6 +47,7 @@ def main() -> int:
             {
                 "benchmark": "api_fuzz",
                 "examples_per_operation": args.examples,
+                "phases": env["OUROBOROS_FUZZ_PHASES"],
                 "requests_answered": int(answered[1]) if answered else None,
                 "seconds": round(time.perf_counter() - started, 1),
                 "passed": done.returncode == 0,

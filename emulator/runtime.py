@@ -117,6 +117,9 @@ class LocalRuntime:
     dynamodb_port: int = 0
     moto_port: int = 0
     region: str = "us-east-1"
+    #: An already running DynamoDB Local to use instead of starting one (tests share one per
+    #: worker); the runtime neither starts nor stops it, and the caller owns its tables.
+    dynamodb_url: str | None = None
     extensions: Sequence[RuntimeExtension] = field(default_factory=default_extensions)
     dynamodb: DynamoDBLocal | None = None
     moto: MotoServer | None = None
@@ -130,7 +133,7 @@ class LocalRuntime:
 
     @property
     def dynamodb_backend(self) -> str:
-        return "dynamodb-local" if self.dynamodb is not None else "moto"
+        return "dynamodb-local" if self.dynamodb is not None or self.dynamodb_url else "moto"
 
     def start(self) -> LocalEndpoints:
         """Start everything (see the module docstring); returns the endpoints."""
@@ -145,10 +148,13 @@ class LocalRuntime:
         try:
             self.moto = moto_server_start(self.moto_port)
             try:
-                self.dynamodb = dynamodb_local_start(
-                    self.data_dir, port=self.dynamodb_port, in_memory=not self.persistent
-                )
-                dynamodb_url = self.dynamodb.url
+                if self.dynamodb_url:
+                    dynamodb_url = self.dynamodb_url
+                else:
+                    self.dynamodb = dynamodb_local_start(
+                        self.data_dir, port=self.dynamodb_port, in_memory=not self.persistent
+                    )
+                    dynamodb_url = self.dynamodb.url
             except DynamoDBLocalUnavailableError as exc:
                 message = (
                     f"DynamoDB Local unavailable ({exc}); falling back to moto's DynamoDB: "

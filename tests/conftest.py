@@ -6,6 +6,10 @@
 - ``dynamodb_local``: one real DynamoDB Local (in memory) for the session; ``ddb_tables`` gives a
   test its own, freshly created tables in it (integration tier);
 - ``local_runtime``: the whole local runtime in a temporary data folder (integration tier).
+
+moto's EC2 loads about 1,300 Amazon images into every account and region it serves (a second
+per backend, and thousands of snapshots in ``DescribeSnapshots``); the tests use one image, so
+``MOTO_AMIS_PATH`` (read when moto is first imported) points at a file with that one.
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from typing import Any
 
 import pytest
 
-from ouroboros.aws import reset_sessions
+os.environ.setdefault("MOTO_AMIS_PATH", str(Path(__file__).with_name("moto_amis.json")))
+
+from ouroboros.aws import reset_sessions  # after MOTO_AMIS_PATH (see the docstring)
 from ouroboros.config import reset_config
 from ouroboros.models import bind_models
 
@@ -105,16 +111,28 @@ def ddb_tables(dynamodb_local: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 
 @pytest.fixture
-def local_runtime(isolated_env: Path) -> Iterator[Any]:
-    """The whole local runtime (DynamoDB Local persistent in a temp folder + moto server)."""
-    from emulator.runtime import LocalRuntime
+def local_runtime(isolated_env: Path, dynamodb_local: str) -> Iterator[Any]:
+    """The whole local runtime (moto server and every extension) on the worker's DynamoDB Local.
 
-    runtime = LocalRuntime(data_dir=isolated_env)
+    A JVM start per test would cost seconds: the runtime uses the session's DynamoDB Local and
+    its tables are dropped when it stops, so the next runtime starts as clean as a new one. The
+    tests that need DynamoDB Local's own lifecycle (persistence, the data folder, stopping Java)
+    start a `LocalRuntime` of their own.
+    """
+    from emulator.runtime import LocalRuntime
+    from ouroboros.models.tables import tables_delete
+
+    runtime = LocalRuntime(data_dir=isolated_env, dynamodb_url=dynamodb_local)
     runtime.start()
     try:
         yield runtime
     finally:
         runtime.stop()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_local)
+            _refresh()
+            tables_delete("all")
+        _refresh()
 
 
 class SharedStage:

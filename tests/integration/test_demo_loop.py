@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from emulator.demo import public_bucket_name
+from emulator.demo_remediation import DEMO_REACTOR
 from emulator.endpoints import endpoints_read
 from ouroboros.aws import assume_role_session, client, reset_sessions
 from ouroboros.config import reset_config
@@ -99,7 +100,7 @@ def test_make_run_remediates_the_public_bucket_once(tmp_path: Path, adopt: Any) 
     data_dir = tmp_path / "data"
     port = console_port()
     base = f"http://127.0.0.1:{port}"
-    process = _start(data_dir, port)
+    process = _start(data_dir, port, catalog=DEMO_REACTOR)
     try:
         _wait_for(f"{base}/login/", process, timeout=600)
         adopt(data_dir)
@@ -145,7 +146,8 @@ def test_make_run_remediates_the_public_bucket_once(tmp_path: Path, adopt: Any) 
         first = _stop(process)
     assert "demo remediation: remediating: installed s3-public-read" in first
 
-    process = _start(data_dir, port)  # same data folder: nothing re-runs, nothing is overridden
+    # Same data folder: nothing re-runs, nothing is overridden.
+    process = _start(data_dir, port, catalog=DEMO_REACTOR)
     try:
         _wait_for(f"{base}/login/", process, timeout=600)
         adopt(data_dir)

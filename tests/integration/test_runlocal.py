@@ -71,9 +71,12 @@ def console_port() -> int:
     return free_port()
 
 
-def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
+def _start(data_dir: Path, port: int, *, catalog: str = "") -> subprocess.Popen[str]:
+    """``manage.py runlocal`` on ``data_dir``; ``catalog`` limits the official reactors the local
+    Hub starts with (``OUROBOROS_LOCAL_CATALOG``), every one by default."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
     env.update(
+        OUROBOROS_LOCAL_CATALOG=catalog,
         OUROBOROS_DATA_DIR=str(data_dir),
         OUROBOROS_ADMIN_PASSWORD="runlocal-test-pw-1",
         PYTHONUNBUFFERED="1",

@@ -39,6 +39,7 @@ def _env(data_dir: Path) -> dict[str, str]:
     env.update(
         OUROBOROS_DATA_DIR=str(data_dir),
         OUROBOROS_ADMIN_PASSWORD="lifecycle-test-pw-1",
+        OUROBOROS_LOCAL_CATALOG="s3-public-read",  # the Hub's catalog is not what is tested here
         PYTHONUNBUFFERED="1",
         DJANGO_SETTINGS_MODULE="console.settings.local",
     )

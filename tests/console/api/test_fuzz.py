@@ -3,7 +3,7 @@
 A live console on 127.0.0.1 (moto as the data store) is fuzzed by the schemathesis CLI with every
 check on (no server error; status codes, content types, headers and bodies as the schema says;
 schema-violating input rejected and schema-valid input accepted; authentication enforced; 405
-and ``Allow`` for undeclared methods...) in every phase (examples, coverage, fuzzing, stateful):
+and ``Allow`` for undeclared methods...):
 
 1. every operation but the admin-only ones, as an operator with a write token (writes run too);
 2. the admin-only operations (``x-required-role: admin`` in the schema), as an admin with a
@@ -13,10 +13,11 @@ The data store holds one of each resource first (every sample finding, the contr
 an execution, installed and Hub reactors: `tests.console.api.seed`), so lists and their
 response schemas are exercised on real rows. ``schemathesis.toml`` beside this file holds the
 one documented exception (signed cursors). The server counts the requests it answered: at
-least 20 per example budget (500 in `make test`). ``OUROBOROS_FUZZ_SEED`` replays a run
-(schemathesis prints the seed it used); ``OUROBOROS_FUZZ_EXAMPLES`` sets the examples per
-operation: 25 in `make test` (over 1,000 requests), the full budget of 50 (over 2,000) from
-``benchmarks/fuzz.py``.
+least 20 per example. ``OUROBOROS_FUZZ_SEED`` replays a run (schemathesis prints the seed it
+used). Budget: ``OUROBOROS_FUZZ_EXAMPLES`` examples per operation and ``OUROBOROS_FUZZ_PHASES``;
+`make test` runs 10 examples in the examples and fuzzing phases (over 200 requests), and
+``benchmarks/fuzz.py`` the full budget: 50 examples in all four phases, coverage (boundary
+values, about 1,100 requests) and stateful (links between operations) included.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ pytestmark = [
 ]
 
 EXAMPLES = int(os.environ.get("OUROBOROS_FUZZ_EXAMPLES", "10"))
+#: Schemathesis phases: the schema's examples and random fuzzing in `make test`; the coverage
+#: phase (about 1,100 boundary requests) and the stateful phase from `benchmarks/fuzz.py`.
+PHASES = os.environ.get("OUROBOROS_FUZZ_PHASES", "examples,fuzzing")
 #: Requests the API must answer: about twenty operations, most drawn many times per example.
 MIN_REQUESTS = 20 * EXAMPLES
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
@@ -90,6 +94,8 @@ def _schemathesis(
         "all",
         "--max-examples",
         str(EXAMPLES),
+        "--phases",
+        PHASES,
         "--workers",
         "1",
         "--no-color",

@@ -9,6 +9,11 @@ The start is quiet: a few lines ending with the console URL and the admin user; 
 the console's log lines go to ``<data dir>/runlocal.log`` (``-v 2`` prints them here instead).
 Warnings and errors are always printed.
 
+The local Hub starts with every official reactor published (and verified in the background);
+``OUROBOROS_LOCAL_CATALOG`` (reactor ids, comma-separated) publishes only those, for a quicker
+start when the catalog is not what is being looked at (the process tests set it to the demo's
+``s3-public-read``).
+
 Stopping: SIGTERM (``kill``, a process manager), SIGHUP (a closed terminal) and SIGINT (also when
 started in the background, where the shell ignores SIGINT) stop it like Ctrl-C. The first signal
 starts the stop; every later one is ignored until the stop has ended (``kill -TERM -- -<pgid>`` on
@@ -35,8 +40,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console.access.services import admin_user_ensure
+from console.hub.management.commands.hub_publish import official_packages
 from emulator.demo import demo_seed
-from emulator.demo_remediation import DemoRemediation
+from emulator.demo_remediation import DEMO_REACTOR, DemoRemediation
 from emulator.dynamodb_local import DynamoDBLocalBusyError
 from emulator.runtime import LocalRuntime, RuntimeAlreadyRunningError
 from ouroboros.config import get_config
@@ -44,6 +50,8 @@ from ouroboros.config import get_config
 logger = logging.getLogger(__name__)
 
 LOG_FILE = "runlocal.log"
+#: Reactor ids the local Hub starts with, comma-separated (see the module docstring); all if unset.
+CATALOG_ENV = "OUROBOROS_LOCAL_CATALOG"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _stopping = threading.Event()
 
@@ -75,7 +83,7 @@ class Command(BaseCommand):
             report = demo_seed()
             call_command(
                 "hub_publish",
-                official=True,
+                *[str(path) for path in local_catalog()],
                 if_empty=True,
                 skip_existing=True,
                 stdout=self.stdout if verbose else quiet,
@@ -129,6 +137,22 @@ class Command(BaseCommand):
             runtime.stop()
             quiet.close()
             self.stdout.write("Local runtime stopped.")
+
+
+def local_catalog() -> list[Path]:
+    """The official packages the local Hub starts with: all, or those ``CATALOG_ENV`` names;
+    the demo's reactor first, so that the demo's loop does not wait for the whole catalog."""
+    by_id = {path.name.replace("_", "-"): path for path in official_packages()}
+    wanted = [n.strip() for n in os.environ.get(CATALOG_ENV, "").split(",") if n.strip()]
+    if not wanted:
+        return sorted(by_id.values(), key=lambda path: path != by_id.get(DEMO_REACTOR))
+    unknown = [name for name in wanted if name.replace("_", "-") not in by_id]
+    if unknown:
+        raise CommandError(
+            f"{CATALOG_ENV}: no official reactor {', '.join(unknown)} "
+            f"(official: {', '.join(sorted(by_id))})"
+        )
+    return [by_id[name.replace("_", "-")] for name in wanted]
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
