@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+import botocore.loaders
 import botocore.session
 from botocore.config import Config as BotoConfig
 from botocore.credentials import RefreshableCredentials
@@ -47,6 +48,27 @@ RETRY_CONFIG = BotoConfig(retries={"mode": "adaptive", "max_attempts": 10})
 
 _lock = threading.RLock()
 _sessions: dict[tuple[str, ...], boto3.Session] = {}
+
+
+class _SearchPaths(list[str]):
+    """A loader's search paths that keep each folder once: every ``boto3.Session`` appends its
+    resource models' folder to its loader's paths, and here many sessions share one loader."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+def _loader_create() -> botocore.loaders.Loader:
+    loader = botocore.loaders.create_loader()
+    loader._search_paths = _SearchPaths(loader.search_paths)  # no public setter
+    return loader
+
+
+#: One botocore data loader for every session this process creates: a new botocore session
+#: otherwise reads and parses each service's model files again (tens of milliseconds per service,
+#: for every member account's session). The models are read-only data.
+_loader = _loader_create()
 _clients: dict[tuple[str, str, str, str], Any] = {}
 
 _SELF = "self"
@@ -124,7 +146,9 @@ def base_session(
     with _lock:
         session = _sessions.get(key)
         if session is None:
-            session = boto3.Session(region_name=region)
+            core = botocore.session.get_session()
+            core.register_component("data_loader", _loader)
+            session = boto3.Session(botocore_session=core, region_name=region)
             _sessions[key] = session
         return session
 
@@ -185,6 +209,7 @@ def assume_role_session(
         metadata=refresh(), refresh_using=refresh, method="sts-assume-role"
     )
     core = botocore.session.get_session()
+    core.register_component("data_loader", _loader)
     core._credentials = credentials  # botocore has no public setter for refreshable credentials
     core.set_config_variable("region", region)
     session = boto3.Session(botocore_session=core, region_name=region)

@@ -47,9 +47,9 @@ def test_runtime_uses_dynamodb_local_on_loopback_only(local_runtime: LocalRuntim
         assert addresses, f"nothing listens on {port}"
         assert addresses <= LOOPBACK, f"port {port} listens on {addresses}"
     assert os.environ["AWS_ENDPOINT_URL_DYNAMODB"] == endpoints.dynamodb
-    tables = client("dynamodb").list_tables()["TableNames"]
-    assert "cmdb_dev_security_findings" in tables
-    assert "hub_dev_security_reactors" in tables
+    dynamodb = client("dynamodb")  # the worker's DynamoDB Local holds other tests' tables too
+    for table in ("cmdb_dev_security_findings", "hub_dev_security_reactors"):
+        assert dynamodb.describe_table(TableName=table)["Table"]["TableStatus"] == "ACTIVE"
 
 
 def test_streams_deliver_inserts(local_runtime: LocalRuntime) -> None:

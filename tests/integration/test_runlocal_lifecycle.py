@@ -131,7 +131,13 @@ def _clean_restart(data_dir: Path, old_java: int) -> None:
         assert dynamodb_local_leftovers(data_dir) == sorted([java, _parent(java)])
     finally:
         _killpg(process, signal.SIGINT)
-        rest, _ = process.communicate(timeout=120)
+        try:
+            rest, _ = process.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            _killpg(process, signal.SIGKILL)  # the test stops what it started, even a hung stop
+            process.communicate()
+            log = (data_dir / "runlocal.log").read_text()
+            raise AssertionError(f"runlocal did not stop; its log ends:\n{log[-6000:]}") from None
     output = "".join(started) + rest
     assert "left on" not in output  # no leftover had to be stopped
     assert "Local runtime stopped." in output

@@ -24,13 +24,16 @@ way. DynamoDB Local dies with this process even when it is killed outright
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import faulthandler
 import logging
 import logging.config
 import os
 import signal
 import socket
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -52,6 +55,8 @@ logger = logging.getLogger(__name__)
 LOG_FILE = "runlocal.log"
 #: Reactor ids the local Hub starts with, comma-separated (see the module docstring); all if unset.
 CATALOG_ENV = "OUROBOROS_LOCAL_CATALOG"
+#: A stop slower than this logs every thread's stack (`_stacks_if_slow`).
+STOP_SLOW_SECONDS = 30.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _stopping = threading.Event()
 
@@ -133,10 +138,24 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         finally:
             _stopping.set()  # from here on, stopping signals are ignored (see the docstring)
-            demo_loop.stop()
-            runtime.stop()
+            with _stacks_if_slow(log_path):
+                demo_loop.stop()
+                runtime.stop()
             quiet.close()
             self.stdout.write("Local runtime stopped.")
+
+
+@contextlib.contextmanager
+def _stacks_if_slow(log_path: Path, seconds: float = STOP_SLOW_SECONDS) -> Iterator[None]:
+    """A stop that takes longer than ``seconds`` writes every thread's stack to the log file
+    (what it waits for), and goes on."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("a") as log:
+        faulthandler.dump_traceback_later(seconds, repeat=False, file=log)
+        try:
+            yield
+        finally:
+            faulthandler.cancel_dump_traceback_later()
 
 
 def local_catalog() -> list[Path]:
