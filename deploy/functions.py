@@ -133,13 +133,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory=1024,
         timeout=30,
         tables_write=CONSUMER_TABLES,
-        # Remediate now reads the finding from Security Hub; a rollback invokes the reactor.
+        # Remediate now and Roll back read the finding from Security Hub and start the state
+        # machine; the workflow runs the reactor (a rollback never runs inside a request).
         grants=(
             "states_start",
             "hub_read",
             "secret_parameters",
             "securityhub_read",
-            "reactor_invoke",
         ),
         description="Ouroboros console (Django + DRF behind API Gateway)",
     ),
@@ -216,8 +216,15 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         trigger="task",
         placeholder="DispatchFindingFunctionArn",
         timeout=900,
-        tables_read=("security_controls", "security_local_reactors"),
-        tables_write=("sfn_statemachines", "security_findings", "security_aggregates"),
+        tables_read=("security_local_reactors",),
+        # A rollback exempts the resource on its control (security_controls) and takes the fix
+        # out of MTTR (security_aggregates).
+        tables_write=(
+            "sfn_statemachines",
+            "security_findings",
+            "security_aggregates",
+            "security_controls",
+        ),
         grants=("reactor_invoke", "securityhub_update"),
         description="State machine: run the reactor of one finding and record the execution",
     ),

@@ -140,6 +140,12 @@ class RemediationResult:
         return data
 
 
+#: The modes a reactor may recommend for its controls: ``auto`` (fix on every failing finding),
+#: ``dry_run`` (report what would change; an operator applies), ``manual`` (an operator starts
+#: each run): a reactor that can lock out users or cut traffic recommends one of the last two.
+RECOMMENDED_MODES = ("auto", "dry_run", "manual")
+
+
 class Reactor:
     """Base of every reactor (see the module docstring)."""
 
@@ -150,6 +156,7 @@ class Reactor:
     params_schema: ClassVar[dict[str, Any]] = EMPTY_SCHEMA
     timeout_seconds: ClassVar[int] = 60
     memory_mb: ClassVar[int] = 256
+    recommended_mode: ClassVar[str] = "auto"
 
     def remediate(
         self,
@@ -230,6 +237,10 @@ class Reactor:
             problems.append("params_schema: a JSON Schema of type 'object'")
         else:
             problems += [f"params_schema {k}" for k in schema_unsupported_keywords(schema)]
+        if cls.recommended_mode not in RECOMMENDED_MODES:
+            problems.append(
+                f"recommended_mode {cls.recommended_mode!r}: one of {RECOMMENDED_MODES}"
+            )
         for method in ("remediate", "rollback"):
             if getattr(cls, method) is getattr(Reactor, method):
                 problems.append(f"{method}(): not implemented")
@@ -252,4 +263,5 @@ class Reactor:
             "sdk_version": SDK_VERSION,
             "timeout_seconds": cls.timeout_seconds,
             "memory_mb": cls.memory_mb,
+            "recommended_mode": cls.recommended_mode,
         }

@@ -86,6 +86,11 @@ urlpatterns = [
     ),
     path("v1/executions", operations(get=executions.ExecutionListApi), name="api-executions"),
     path(
+        "v1/executions/<key:execution_id>/rollback",
+        operations(post=executions.ExecutionRollbackApi),
+        name="api-execution-rollback",
+    ),
+    path(
         "v1/executions/<key:execution_id>",
         operations(get=executions.ExecutionGetApi),
         name="api-execution",

@@ -1,5 +1,8 @@
 """``/api/v1/controls``: the controls list (the console's filters and sorts), one control, and
-``PATCH`` of its reactor, mode and exemptions under an optimistic lock.
+``PATCH`` of its reactor, mode, parameters and exemptions under an optimistic lock.
+
+Parameters are checked against the reactor's ``params_schema``; each one refused is a validation
+problem whose pointer names it (``#/params/<name>``).
 
 ``PATCH`` carries the ``version`` the caller read; when the control moved on since, nothing is
 saved and the answer is a 409 problem whose ``current_version`` says where it is now
@@ -20,6 +23,7 @@ from console.api.fields import PatternField, StrictIntegerField, TextField
 from console.audit.services import audit_record
 from ouroboros.controls.configuration import KEEP, control_update
 from ouroboros.controls.exemptions import MAX_EXEMPTIONS, ExemptionInput, exemption_expired
+from ouroboros.controls.params import WHOLE, ControlParamsError, control_params
 from ouroboros.controls.selectors import (
     SORTS,
     STATUSES,
@@ -68,6 +72,9 @@ class ControlSerializer(serializers.Serializer):
     failed_count = serializers.IntegerField(allow_null=True)
     reactor_id = serializers.CharField(allow_null=True)
     mode = serializers.SerializerMethodField()
+    params = serializers.SerializerMethodField(
+        help_text="The reactor's parameters as set (its schema's defaults fill the rest)."
+    )
     exemptions = serializers.SerializerMethodField()
     updated_by = serializers.CharField(allow_null=True)
     updated_at = serializers.DateTimeField(allow_null=True)
@@ -81,6 +88,9 @@ class ControlSerializer(serializers.Serializer):
 
     def get_mode(self, obj: ControlModel) -> str:
         return str(obj.mode or "off")
+
+    def get_params(self, obj: ControlModel) -> dict[str, Any]:
+        return control_params(obj)
 
     @extend_schema_field(ExemptionSerializer(many=True))
     def get_exemptions(self, obj: ControlModel) -> list[dict[str, Any]]:
@@ -189,6 +199,11 @@ class ControlUpdateApi(APIView):
             max_length=MAX_EXEMPTIONS,
             help_text="The whole new list: stored ones by exemption_id, new ones in full.",
         )
+        params = serializers.DictField(
+            required=False,
+            help_text="The reactor's parameters (the whole set; absent: kept, or cleared when "
+            "the reactor changes).",
+        )
 
         class Meta:
             ref_name = "ControlUpdate"
@@ -204,19 +219,28 @@ class ControlUpdateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         given = data.validated_data
-        change = control_update(
-            control_id=control_id,
-            expected_version=given.pop("version"),
-            actor=request.user.get_username(),
-            **{name: given.get(name, KEEP) for name in ("reactor_id", "mode", "exemptions")},
-        )
+        fields = ("reactor_id", "mode", "exemptions", "params")
+        try:
+            change = control_update(
+                control_id=control_id,
+                expected_version=given.pop("version"),
+                actor=request.user.get_username(),
+                **{name: given.get(name, KEEP) for name in fields},
+            )
+        except ControlParamsError as exc:
+            errors = {
+                "non_field_errors" if name == WHOLE else name: [message]
+                for name, message in exc.problems.items()
+            }
+            raise serializers.ValidationError({"params": errors}) from exc
         before, after = ControlSerializer(change.before).data, ControlSerializer(change.after).data
+        audited = ("reactor_id", "mode", "params", "exemptions", "version")
         audit_record(
             request=request,
             action="control.update",
             target_type="control",
             target_id=control_id,
-            before={k: before[k] for k in ("reactor_id", "mode", "exemptions", "version")},
-            after={k: after[k] for k in ("reactor_id", "mode", "exemptions", "version")},
+            before={k: before[k] for k in audited},
+            after={k: after[k] for k in audited},
         )
         return Response(after)

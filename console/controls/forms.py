@@ -2,10 +2,16 @@
 
 Every configuration form carries the ``version`` of the control it was read at; the core refuses
 to save over a newer version (`ouroboros.controls.services.control_configure`).
+
+The configure form has one field per parameter of the assigned reactor, generated from its
+``params_schema`` (`param_fields`: the property's type, default and description); the core
+validates the values against the schema again and names each parameter it refuses.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
@@ -80,14 +86,123 @@ class ControlFilterForm(forms.Form):
         )
 
 
+PARAM_PREFIX = "param_"
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in value.splitlines() if line.strip()]
+
+
+def _typed(value: str, kind: str | None) -> Any:
+    """``value`` as a JSON Schema ``kind`` when it reads as one (else as typed: the schema check
+    then names it)."""
+    if kind in ("integer", "number"):
+        try:
+            return int(value) if kind == "integer" else float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def param_field(schema: Mapping[str, Any], *, required: bool) -> forms.Field:
+    """The form field of one parameter: its type, default (initial) and description (help)."""
+    kind = schema.get("type")
+    help_text = str(schema.get("description") or "")
+    if "default" in schema:
+        help_text += f" (default: {json.dumps(schema['default'])})"
+    common: dict[str, Any] = {"required": required, "help_text": help_text.strip()}
+    if "enum" in schema:
+        choices = [(json.dumps(v), str(v)) for v in schema["enum"]]
+        return forms.TypedChoiceField(
+            choices=[("", "—"), *choices], coerce=json.loads, empty_value=None, **common
+        )
+    if kind == "boolean":
+        return forms.BooleanField(**{**common, "required": False})
+    if kind == "integer":
+        return forms.IntegerField(
+            min_value=schema.get("minimum"), max_value=schema.get("maximum"), **common
+        )
+    if kind == "number":
+        return forms.FloatField(
+            min_value=schema.get("minimum"), max_value=schema.get("maximum"), **common
+        )
+    if kind == "array":
+        common["help_text"] = f"One per line. {common['help_text']}".strip()
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
+    if kind == "string":
+        return forms.CharField(strip=True, **common)
+    common["help_text"] = f"JSON. {common['help_text']}".strip()
+    return forms.JSONField(**common)
+
+
+def _initial(schema: Mapping[str, Any], value: Any) -> Any:
+    if schema.get("type") == "array" and isinstance(value, list | tuple):
+        return "\n".join(str(v) for v in value)
+    if "enum" in schema and value is not None:
+        return json.dumps(value)
+    return value
+
+
 class ControlConfigureForm(forms.Form):
+    """Reactor, mode and the parameters of ``params_reactor`` (the reactor the parameter fields
+    were generated for: when the reactor is changed, they are not sent, and the page then shows
+    the new reactor's)."""
+
     reactor_id = forms.ChoiceField(required=False, label="Reactor")
     mode = forms.ChoiceField(choices=[(m, MODE_LABELS[m]) for m in MODES])
     version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    params_reactor = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, reactors: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        reactors: list[tuple[str, str]],
+        params_schema: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.options = {"reactors": reactors, "params_schema": params_schema}
         self.fields["reactor_id"].choices = [("", "— no reactor —"), *reactors]
+        self.properties: dict[str, Any] = dict((params_schema or {}).get("properties") or {})
+        required = set((params_schema or {}).get("required") or [])
+        for name, sub in self.properties.items():
+            field = param_field(sub, required=name in required and "default" not in sub)
+            field.label = name
+            value = (params or {}).get(name, sub.get("default"))
+            field.initial = _initial(sub, value)
+            self.fields[f"{PARAM_PREFIX}{name}"] = field
+
+    def param_fields(self) -> list[forms.BoundField]:
+        """The bound fields of the parameters, in the schema's order."""
+        return [self[f"{PARAM_PREFIX}{name}"] for name in self.properties]
+
+    def params(self) -> dict[str, Any]:
+        """The parameters the form sets: those given and different from their default."""
+        values: dict[str, Any] = {}
+        for name, sub in self.properties.items():
+            value = self.cleaned_data.get(f"{PARAM_PREFIX}{name}")
+            if sub.get("type") == "array" and isinstance(value, str):
+                kind = (sub.get("items") or {}).get("type")
+                value = [_typed(v, kind) for v in _lines(value)] or None
+            if value is None or value == "" or value == sub.get("default"):
+                continue
+            values[name] = value
+        return values
+
+    def params_for(self) -> dict[str, Any] | None:
+        """`params` when the reactor is the one the fields were made for; None (the new
+        reactor's defaults) when the reactor changed."""
+        data = self.cleaned_data
+        if (data.get("reactor_id") or "") != (data.get("params_reactor") or ""):
+            return None
+        return self.params()
+
+    def params_problems_add(self, problems: Mapping[str, str]) -> None:
+        """Put the core's message on each refused parameter's field (others on the form)."""
+        for name, message in problems.items():
+            field = f"{PARAM_PREFIX}{name}"
+            self.add_error(field if field in self.fields else None, message)
 
 
 class ExemptionAddForm(forms.Form):

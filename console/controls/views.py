@@ -3,6 +3,10 @@
 A save that loses the optimistic-lock race re-renders the page with HTTP 409, the conflict
 message, what is stored now, and the person's own values still in the form (with the current
 version, so saving again is a deliberate choice): nothing typed is lost.
+
+The configure form offers the installed reactors that declare the control, and one field per
+parameter of the assigned reactor; a parameter the reactor's schema refuses is shown on its field
+(HTTP 400, nothing saved).
 """
 
 from __future__ import annotations
@@ -25,6 +29,13 @@ from console.controls.forms import (
     ExemptionRemoveForm,
 )
 from ouroboros.controls.exemptions import exemption_expired
+from ouroboros.controls.params import (
+    ControlParamsError,
+    control_params,
+    reactor_declares,
+    reactor_params_schema,
+    reactor_recommended_mode,
+)
 from ouroboros.controls.selectors import (
     control_get,
     control_list,
@@ -38,11 +49,33 @@ from ouroboros.controls.services import (
     control_exemption_remove,
 )
 from ouroboros.errors import NotFoundError, ValidationError
+from ouroboros.models import LocalReactorModel
 from ouroboros.securityhub.catalog import catalog_controls
 
 
-def _reactor_choices() -> list[tuple[str, str]]:
-    return [(r.reactor_id, f"{r.reactor_id} {r.version}") for r in control_reactor_options()]
+def _reactor_choices(control_id: str | None = None) -> list[tuple[str, str]]:
+    """Installed reactors (those that declare ``control_id`` when given), as form choices; a
+    reactor that recommends a mode other than auto says so in its label."""
+    return [
+        (r.reactor_id, f"{r.reactor_id} {r.version}{_recommendation(r)}")
+        for r in control_reactor_options()
+        if control_id is None or reactor_declares(r, control_id)
+    ]
+
+
+def _recommendation(reactor: LocalReactorModel) -> str:
+    mode = reactor_recommended_mode(reactor)
+    return "" if mode == "auto" else f" (recommended mode: {MODE_LABELS[mode]})"
+
+
+def _params_schema(reactor_id: str | None) -> dict[str, Any]:
+    """The ``params_schema`` of the installed reactor ``reactor_id`` (none: no parameters)."""
+    if not reactor_id:
+        return reactor_params_schema(None)
+    try:
+        return reactor_params_schema(LocalReactorModel.get(reactor_id))
+    except LocalReactorModel.DoesNotExist:
+        return reactor_params_schema(None)
 
 
 @role_required("viewer")
@@ -72,19 +105,26 @@ def _detail(
         detail = control_get(control_id=control_id)
     except NotFoundError as exc:
         raise Http404(str(exc)) from exc
-    control, reactors = detail.control, _reactor_choices()
+    control, reactors = detail.control, _reactor_choices(control_id)
     version = {"version": control.version or 0}
     context.setdefault(
         "configure_form",
         ControlConfigureForm(
-            initial={"reactor_id": control.reactor_id or "", "mode": control.mode or "off"}
+            initial={
+                "reactor_id": control.reactor_id or "",
+                "mode": control.mode or "off",
+                "params_reactor": control.reactor_id or "",
+            }
             | version,
             reactors=reactors,
+            params_schema=_params_schema(control.reactor_id),
+            params=control_params(control),
         ),
     )
     context.setdefault("exemption_form", ExemptionAddForm(initial=version))
     exemptions = [(e, exemption_expired(e)) for e in control.exemptions or []]
     context |= {"detail": detail, "control": control, "exemptions": exemptions}
+    context |= {"control_params": control_params(control)}
     context |= {"remove_form": ExemptionRemoveForm(initial=version), "mode_labels": MODE_LABELS}
     return render(request, "controls/detail.html", context, status=status)
 
@@ -114,9 +154,11 @@ def _save(
     except ControlConflictError as exc:
         data = request.POST.copy()
         data["version"] = str((exc.current.version if exc.current else 0) or 0)
-        extra = {"reactors": _reactor_choices()} if form_name == "configure_form" else {}
-        kept = type(form)(data, **extra)
+        kept = type(form)(data, **getattr(form, "options", {}))
         return _detail(request, control_id, status=409, conflict=exc, **{form_name: kept})
+    except ControlParamsError as exc:
+        form.params_problems_add(exc.problems)
+        return _detail(request, control_id, status=400, error=str(exc), **{form_name: form})
     except ValidationError as exc:
         return _detail(request, control_id, status=400, error=str(exc), **{form_name: form})
     except NotFoundError as exc:
@@ -129,6 +171,7 @@ def _save(
         after={
             "reactor_id": saved.reactor_id,
             "mode": saved.mode or "off",
+            "params": control_params(saved),
             "exemptions": [e.exemption_id for e in saved.exemptions or []],
             "version": saved.version,
         },
@@ -140,7 +183,13 @@ def _save(
 @role_required("operator")
 @require_POST
 def control_configure_view(request: HttpRequest, control_id: str) -> HttpResponse:
-    form = ControlConfigureForm(request.POST, reactors=_reactor_choices())
+    reactors = _reactor_choices(control_id)
+    params_reactor = request.POST.get("params_reactor") or ""
+    form = ControlConfigureForm(
+        request.POST,
+        reactors=reactors,
+        params_schema=_params_schema(params_reactor if params_reactor in dict(reactors) else None),
+    )
     return _save(
         request,
         control_id,
@@ -152,6 +201,7 @@ def control_configure_view(request: HttpRequest, control_id: str) -> HttpRespons
             reactor_id=form.cleaned_data["reactor_id"] or None,
             mode=form.cleaned_data["mode"],
             actor=request.user.get_username(),
+            params=form.params_for(),
         ),
     )
 

@@ -1,19 +1,27 @@
-"""``/api/v1/executions``: remediation attempts, newest first (cursor pages), and one execution.
+"""``/api/v1/executions``: remediation attempts, newest first (cursor pages), one execution, and
+the rollback of one.
 
-Both call `ouroboros.executions.selectors`, like the console's executions pages.
+The reads call `ouroboros.executions.selectors`, like the console's executions pages.
+``POST /api/v1/executions/{id}/rollback`` calls `console.executions.services
+.execution_rollback_audited` (as the console's "Roll back" button does) and answers 202 with the
+rollback's execution, ``pending``: the workflow runs it; poll ``GET /api/v1/executions/{id}``
+until the original's status is ``rolled_back`` (or the rollback's is ``failed``). A second
+rollback of one execution is a 409.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from console.api.fields import SIGNED_CURSOR_PATTERN, PatternField, QueryIntegerField, TextField
+from console.executions.services import execution_rollback_audited
 from ouroboros.executions.selectors import (
     MAX_LIMIT,
     ExecutionFilters,
@@ -21,6 +29,7 @@ from ouroboros.executions.selectors import (
     execution_list,
 )
 from ouroboros.models.executions import STATUSES
+from ouroboros.workflow.rollback import execution_can_roll_back
 
 EXECUTION_ID = OpenApiParameter(
     "execution_id",
@@ -51,6 +60,9 @@ class ExecutionSerializer(serializers.Serializer):
     changes = serializers.ListField(child=serializers.JSONField(), allow_null=True)
     can_rollback = serializers.SerializerMethodField()
     rolled_back_by = serializers.CharField(allow_null=True)
+    rollback_of = serializers.CharField(
+        allow_null=True, help_text="The execution this one rolls back (trigger rollback)."
+    )
     started_at = serializers.CharField(allow_null=True)
     finished_at = serializers.CharField(allow_null=True)
     duration_ms = serializers.IntegerField(allow_null=True)
@@ -59,12 +71,7 @@ class ExecutionSerializer(serializers.Serializer):
         ref_name = "Execution"
 
     def get_can_rollback(self, obj: Any) -> bool:
-        return bool(
-            obj.status == "succeeded"
-            and not obj.dry_run
-            and obj.rollback
-            and not obj.rolled_back_by
-        )
+        return execution_can_roll_back(obj)
 
 
 class ExecutionListApi(APIView):
@@ -114,3 +121,33 @@ class ExecutionGetApi(APIView):
     def get(self, request: Request, execution_id: str) -> Response:
         execution = execution_get(execution_id=execution_id)
         return Response(ExecutionSerializer(execution).data)
+
+
+class ExecutionRollbackApi(APIView):
+    problem_statuses = (409,)
+
+    class OutputSerializer(serializers.Serializer):
+        execution_id = serializers.CharField(help_text="The execution rolled back.")
+        rollback = ExecutionSerializer(help_text="The rollback's own execution (pending).")
+        status = serializers.CharField(help_text="The rollback's status: pending.")
+        poll = serializers.CharField(help_text="Where to poll the execution rolled back.")
+
+        class Meta:
+            ref_name = "ExecutionRollback"
+
+    @extend_schema(
+        operation_id="execution_rollback",
+        tags=["executions"],
+        parameters=[EXECUTION_ID],
+        request=None,
+        responses={202: OutputSerializer},
+    )
+    def post(self, request: Request, execution_id: str) -> Response:
+        rollback = execution_rollback_audited(request=request, execution_id=execution_id)
+        body = {
+            "execution_id": execution_id,
+            "rollback": rollback,
+            "status": rollback.status,
+            "poll": reverse("api-execution", args=[execution_id]),
+        }
+        return Response(self.OutputSerializer(body).data, status=status.HTTP_202_ACCEPTED)

@@ -3,7 +3,13 @@ the notifications the workflow sent about executions.
 
 - ``GET /executions/`` and ``GET /executions/<execution id>/``: the list and one execution.
 - ``POST /executions/<execution id>/rollback/`` (URL name ``workflow:rollback``): operators only,
-  CSRF-protected, audited through `console.executions.services.execution_rollback_audited`.
+  CSRF-protected, audited through `console.executions.services.execution_rollback_audited`; it
+  only asks (the workflow runs the rollback) and returns to ``next`` (the page it was posted
+  from), which shows the progress.
+- An execution's page shows its changes as a before/after diff (`console.executions.changes`),
+  "Apply" on a dry run that would change something, "Roll back" on a remediation that can be
+  undone, and refreshes itself while the run (or its rollback) is in progress
+  (`console.executions.actions`).
 - ``GET /notifications/`` (URL name ``workflow:notifications``): the notifications the topic's
   subscriber delivered about executions (channel names and outcomes only: webhook URLs are never
   part of a delivery record).
@@ -21,6 +27,8 @@ from django.views.decorators.http import require_POST, require_safe
 from console.access.redirects import redirect_back
 from console.access.roles import role_required
 from console.executions import services
+from console.executions.actions import REFRESH_SECONDS, execution_actions
+from console.executions.changes import changes_view
 from console.executions.forms import ExecutionFilterForm
 from ouroboros.errors import NotFoundError, OuroborosError, ValidationError
 from ouroboros.executions.selectors import execution_get, execution_list
@@ -54,6 +62,9 @@ def execution_detail_view(request: HttpRequest, execution_id: str) -> HttpRespon
         raise Http404(str(exc)) from exc
     context = {
         "execution": execution,
+        "actions": execution_actions(request=request, execution=execution),
+        "changes": changes_view(execution.changes),
+        "refresh_seconds": REFRESH_SECONDS,
         "changes_text": json.dumps(execution.changes, indent=2, default=str)
         if execution.changes
         else "",
@@ -72,7 +83,11 @@ def execution_rollback_view(request: HttpRequest, execution_id: str) -> HttpResp
     except OuroborosError as exc:
         messages.error(request, str(exc))
         return redirect_back(request)
-    messages.success(request, f"Rollback {rollback.status}: {rollback.execution_id}")
+    messages.success(
+        request,
+        f"Rollback asked ({rollback.execution_id}): the workflow restores the previous state, "
+        "reopens the finding and exempts its resource from auto-remediation.",
+    )
     return redirect_back(request)
 
 

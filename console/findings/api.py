@@ -169,6 +169,9 @@ class FindingGetApi(APIView):
 
 
 class FindingRemediateApi(APIView):
+    #: 409: the finding's provenance is refused, or its control has no installed reactor.
+    problem_statuses = (409,)
+
     class InputSerializer(serializers.Serializer):
         dry_run = StrictBooleanField(
             default=False, help_text="Run the reactor without changing anything."

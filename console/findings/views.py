@@ -5,7 +5,10 @@
 - ``POST /findings/<finding id>/remediate/`` (form field ``dry_run`` = ``1`` for a dry run; URL
   name ``workflow:remediate``): operators only, CSRF-protected, audited through
   `console.findings.services.finding_remediate` (shared with the API); the finding detail page
-  links it as a form with a CSRF token and ``next`` = the page to return to.
+  links it as a form with a CSRF token and ``next`` = the finding's page, where it returns with
+  ``since`` (the time of the request) so that the page waits for the run and shows its progress.
+- The finding's page is the remediation loop (`console.findings.loop`): "Dry run", its
+  before/after diff, "Apply", the progress, "Roll back", the exemption a rollback leaves.
 
 A finding id holding control characters (NUL, newline...) names no finding (Security Hub ids are
 printable): both answer 404 before any lookup, and the id is never echoed or logged raw.
@@ -16,22 +19,27 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST, require_safe
 
 from console.access.redirects import redirect_back
 from console.access.roles import has_role, role_required
+from console.executions.actions import REFRESH_SECONDS, finding_page_url
 from console.findings import services
 from console.findings.forms import SEARCH_LABELS, SORT_LABELS, FindingFilterForm
+from console.findings.loop import finding_loop
 from ouroboros.errors import NotFoundError, OuroborosError, ValidationError
 from ouroboros.executions.selectors import ExecutionFilters, execution_list
+from ouroboros.executions.services import now_iso
 from ouroboros.findings.selectors import finding_accounts, finding_get, finding_list
 from ouroboros.securityhub.catalog import catalog_controls
 
@@ -104,7 +112,17 @@ def finding_detail_view(request: HttpRequest) -> HttpResponse:
     history = execution_list(filters=ExecutionFilters(finding_id=detail.finding.finding_id))
     recommendation = ((detail.asff or {}).get("Remediation") or {}).get("Recommendation") or {}
     url = str(recommendation.get("Url") or "")
+    loop = finding_loop(
+        request=request,
+        control_id=detail.finding.control_id,
+        asff=detail.asff,
+        history=history.items,
+        since=request.GET.get("since"),
+    )
     context = {
+        "loop": loop,
+        "refresh_seconds": REFRESH_SECONDS,
+        "page_url": finding_page_url(detail.finding.finding_id),
         "recommendation_text": recommendation.get("Text"),
         "recommendation_url": url if url.startswith("https://") else None,
         "finding": detail.finding,
@@ -117,17 +135,31 @@ def finding_detail_view(request: HttpRequest) -> HttpResponse:
     return render(request, "findings/detail.html", context)
 
 
+def _back_to_progress(request: HttpRequest, since: str) -> HttpResponse:
+    """Back to ``next`` (the finding's page) with ``since``, so that it waits for the run."""
+    target = request.POST.get("next") or ""
+    if not target or not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return redirect_back(request)
+    parts = urlsplit(target)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "since"]
+    query.append(("since", since))
+    return redirect(urlunsplit(parts._replace(query=urlencode(query))))
+
+
 @require_POST
 @role_required("operator")
 def finding_remediate_view(request: HttpRequest, finding_id: str) -> HttpResponse:
     dry_run = request.POST.get("dry_run") == "1"
     finding_id = _printable_finding_id(finding_id)
+    since = now_iso()
     try:
         arn = services.finding_remediate(request=request, finding_id=finding_id, dry_run=dry_run)
     except OuroborosError as exc:
         messages.error(request, str(exc))
         return redirect_back(request)
     messages.success(
-        request, f"{'Dry run' if dry_run else 'Remediation'} started: {arn.rsplit(':', 1)[-1]}"
+        request,
+        f"{'Dry run' if dry_run else 'Remediation'} started (workflow run "
+        f"{arn.rsplit(':', 1)[-1]}): its progress and result show on this page.",
     )
-    return redirect_back(request)
+    return _back_to_progress(request, since)

@@ -53,6 +53,9 @@ def hub_reactor_detail(request: HttpRequest, reactor_id: str) -> HttpResponse:
         "versions": versions,
         "verified": verified,
         "installed": installed,
+        # Refreshes itself while the Hub verifies this version or this account installs it.
+        "refresh": selected.status == "pending"
+        or (installed is not None and installed.status == "installing"),
         "approval_required": manifest_dangerous_actions(hub_reactor_manifest(selected)),
         "download_url": hub_artifact_url(artifact_key=selected.artifact_key)
         if selected.status == "verified"

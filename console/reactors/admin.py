@@ -3,8 +3,10 @@ reactor to controls.
 
 Controls live in DynamoDB, not in Django's ORM, so the bulk assignment is a custom admin page
 (``/admin/reactors/auditevent/assign/``), linked from the audit list: filter controls by
-standard, severity and service, tick many (or all listed), choose one installed reactor and a
-mode, and submit: one `control_assign_reactor_many` call and one audit record. Writing needs the
+standard, severity and service, tick many (or all listed), choose one installed reactor, a
+mode and optionally its parameters, and submit: one `control_assign_reactor_many` call and one
+audit record. Controls the reactor does not declare are refused, all named, and nothing is
+assigned. Writing needs the
 operator role; the page is CSRF-protected like every admin form.
 """
 
@@ -95,6 +97,7 @@ class AuditEventAdmin(admin.ModelAdmin):
                 reactor_id=data["reactor_id"],
                 mode=data["mode"],
                 actor=actor,
+                params=data.get("params"),
             )
         except OuroborosError as exc:
             messages.error(request, str(exc))
@@ -104,7 +107,11 @@ class AuditEventAdmin(admin.ModelAdmin):
             action="controls.assign_reactor",
             target_type="reactor",
             target_id=result.reactor_id,
-            after={"mode": result.mode, "control_ids": result.control_ids},
+            after={
+                "mode": result.mode,
+                "control_ids": result.control_ids,
+                **({"params": data["params"]} if data.get("params") is not None else {}),
+            },
         )
         messages.success(
             request,

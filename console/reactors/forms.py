@@ -39,12 +39,21 @@ class ControlFilterForm(forms.Form):
 
 
 class BulkAssignForm(forms.Form):
-    """One installed reactor and one mode for the selected controls."""
+    """One installed reactor, one mode and optionally its parameters for the selected controls
+    (the core refuses controls the reactor does not declare, naming them, and parameters its
+    schema refuses)."""
 
     control_ids = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
     select_all = forms.BooleanField(required=False, label="every control listed")
     reactor_id = forms.ChoiceField(label="reactor")
     mode = forms.ChoiceField(choices=[(m, m) for m in MODES], initial="manual")
+    params = forms.JSONField(
+        required=False,
+        label="parameters",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text='A JSON object, e.g. {"kms_key_id": "alias/queues"}; empty: each control keeps '
+        "its parameters if its reactor stays, else the reactor's defaults.",
+    )
 
     def __init__(
         self,
@@ -59,6 +68,14 @@ class BulkAssignForm(forms.Form):
         self.fields["reactor_id"].choices = [
             (r.reactor_id, f"{r.reactor_id} {r.version}") for r in reactors
         ]
+
+    def clean_params(self) -> dict[str, Any] | None:
+        value = self.cleaned_data.get("params")
+        if value in (None, ""):
+            return None
+        if not isinstance(value, dict):
+            raise forms.ValidationError("Parameters must be a JSON object.")
+        return value
 
     def selected(self) -> list[str]:
         """The chosen controls (every listed one with "select all")."""

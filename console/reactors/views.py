@@ -35,7 +35,9 @@ def reactors_installed(request: HttpRequest) -> HttpResponse:
     for item in items:
         newer = upgrades.get(item.reactor_id)
         rows.append((item, newer, _approval_required(item, newer)))
-    return render(request, "reactors/installed.html", {"rows": rows})
+    # The page refreshes itself while an install or upgrade is under way (the stream runs it).
+    refresh = any(item.status == "installing" for item in items)
+    return render(request, "reactors/installed.html", {"rows": rows, "refresh": refresh})
 
 
 def _approval_required(item: LocalReactorModel, newer: str | None) -> list[str]:

@@ -10,7 +10,9 @@ Who writes: the remediation workflow calls `remediation_time_add` once per findi
 when an execution ends ``succeeded`` and was not a dry run (skipped, failed, rolled-back and
 dry-run executions do not count), with the finding's ``FirstObservedAt`` (``CreatedAt`` when the
 finding has none) and the execution's ``finished_at``. It runs after the idempotent execution
-record is written, so a replayed event does not count twice.
+record is written, so a replayed event does not count twice. A rollback of a counted
+remediation calls `remediation_time_remove` with the bucket the execution recorded
+(``mttr_day``, ``mttr_seconds``), so MTTR is as if the fix had never happened.
 
 Who reads: `ouroboros.aggregates.dashboard.dashboard_get` adds the buckets of the days in its
 window: MTTR = sum(seconds) / sum(count). One Query, whatever the number of findings.
@@ -35,3 +37,9 @@ def remediation_time_add(*, observed_at: datetime, remediated_at: datetime) -> i
     day = remediated_at.astimezone(UTC).strftime("%Y-%m-%d")
     aggregate_add(MTTR_AGGREGATE, {f"{day}#seconds": seconds, f"{day}#count": 1})
     return seconds
+
+
+def remediation_time_remove(*, day: str, seconds: int) -> None:
+    """Take one remediation counted on ``day`` (``YYYY-MM-DD``) with ``seconds`` out of MTTR:
+    the fix was rolled back, so the finding is no longer remediated."""
+    aggregate_add(MTTR_AGGREGATE, {f"{day}#seconds": -int(seconds), f"{day}#count": -1})

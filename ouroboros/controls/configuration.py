@@ -1,13 +1,13 @@
-"""People's writes to controls: reactor, mode and exemptions, under an optimistic lock.
+"""People's writes to controls: reactor, mode, parameters and exemptions, under an optimistic lock.
 
 One service writes what people configure on a control, always conditional on the ``version`` the
 person's form (or list) was read at, so of two concurrent edits the second fails with what is
 stored now, and nothing of either is lost:
 
-- `control_configure`: reactor, mode and exemptions of one control at ``expected_version``
-  (`control_exemption_add` / `control_exemption_remove` are built on it);
-- `control_assign_reactor`: reactor and mode of one control at ``expected_version``, exemptions
-  kept (the console's configure form);
+- `control_configure`: reactor, mode, parameters and exemptions of one control at
+  ``expected_version`` (`control_exemption_add` / `control_exemption_remove` are built on it);
+- `control_assign_reactor`: reactor, mode and parameters of one control at ``expected_version``,
+  exemptions kept (the console's configure form);
 - `control_update`: the partial form of `control_configure` (what the API's ``PATCH`` sends): it
   changes only the fields it is given and returns the control before and after;
 - `control_assign_reactor_many`: reactor and mode of up to 1,000 controls, each at the version
@@ -15,22 +15,34 @@ stored now, and nothing of either is lost:
   a chunk of 100 changes together or not at all; beyond 100, each chunk is atomic on its own.
 
 Every path validates the same way before writing anything (`reactor_check`: a known mode, an
-installed reactor, a reactor for every mode but ``off``). Catalog writes (the collectors) live in
-`ouroboros.controls.services` and never touch these fields.
+installed reactor, a reactor for every mode but ``off``, a reactor that declares every control it
+is assigned to; then the parameters against that reactor's schema,
+`ouroboros.controls.params.control_params_validate`). Parameters belong to one reactor: a write
+that changes a control's reactor without giving parameters clears them (the new reactor's
+defaults apply). Parameters are versioned with the rest (the same conditional write bumps
+``version``). Catalog writes (the collectors) live in `ouroboros.controls.services` and never
+touch these fields.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ouroboros.controls.exemptions import MAX_EXEMPTIONS, ExemptionInput, exemption_build
+from ouroboros.controls.params import (
+    control_params,
+    control_params_validate,
+    reactor_control_ids,
+    reactor_undeclared,
+)
 from ouroboros.errors import ConflictError, NotFoundError, ValidationError
 from ouroboros.models import ControlModel, LocalReactorModel
 from ouroboros.models.controls import KIND_CONTROL, MODES, Exemption
@@ -75,14 +87,18 @@ def _conflict(control_id: str, expected_version: int) -> ControlConflictError:
     )
 
 
-def reactor_check(reactor_id: str | None, mode: str) -> None:
-    """`ValidationError` unless ``mode`` is known and ``reactor_id`` may serve it."""
+def reactor_check(
+    reactor_id: str | None, mode: str, control_ids: Sequence[str] = ()
+) -> LocalReactorModel | None:
+    """The installed reactor ``reactor_id`` (None for none); `ValidationError` unless ``mode``
+    is known and the reactor may serve it and every control of ``control_ids`` (it declares them).
+    """
     if mode not in MODES:
         raise ValidationError(f"Mode must be one of {', '.join(MODES)} (got {mode!r})")
     if mode != "off" and not reactor_id:
         raise ValidationError(f"Mode {mode} needs a reactor: select an installed reactor first")
     if not reactor_id:
-        return
+        return None
     try:
         reactor = LocalReactorModel.get(reactor_id, consistent_read=True)
     except LocalReactorModel.DoesNotExist:
@@ -92,10 +108,22 @@ def reactor_check(reactor_id: str | None, mode: str) -> None:
             f"Reactor {reactor_id} is not ready (status {reactor.status}); "
             "wait for its installation to finish"
         )
+    undeclared = reactor_undeclared(reactor, control_ids)
+    if undeclared:
+        declared = ", ".join(reactor_control_ids(reactor) or []) or "no control"
+        raise ValidationError(
+            f"Reactor {reactor_id} declares {declared} only; it cannot be assigned to "
+            f"{', '.join(undeclared)}"
+        )
+    return reactor
 
 
 def _assignment_actions(
-    reactor_id: str | None, mode: str, actor: str, now: datetime
+    reactor_id: str | None,
+    mode: str,
+    actor: str,
+    now: datetime,
+    params: Mapping[str, Any] | None = None,
 ) -> list[Action]:
     # A fresh list per write: PynamoDB appends the version increment to the list it is given.
     return [
@@ -103,6 +131,7 @@ def _assignment_actions(
         ControlModel.updated_by.set(actor),
         ControlModel.updated_at.set(now),
         ControlModel.reactor_id.set(reactor_id) if reactor_id else ControlModel.reactor_id.remove(),
+        ControlModel.params.set(dict(params)) if params else ControlModel.params.remove(),
     ]
 
 
@@ -129,26 +158,31 @@ def control_configure(
     mode: str,
     exemptions: Sequence[Exemption | ExemptionInput],
     actor: str,
+    params: Mapping[str, Any] | None = None,
     now: datetime | None = None,
 ) -> ControlModel:
-    """Set the reactor, mode and exemptions of a control, if nobody changed it since version
-    ``expected_version`` (0: never configured).
+    """Set the reactor, mode, parameters and exemptions of a control, if nobody changed it since
+    version ``expected_version`` (0: never configured).
 
     Stored `Exemption` entries are kept as they are; `ExemptionInput` entries are validated and
     added. Raises `ValidationError` (nothing written) for a bad mode, a reactor that is not
-    installed, or a bad exemption; `NotFoundError` for an unknown control;
-    `ControlConflictError` (a `ConflictError`) when the version moved on.
+    installed or does not declare the control, parameters its schema refuses
+    (`ouroboros.controls.params.ControlParamsError`, naming each parameter) or a bad exemption;
+    `NotFoundError` for an unknown control; `ControlConflictError` (a `ConflictError`) when the
+    version moved on.
     """
     now = now or datetime.now(UTC)
     reactor_id = (reactor_id or "").strip() or None
-    reactor_check(reactor_id, mode)
+    values = control_params_validate(
+        reactor=reactor_check(reactor_id, mode, [control_id]), params=params
+    )
     entries = [
         e if isinstance(e, Exemption) else exemption_build(e, actor=actor, now=now)
         for e in exemptions
     ]
     if len(entries) > MAX_EXEMPTIONS:
         raise ValidationError(f"A control holds at most {MAX_EXEMPTIONS} exemptions")
-    actions = _assignment_actions(reactor_id, mode, actor, now)
+    actions = _assignment_actions(reactor_id, mode, actor, now, values)
     actions.append(
         ControlModel.exemptions.set(entries) if entries else ControlModel.exemptions.remove()
     )
@@ -174,6 +208,7 @@ def control_exemption_add(
         mode=current.mode or "off",
         exemptions=[*(current.exemptions or []), exemption],
         actor=actor,
+        params=control_params(current),
     )
 
 
@@ -192,19 +227,30 @@ def control_exemption_remove(
         mode=current.mode or "off",
         exemptions=kept,
         actor=actor,
+        params=control_params(current),
     )
 
 
 def control_assign_reactor(
-    *, control_id: str, expected_version: int, reactor_id: str | None, mode: str, actor: str
+    *,
+    control_id: str,
+    expected_version: int,
+    reactor_id: str | None,
+    mode: str,
+    actor: str,
+    params: Mapping[str, Any] | None = None,
 ) -> ControlModel:
-    """Set the reactor and mode of a control at ``expected_version``; keep its exemptions.
+    """Set the reactor, mode and parameters of a control at ``expected_version``; keep its
+    exemptions.
 
-    ``reactor_id`` None with mode ``off`` unassigns. Errors as `control_configure`.
+    ``reactor_id`` None with mode ``off`` unassigns (parameters must then be empty). Errors as
+    `control_configure`.
     """
     reactor_id = (reactor_id or "").strip() or None
-    reactor_check(reactor_id, mode)
-    actions = _assignment_actions(reactor_id, mode, actor, datetime.now(UTC))
+    values = control_params_validate(
+        reactor=reactor_check(reactor_id, mode, [control_id]), params=params
+    )
+    actions = _assignment_actions(reactor_id, mode, actor, datetime.now(UTC), values)
     return _update(control_id, expected_version, actions)
 
 
@@ -233,10 +279,13 @@ def control_update(
     reactor_id: str | Keep | None = KEEP,
     mode: str | Keep = KEEP,
     exemptions: Sequence[str | ExemptionInput] | Keep = KEEP,
+    params: Mapping[str, Any] | Keep = KEEP,
 ) -> ControlChange:
-    """Change some of the reactor, mode and exemptions of a control at ``expected_version``.
+    """Change some of the reactor, mode, parameters and exemptions of a control at
+    ``expected_version``.
 
-    Fields left at `KEEP` stay as stored; ``reactor_id=None`` unassigns the reactor.
+    Fields left at `KEEP` stay as stored; ``reactor_id=None`` unassigns the reactor. ``params``
+    left at `KEEP` while the reactor changes are cleared (they were the previous reactor's).
     ``exemptions`` is the whole new list: a string keeps the stored exemption of that id, an
     `ExemptionInput` adds a new one, and stored exemptions not named are removed. Raises like
     `control_configure`, and `ValidationError` for an exemption id the control does not hold.
@@ -249,13 +298,18 @@ def control_update(
         if unknown:
             raise ValidationError(f"Control {control_id} has no exemption {', '.join(unknown)}")
         entries = [stored[e] if isinstance(e, str) else e for e in exemptions]
+    new_reactor = current.reactor_id if isinstance(reactor_id, Keep) else reactor_id
+    if isinstance(params, Keep):
+        same = (new_reactor or "").strip() == (current.reactor_id or "")
+        params = control_params(current) if same else {}
     after = control_configure(
         control_id=control_id,
         expected_version=expected_version,
-        reactor_id=current.reactor_id if isinstance(reactor_id, Keep) else reactor_id,
+        reactor_id=new_reactor,
         mode=(current.mode or "off") if isinstance(mode, Keep) else mode,
         exemptions=entries,
         actor=actor,
+        params=params,
     )
     return ControlChange(before=current, after=after)
 
@@ -274,27 +328,40 @@ def _controls(control_ids: Sequence[str]) -> list[ControlModel]:
 
 
 def control_assign_reactor_many(
-    *, control_ids: Iterable[str], reactor_id: str | None, mode: str, actor: str
+    *,
+    control_ids: Iterable[str],
+    reactor_id: str | None,
+    mode: str,
+    actor: str,
+    params: Mapping[str, Any] | None = None,
 ) -> AssignmentResult:
     """Assign ``reactor_id`` with ``mode`` to every control of ``control_ids``, each at the
     version read here (see the module docstring); `ValidationError` before any write for bad
-    input, `ConflictError` when a control changed between the read and the write."""
+    input (a control the reactor does not declare: all of them are named), `ConflictError` when
+    a control changed between the read and the write.
+
+    ``params`` given are set on every control; None keeps each control's parameters where its
+    reactor stays the same and clears them where it changes."""
     ids = list(dict.fromkeys(c.strip() for c in control_ids if c and c.strip()))
     if not ids:
         raise ValidationError("select at least one control")
     if len(ids) > MAX_CONTROLS:
         raise ValidationError(f"at most {MAX_CONTROLS} controls per request")
     reactor_id = (reactor_id or "").strip() or None
-    reactor_check(reactor_id, mode)
+    reactor = reactor_check(reactor_id, mode, ids)
+    given = None if params is None else control_params_validate(reactor=reactor, params=params)
     controls = _controls(ids)
     now = datetime.now(UTC)
     for start in range(0, len(controls), TRANSACTION_SIZE):
         try:
             with TransactWrite(connection=ControlModel._get_connection().connection) as tx:
                 for control in controls[start : start + TRANSACTION_SIZE]:
+                    kept = control_params(control) if control.reactor_id == reactor_id else {}
                     tx.update(
                         control,
-                        actions=_assignment_actions(reactor_id, mode, actor, now),
+                        actions=_assignment_actions(
+                            reactor_id, mode, actor, now, kept if given is None else given
+                        ),
                         condition=ControlModel.kind == KIND_CONTROL,
                     )
         except TransactWriteError as exc:

@@ -10,8 +10,12 @@ replayed event finds the marker and runs nothing), and a fresh request id for ma
 Each execution that ends (``succeeded``, ``failed``, ``skipped``) is counted once in the dashboard's
 ``executions#day`` aggregate (``<day>#<status>``), and a real remediation (succeeded, not a dry run,
 not a rollback) adds its finding's time to remediate to ``executions#mttr``
-(`ouroboros.aggregates.remediation`). Counting happens on the write that moves an execution into
-an ending status, so rewriting an ended execution with the same status does not count it twice.
+(`ouroboros.aggregates.remediation`) and records on the execution the day bucket and seconds it
+added (``mttr_day``, ``mttr_seconds``), which a rollback takes out again. The finding's
+``last_remediation`` pointer follows real runs only: a dry run changed nothing, and a rollback
+sets it itself (`ouroboros.workflow.rollback`). Counting happens on the write that moves an
+execution into an ending status, so rewriting an ended execution with the same status does not
+count it twice.
 """
 
 from __future__ import annotations
@@ -82,7 +86,12 @@ def execution_record(
     item.started_at = item.started_at or now_iso()
     previous = _status_stored(execution_id) if execution_id else None
     item.save()
-    if finding is not None and item.status in ("succeeded", "failed", "rolled_back"):
+    if (
+        finding is not None
+        and item.status in ("succeeded", "failed")
+        and not item.dry_run
+        and item.trigger != "rollback"
+    ):  # a dry run changed nothing; a rollback points the finding at itself (workflow.rollback)
         finding_last_remediation_set(finding_id=finding.finding_id, execution=item)
     if item.status in ENDED_STATUSES and item.status != previous:
         _count_ended(item, finding)
@@ -122,15 +131,26 @@ def _count_ended(item: ExecutionModel, finding: NormalizedFinding | None) -> Non
         ):
             observed = _parse_time(finding.first_observed_at or finding.created_at)
             if observed is not None:
-                remediation_time_add(observed_at=observed, remediated_at=ended_at)
+                seconds = remediation_time_add(observed_at=observed, remediated_at=ended_at)
+                item.update(
+                    actions=[
+                        ExecutionModel.mttr_day.set(f"{ended_at.astimezone(UTC):%Y-%m-%d}"),
+                        ExecutionModel.mttr_seconds.set(seconds),
+                    ]
+                )
     except Exception as exc:  # the execution is recorded; only the dashboard count is lost
         logger.warning("execution %s: dashboard counters not updated: %s", item.execution_id, exc)
 
 
-def finding_last_remediation_set(*, finding_id: str, execution: ExecutionModel) -> None:
-    """Point the stored finding (when the collectors stored it) at its latest remediation."""
+def finding_last_remediation_set(
+    *, finding_id: str, execution: ExecutionModel, status: str | None = None
+) -> None:
+    """Point the stored finding (when the collectors stored it) at its latest remediation
+    (``status``: what the pointer shows, the execution's own status by default)."""
     pointer = LastRemediation(
-        execution_id=execution.execution_id, status=str(execution.status), at=datetime.now(UTC)
+        execution_id=execution.execution_id,
+        status=status or str(execution.status),
+        at=datetime.now(UTC),
     )
     try:
         FindingModel(finding_id).update(

@@ -7,7 +7,8 @@ kind           ``control_id`` (hash)        ``sk`` (range)  holds
 =============  ===========================  ==============  =======================================
 ``CONTROL``    security control id, S3.2    ``CONTROL``     title, severity, service, status, the
                                                             user's configuration (reactor, mode,
-                                                            exemptions) and a version (lock)
+                                                            its parameters, exemptions) and a
+                                                            version (lock)
 ``MEMBERSHIP`` security control id          ``STANDARD#<standard id>``   the control's id and
                                                             ``standard_status`` in one standard
 ``STANDARD``   ``STANDARD#<standard id>``   ``STANDARD``    an enabled standard: name, ARN
@@ -26,14 +27,15 @@ Indexes (every console list is a Query on one of them, sorted by control id):
   (memberships and standards carry none of these attributes, so the indexes stay sparse).
 - ``reactor-index`` (reactor_id, control_id): controls with an assigned reactor (sparse).
 
-The collector writes the catalog fields; users write ``reactor_id``, ``mode``, ``exemptions``.
+The collector writes the catalog fields; users write ``reactor_id``, ``mode``, ``params`` (the
+reactor's parameters for this control, as set), ``exemptions``.
 Re-collection updates catalog fields only, so it never overwrites a user's configuration, and
 ``version`` makes a second concurrent edit fail instead of losing the first.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pynamodb.attributes import (
     ListAttribute,
@@ -183,6 +185,8 @@ class ControlModel(OuroborosModel):
     # User configuration (written by the console / API only).
     reactor_id = UnicodeAttribute(null=True)
     mode = UnicodeAttribute(null=True)
+    #: The reactor's parameters as set for this control (its schema's defaults fill the rest).
+    params: MapAttribute[str, Any] = MapAttribute(null=True)
     exemptions = ListAttribute(of=Exemption, null=True)
     updated_by = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)

@@ -213,6 +213,8 @@ class ExecutionModel(WorkflowItemModel, discriminator=KIND_EXECUTION):
     actor = UnicodeAttribute(null=True)
     mode = UnicodeAttribute(null=True)
     dry_run = BooleanAttribute(default=False)
+    #: The parameters the reactor ran with (the control's, the schema's defaults filling gaps).
+    params: MapAttribute[str, Any] = MapAttribute(null=True)
     status = UnicodeAttribute(null=True)
     skip_reason = UnicodeAttribute(null=True)
     changes: ListAttribute[Any] = ListAttribute(null=True)
@@ -224,6 +226,12 @@ class ExecutionModel(WorkflowItemModel, discriminator=KIND_EXECUTION):
     duration_ms = NumberAttribute(null=True)
     sfn_execution_arn = UnicodeAttribute(null=True)
     rolled_back_by = UnicodeAttribute(null=True)
+    #: The execution this one rolls back (trigger ``rollback`` only).
+    rollback_of = UnicodeAttribute(null=True)
+    #: The MTTR day bucket (``YYYY-MM-DD``) and seconds this remediation was counted in
+    #: (`ouroboros.aggregates.remediation`), so that a rollback can take it out again.
+    mttr_day = UnicodeAttribute(null=True)
+    mttr_seconds = NumberAttribute(null=True)
 
 
 class IdempotencyMarkerModel(WorkflowItemModel, discriminator=KIND_IDEMPOTENCY):
@@ -272,14 +280,17 @@ class ExecutionContext(TypedDict, total=False):
     actor: str | None
     mode: str | None
     dry_run: bool
+    params: dict[str, Any] | None
     sfn_execution_arn: str | None
+    rollback_of: str | None
 
 
 class ExecutionFields(ExecutionContext, total=False):
     """The attributes of an `ExecutionModel` a writer sets (`execution_record`'s keywords).
 
-    Every attribute but the key (``execution_id``), ``kind`` (the class) and ``rolled_back_by``
-    (set only by the rollback's conditional update). ``status`` is required.
+    Every attribute but the key (``execution_id``), ``kind`` (the class), ``rolled_back_by``
+    (set only by the rollback's conditional update) and ``mttr_day`` / ``mttr_seconds`` (set only
+    when the remediation is counted in MTTR). ``status`` is required.
     """
 
     status: Required[ExecutionStatus]

@@ -14,6 +14,7 @@ beside it (``<id>-<version>.manifest.json``, plus the zip's ``sha256`` and ``siz
     runtime           "python3.12"
     sdk_version       reactor SDK contract version
     timeout_seconds, memory_mb  the Lambda function's settings
+    recommended_mode  optional: "auto", "dry_run" or "manual", the mode the reactor recommends
 
 The declared permissions become the reactor's session policy in member accounts
 (`reactor_sdk.session.session_policy`): a manifest whose policy cannot fit in AWS's 2,048
@@ -98,6 +99,8 @@ MANIFEST_SCHEMA: dict[str, Any] = {
         "sdk_version": {"type": "string", "minLength": 1},
         "timeout_seconds": {"type": "integer", "minimum": 3, "maximum": 900},
         "memory_mb": {"type": "integer", "minimum": 128, "maximum": 10240},
+        # Optional (artifacts built before it recommend nothing: auto).
+        "recommended_mode": {"enum": ["auto", "dry_run", "manual"]},
         # Only beside the zip (the zip cannot hold its own digest).
         "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
         "size": {"type": "integer", "minimum": 1},

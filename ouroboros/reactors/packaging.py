@@ -7,8 +7,9 @@ beside it (``<id>-<version>.manifest.json``, adding the zip's ``sha256`` and ``s
 
 Determinism: entries sorted by path; directories not stored; every entry dated 1980-01-01 00:00,
 mode 0644, made on "Unix", deflated at level 9; no ``__pycache__``, ``*.pyc``, hidden files or
-tests; the manifest is canonical JSON. Build time, umask, file order on disk and mtimes leave no
-trace in the bytes.
+tests (``test_*`` files, and the package's ``scenarios.py``: test data for the scenario harness,
+`reactor_sdk.testing`); the manifest is canonical JSON. Build time, umask, file order on disk
+and mtimes leave no trace in the bytes.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 ZIP_FILE_MODE = 0o100644
 _SKIP_DIRS = frozenset({"__pycache__", "tests", "node_modules"})
 _SKIP_SUFFIXES = (".pyc", ".pyo", ".swp")
+#: Files at the top of a package that are test data, not code the reactor runs.
+_SKIP_TOP_LEVEL = frozenset({"scenarios.py"})
 #: The reactor SDK package: every artifact carries all of its files (and nothing else of ours).
 SDK_ROOT = Path(reactor_sdk.__file__).resolve().parent
 
@@ -65,6 +68,8 @@ def package_entries(source: Path) -> Entries:
         if any(part in _SKIP_DIRS or part.startswith(".") for part in relative.parts):
             continue
         if not path.is_file() or path.suffix in _SKIP_SUFFIXES or path.name.startswith("test_"):
+            continue
+        if relative.as_posix() in _SKIP_TOP_LEVEL:
             continue
         entries.append((f"{source.name}/{relative.as_posix()}", path.read_bytes()))
     return entries

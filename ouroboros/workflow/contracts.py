@@ -10,6 +10,10 @@
 - Dispatch / Record Dispatch Failure -> Send Notification: `TaskOutcome`
   (``$.result.messages``).
 
+A rollback an operator asked for travels the same way: Parse emits one `RollbackItem` (a
+`DispatchItem` plus ``rollback_of`` and ``execution_id``), and Dispatch runs the reactor's
+rollback instead of its remediation.
+
 These are TypedDicts because what crosses Step Functions is JSON: the producer builds exactly
 these dicts, mypy checks every key a producer writes or a consumer reads (consumers index,
 ``item["key"]``: mypy does not check the key of a ``.get``), and the JSON on the wire is the dict
@@ -52,6 +56,18 @@ class DispatchItem(TypedDict):
     trigger: Trigger
     actor: str
     sfn_execution_arn: str | None
+    #: The reactor's parameters for the control, its schema's defaults applied (what it runs
+    #: with). Absent from items written before parameters existed: the reactor's defaults.
+    params: NotRequired[dict[str, Any]]
+
+
+class RollbackItem(DispatchItem):
+    """A rollback to run (trigger ``rollback``): the item plus the execution it rolls back and the
+    rollback's own execution, recorded ``pending`` when the operator asked
+    (`ouroboros.workflow.rollback`). Dispatch tells it from a remediation by ``rollback_of``."""
+
+    rollback_of: str
+    execution_id: str
 
 
 class ParseOutput(TypedDict):
@@ -98,6 +114,13 @@ def dispatch_item_of(value: object) -> DispatchItem:
     if not isinstance(value, Mapping):
         raise ValidationError("dispatch item: expected an object")
     return cast(DispatchItem, _keys_of(value, DispatchItem))
+
+
+def rollback_item_of(value: Mapping[str, Any]) -> RollbackItem | None:
+    """The Dispatch input as a `RollbackItem` when it names the execution it rolls back."""
+    if not value.get("rollback_of"):
+        return None
+    return cast(RollbackItem, _keys_of(value, RollbackItem))
 
 
 def dispatch_failure_of(value: object) -> DispatchFailureInput:

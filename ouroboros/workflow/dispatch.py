@@ -15,6 +15,9 @@
    with a note; or records ``failed`` with the reactor's error and raises
    `ReactorExecutionError` (the state machine's Catch sends it to Record Dispatch Failure).
 
+An item that names the execution it rolls back (`ouroboros.workflow.contracts.RollbackItem`)
+runs the reactor's rollback instead (`ouroboros.workflow.rollback.rollback_dispatch`).
+
 Both tasks return ``{"result": {"messages": [...]}}`` for Send Notification
 (`ouroboros.workflow.contracts.TaskOutcome`).
 """
@@ -49,9 +52,11 @@ from ouroboros.securityhub.writeback import finding_workflow_update
 from ouroboros.workflow.contracts import (
     DispatchFailureInput,
     DispatchItem,
+    RollbackItem,
     TaskOutcome,
     dispatch_failure_of,
     dispatch_item_of,
+    rollback_item_of,
 )
 from ouroboros.workflow.ratelimit import rate_token_take
 
@@ -112,11 +117,27 @@ def finding_dispatch(*, item: Mapping[str, Any]) -> TaskOutcome:
     the keys are read as a `DispatchItem` (a missing ``idempotency_key`` falls back to the
     finding's ``UpdatedAt``; a missing ``function_arn`` fails the run and is recorded).
     """
+    rollback = rollback_item_of(item) if isinstance(item, Mapping) else None
+    if rollback is not None:  # an operator's rollback (Parse built it)
+        from ouroboros.workflow.rollback import rollback_dispatch  # it imports this module
+
+        return rollback_dispatch(rollback)
     return _dispatch(dispatch_item_of(item))
+
+
+def _params(item: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The item's parameters; None when they are not an object."""
+    params = item.get("params")
+    if params is None:
+        return {}
+    return dict(params) if isinstance(params, Mapping) else None
 
 
 def _dispatch(item: DispatchItem) -> TaskOutcome:
     finding = asff_parse(item["finding"] or {})
+    params = _params(item)
+    if params is None:  # never run a reactor on other parameters than the control's
+        raise ValidationError("dispatch item: params must be an object")
     execution_id = execution_id_new()
     key = str(item["idempotency_key"] or finding.updated_at)
     if not idempotency_claim(finding_id=finding.finding_id, key=key, execution_id=execution_id):
@@ -135,6 +156,7 @@ def _dispatch(item: DispatchItem) -> TaskOutcome:
         "reactor_version": item["reactor_version"],
         "mode": item["mode"],
         "dry_run": dry_run,
+        "params": params or None,
         "control_id": item["control_id"],
         "sfn_execution_arn": item["sfn_execution_arn"],
     }
@@ -147,7 +169,7 @@ def _dispatch(item: DispatchItem) -> TaskOutcome:
     payload = {
         "operation": "remediate",
         "finding": item["finding"],
-        "params": {},
+        "params": params,
         "dry_run": dry_run,
     }
     try:
@@ -210,10 +232,11 @@ def dispatch_failure_record(*, item: Mapping[str, Any]) -> TaskOutcome:
     comes from Step Functions: `dispatch_failure_of` refuses anything but an object, and the keys
     are read as a `DispatchFailureInput` (a missing one as None, a bad finding or error as none).
     """
-    return _failure_record(dispatch_failure_of(item))
+    failure = dispatch_failure_of(item)
+    return _failure_record(failure, rollback_item_of(item))
 
 
-def _failure_record(item: DispatchFailureInput) -> TaskOutcome:
+def _failure_record(item: DispatchFailureInput, rollback: RollbackItem | None) -> TaskOutcome:
     error = item["error"]
     error = error if isinstance(error, Mapping) else {}
     name = str(error.get("Error") or "Error")[:200]
@@ -228,6 +251,11 @@ def _failure_record(item: DispatchFailureInput) -> TaskOutcome:
     if recorded:  # the dispatch recorded the failed execution itself
         execution = execution_get(execution_id=recorded.group(1))
         return {"result": {"messages": [outcome_message(execution=execution)], "status": "failed"}}
+    if rollback is not None:  # a rollback that failed before it ran: end it, release its claim
+        from ouroboros.workflow.rollback import rollback_failure_record  # imports this module
+
+        execution = rollback_failure_record(rollback, error=f"{name}: {cause}")
+        return {"result": {"messages": [outcome_message(execution=execution)], "status": "failed"}}
     execution = execution_record(
         finding=finding,
         status="failed",
@@ -238,6 +266,7 @@ def _failure_record(item: DispatchFailureInput) -> TaskOutcome:
         reactor_id=item["reactor_id"],
         reactor_version=item["reactor_version"],
         dry_run=bool(item["dry_run"]),
+        params=_params(item) or None,
         control_id=item["control_id"],
         sfn_execution_arn=item["sfn_execution_arn"],
         finished_at=_now(),

@@ -1,4 +1,4 @@
-"""Operator actions: start a remediation of one finding now, roll back an execution.
+"""Operator action: start a remediation of one finding now (rollbacks: `workflow.rollback`).
 
 - `remediation_start` fetches the finding from Security Hub and starts the state machine (the
   same definition events start) with a manual input naming the actor; the execution is always
@@ -6,29 +6,25 @@
   remediates once and a second request is a new remediation. A finding whose provenance is
   refused (`ouroboros.workflow.provenance`) starts nothing: the refusal is recorded as a skipped
   execution of the actor and raised as `ConflictError` with its reason.
-- `execution_rollback` calls the reactor's rollback with the execution's stored rollback data,
-  records it as a new execution (trigger ``rollback``), and marks the original ``rolled_back``.
-  The original is claimed first with a conditional update, so two operators never both roll back.
+- A finding whose control has no installed reactor starts nothing either: `ConflictError`
+  says so (the console never reports "Dry run started" for a run that cannot happen).
+- The request records nothing else: the workflow records the run (``running``, then how it
+  ended), so the finding's page shows its progress.
 """
 
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from typing import Any
-
-from pynamodb.exceptions import UpdateError
 
 from ouroboros.aws import client
 from ouroboros.config import get_config
 from ouroboros.errors import ConflictError, NotFoundError, ValidationError
-from ouroboros.executions.selectors import execution_get
-from ouroboros.executions.services import execution_record, now_iso
-from ouroboros.models import ExecutionModel, LocalReactorModel
-from ouroboros.models.executions import ExecutionContext
+from ouroboros.executions.services import execution_record
+from ouroboros.models import ControlModel, LocalReactorModel
+from ouroboros.models.controls import KIND_CONTROL
 from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
-from ouroboros.workflow.dispatch import reactor_function_invoke
 from ouroboros.workflow.provenance import finding_provenance_problem
 
 
@@ -60,6 +56,7 @@ def remediation_start(*, finding_id: str, actor: str, dry_run: bool = False) -> 
     if problem:
         _refusal_record(finding, actor=actor, dry_run=dry_run, reason=problem)
         raise ConflictError(f"finding {finding_id} is not remediated: {problem}")
+    _reactor_check(finding)
     request_id = uuid.uuid4().hex
     payload = {
         "detail": {"findings": [finding]},
@@ -78,6 +75,28 @@ def remediation_start(*, finding_id: str, actor: str, dry_run: bool = False) -> 
     return str(response["executionArn"])
 
 
+def _reactor_check(raw: dict[str, Any]) -> None:
+    """`ConflictError` when the finding's control has no installed reactor to run."""
+    try:
+        control_id = asff_parse(raw).control_id
+    except ValidationError:
+        return  # Parse records why it skips a finding it cannot read
+    if not control_id:
+        return
+    try:
+        reactor_id = ControlModel.get(control_id, KIND_CONTROL).reactor_id
+    except ControlModel.DoesNotExist:
+        reactor_id = None
+    if not reactor_id:
+        raise ConflictError(f"control {control_id} has no reactor assigned: nothing to run")
+    try:
+        reactor = LocalReactorModel.get(reactor_id)
+    except LocalReactorModel.DoesNotExist:
+        reactor = None
+    if reactor is None or reactor.status != "installed":
+        raise ConflictError(f"reactor {reactor_id} of {control_id} is not installed")
+
+
 def _refusal_record(raw: dict[str, Any], *, actor: str, dry_run: bool, reason: str) -> None:
     """Record an operator's start refused for the finding's provenance as a skipped run."""
     try:
@@ -92,90 +111,4 @@ def _refusal_record(raw: dict[str, Any], *, actor: str, dry_run: bool, reason: s
         actor=actor,
         dry_run=bool(dry_run),
         finding_id=None if finding else str(raw.get("Id") or ""),
-    )
-
-
-def _finding_for(execution: ExecutionModel) -> dict[str, Any]:
-    try:
-        return finding_fetch(finding_id=str(execution.finding_id))
-    except NotFoundError:  # archived since: what the reactor needs is in the execution
-        return {
-            "Id": execution.finding_id,
-            "AwsAccountId": execution.account_id,
-            "Region": execution.region,
-            "Resources": [{"Id": execution.resource_id, "Region": execution.region}],
-            "Compliance": {"SecurityControlId": execution.control_id},
-        }
-
-
-def execution_rollback(*, execution_id: str, actor: str) -> ExecutionModel:
-    """Roll back a succeeded execution (see the module docstring); the new execution."""
-    if not actor:
-        raise ValidationError("actor is required")
-    original = execution_get(execution_id=execution_id)
-    if original.status != "succeeded" or original.dry_run or not original.rollback:
-        raise ConflictError(f"execution {execution_id} has nothing to roll back")
-    try:
-        reactor = LocalReactorModel.get(str(original.reactor_id))
-    except LocalReactorModel.DoesNotExist:
-        raise ConflictError(f"reactor {original.reactor_id} is not installed") from None
-    rollback_id = f"{now_iso()}#rb{uuid.uuid4().hex[:6]}"
-    try:
-        original.update(
-            actions=[ExecutionModel.rolled_back_by.set(rollback_id)],
-            condition=ExecutionModel.rolled_back_by.does_not_exist(),
-        )
-    except UpdateError as exc:
-        raise ConflictError(f"execution {execution_id} is already rolled back") from exc
-    raw = _finding_for(original)
-    common: ExecutionContext = {
-        "trigger": "rollback",
-        "actor": actor,
-        "reactor_id": reactor.reactor_id,
-        "reactor_version": reactor.version,
-        "control_id": original.control_id,
-    }
-    try:
-        finding: NormalizedFinding | None = asff_parse(raw)
-    except ValidationError:  # the stand-in of an archived finding: its fields come from the run
-        finding = None
-        common.update(
-            {
-                "finding_id": original.finding_id,
-                "finding_updated_at": original.finding_updated_at,
-                "account_id": original.account_id,
-                "region": original.region,
-                "resource_id": original.resource_id,
-            }
-        )
-    clock = time.monotonic()
-    try:
-        result = reactor_function_invoke(
-            function_arn=str(reactor.function_arn),
-            payload={
-                "operation": "rollback",
-                "finding": raw,
-                "rollback_data": original.rollback.as_dict(),
-            },
-        )
-    except Exception as exc:
-        original.update(actions=[ExecutionModel.rolled_back_by.remove()])
-        return execution_record(
-            finding=finding,
-            execution_id=rollback_id,
-            status="failed",
-            error=str(exc)[:2000],
-            finished_at=now_iso(),
-            duration_ms=int((time.monotonic() - clock) * 1000),
-            **common,
-        )
-    original.update(actions=[ExecutionModel.status.set("rolled_back")])
-    return execution_record(
-        finding=finding,
-        execution_id=rollback_id,
-        status="succeeded",
-        changes=result.get("changes") or [],
-        finished_at=now_iso(),
-        duration_ms=int((time.monotonic() - clock) * 1000),
-        **common,
     )

@@ -6,7 +6,12 @@ Accepted inputs:
 - a "Security Hub Findings - Custom Action" event (trigger ``custom_action``; the actor is the
   custom action's name);
 - a manual start: ``{"detail": {"findings": [...]}, "ouroboros": {"trigger": "manual",
-  "actor": "alice", "dry_run": true, "request_id": "..."}}`` (`remediation_start` builds it).
+  "actor": "alice", "dry_run": true, "request_id": "..."}}`` (`remediation_start` builds it);
+- a rollback: ``{"detail": {"findings": [one]}, "ouroboros": {"trigger": "rollback", "actor":
+  ..., "rollback_of": <execution id>, "execution_id": <the rollback's id>}}``
+  (`ouroboros.workflow.rollback.execution_rollback_start` builds it): one
+  `ouroboros.workflow.contracts.RollbackItem`, built by `rollback_item_build`, no decision (the
+  operator asked for exactly this).
 
 Each finding gets a `ouroboros.workflow.decision.Decision` (its provenance first:
 `ouroboros.workflow.provenance`, whatever the trigger); a skip is recorded as an execution with
@@ -24,6 +29,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
+from ouroboros.controls.params import control_params, control_params_effective
 from ouroboros.errors import ParseFailedError, ValidationError
 from ouroboros.executions.services import (
     execution_id_new,
@@ -36,6 +42,7 @@ from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
 from ouroboros.workflow.contracts import DispatchItem, ParseOutput
 from ouroboros.workflow.decision import Trigger, finding_decide
 from ouroboros.workflow.provenance import SECURITY_HUB_PRODUCT, finding_provenance_problem
+from ouroboros.workflow.rollback import rollback_item_build
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +57,8 @@ class _Origin(TypedDict):
     trigger: Trigger
     actor: str
     sfn_execution_arn: str | None
+    #: An operator's dry run stays one when it is skipped (recorded as what was asked).
+    dry_run: bool
 
 
 def _trigger(event: Mapping[str, Any]) -> tuple[Trigger, str, bool, str]:
@@ -57,7 +66,7 @@ def _trigger(event: Mapping[str, Any]) -> tuple[Trigger, str, bool, str]:
     manual = event.get("ouroboros")
     if isinstance(manual, Mapping):
         trigger = manual.get("trigger", "manual")
-        if trigger not in ("manual", "rollback"):
+        if trigger != "manual":
             raise ParseFailedError(f"ouroboros.trigger {trigger!r}: expected manual")
         actor = str(manual.get("actor") or "")
         if not actor:
@@ -111,12 +120,20 @@ def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> ParseOu
     findings = detail.get("findings") if isinstance(detail, Mapping) else None
     if not isinstance(findings, list):
         raise ParseFailedError("input: expected detail.findings to be a list")
+    request = event.get("ouroboros")
+    if isinstance(request, Mapping) and request.get("trigger") == "rollback":
+        rollbacks = rollback_item_build(
+            request=request, findings=findings, sfn_execution=sfn_execution or None
+        )
+        return {"items": list(rollbacks)}
     trigger, actor, dry_run, request_id = _trigger(event)
     controls: dict[str, ControlModel | None] = {}
     reactors: dict[str, LocalReactorModel | None] = {}
     now = datetime.now(UTC)
     items: list[DispatchItem] = []
-    origin = _Origin(trigger=trigger, actor=actor, sfn_execution_arn=sfn_execution or None)
+    origin = _Origin(
+        trigger=trigger, actor=actor, sfn_execution_arn=sfn_execution or None, dry_run=dry_run
+    )
     for raw in findings:
         try:
             finding = asff_parse(raw)
@@ -186,6 +203,7 @@ def _item(
         "trigger": trigger,
         "actor": origin["actor"],
         "sfn_execution_arn": origin["sfn_execution_arn"],
+        "params": control_params_effective(reactor=reactor, params=control_params(control)),
     }
 
 

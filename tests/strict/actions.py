@@ -34,7 +34,12 @@ from policy_sentry.querying.actions import get_privilege_info
 from tests.strict.recorder import RecordedCall
 
 #: botocore service name -> IAM service prefix, where they differ.
-PREFIXES = {"stepfunctions": "states", "dynamodbstreams": "dynamodb"}
+PREFIXES = {
+    "stepfunctions": "states",
+    "dynamodbstreams": "dynamodb",
+    "elb": "elasticloadbalancing",
+    "elbv2": "elasticloadbalancing",
+}
 
 #: (IAM prefix, API operation) -> IAM action name, where they differ.
 ACTION_NAMES: dict[tuple[str, str], str] = {
@@ -45,6 +50,10 @@ ACTION_NAMES: dict[tuple[str, str], str] = {
     ("lambda", "Invoke"): "InvokeFunction",
     ("lambda", "InvokeAsync"): "InvokeAsync",
     ("securityhub", "GetFindingsV2"): "GetFindings",
+    # API Gateway authorizes by HTTP verb on the resource path.
+    ("apigateway", "GetAccount"): "GET",
+    ("apigateway", "GetStage"): "GET",
+    ("apigateway", "UpdateStage"): "PATCH",
 }
 
 #: botocore's region of a global endpoint -> the region AWS puts in ``aws:RequestedRegion``.
@@ -275,6 +284,34 @@ def _sts(params: dict[str, Any], types: set[str], call: RecordedCall) -> str | N
     return str(params["RoleArn"]) if params.get("RoleArn") and "role" in types else None
 
 
+def _elasticloadbalancing(
+    params: dict[str, Any], types: set[str], call: RecordedCall
+) -> str | None:
+    if not any(t.startswith("loadbalancer") for t in types):
+        return None
+    if params.get("LoadBalancerArn"):
+        return str(params["LoadBalancerArn"])
+    if params.get("LoadBalancerName"):  # Classic Load Balancer (the elb API)
+        return (
+            f"arn:aws:elasticloadbalancing:{call.region}:{call.account}:"
+            f"loadbalancer/{params['LoadBalancerName']}"
+        )
+    return None
+
+
+def _rds(params: dict[str, Any], types: set[str], call: RecordedCall) -> str | None:
+    if params.get("DBInstanceIdentifier") and "db" in types:
+        return f"arn:aws:rds:{call.region}:{call.account}:db:{params['DBInstanceIdentifier']}"
+    return None
+
+
+def _account(params: dict[str, Any], types: set[str], call: RecordedCall) -> str | None:
+    # Without AccountId the Account Management API acts on the caller's own account.
+    if "account" in types and not params.get("AccountId"):
+        return f"arn:aws:account::{call.account}:account"
+    return None
+
+
 RESOLVERS: dict[str, Resolver] = {
     "dynamodb": _dynamodb,
     "lambda": _lambda,
@@ -286,4 +323,7 @@ RESOLVERS: dict[str, Resolver] = {
     "ssm": _ssm,
     "securityhub": _securityhub,
     "sts": _sts,
+    "elasticloadbalancing": _elasticloadbalancing,
+    "rds": _rds,
+    "account": _account,
 }

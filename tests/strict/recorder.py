@@ -78,6 +78,10 @@ KEPT_PARAMS = frozenset(
         "RoleArn",
         "RoleSessionName",
         "ResourceArn",
+        "LoadBalancerArn",
+        "LoadBalancerName",
+        "DBInstanceIdentifier",
+        "AccountId",
     }
 )
 

@@ -13,7 +13,9 @@ finding in member account 222222222222 and in Security Hub):
   Lambda runner runs its artifact) and writes the workflow status back to Security Hub in the
   finding's region; ``dispatch_failure`` records a failure; ``send_notification`` publishes;
 - the console renders the finding, execution, dashboard and Hub catalog pages, starts
-  "Remediate now" and rolls the remediation back (which invokes the reactor).
+  "Remediate now" and asks for the rollback of the remediation (which starts the workflow);
+  ``parse_finding`` and ``dispatch_finding`` then run that rollback: the reactor restores the
+  policy, the control gets the rollback's exemption, the finding is set NEW again.
 
 Security Hub's BatchUpdateFindings, which moto lacks, is answered by `securityhub_updates_answered`.
 The tests using this need ``moto_aws`` and the Django database.
@@ -44,7 +46,7 @@ from lambdas import (
 )
 from ouroboros.aws import assume_role_session, client, reset_sessions
 from ouroboros.config import get_config
-from ouroboros.models import ControlModel, LocalReactorModel
+from ouroboros.models import ControlModel, ExecutionModel, LocalReactorModel
 from ouroboros.reactors.services import reactor_install
 from tests.console.conftest import logged_in
 from tests.reactor_support import (
@@ -205,6 +207,20 @@ def _console(finding: dict[str, Any], execution_id: str) -> None:
     assert operator.post(f"/executions/{execution}/rollback/").status_code == 302
 
 
+def _rollback(execution_id: str) -> None:
+    """The rollback the console asked for, run by the workflow's tasks as the state machine
+    would run them (the workload's state machine is a one-state stand-in)."""
+    rollback = ExecutionModel.get(str(ExecutionModel.get(execution_id).rolled_back_by))
+    started = client("stepfunctions").describe_execution(
+        executionArn=str(rollback.sfn_execution_arn)
+    )
+    items = parse_finding.handler(json.loads(started["input"]))["items"]
+    outcome = dispatch_finding.handler(dict(items[0]))
+    assert outcome["result"]["status"] == "succeeded", outcome
+    assert ExecutionModel.get(execution_id).status == "rolled_back"
+    assert ControlModel.get("S3.2", "CONTROL").exemptions
+
+
 def workload_run(data_dir: Path) -> None:
     """Run the workload (see the module docstring)."""
     finding = member_finding(
@@ -226,4 +242,6 @@ def workload_run(data_dir: Path) -> None:
         execution_id = _remediate(finding, skipped)
         assert {u["Workflow"]["Status"] for u in updates} == {"NOTIFIED", "RESOLVED"}
         _console(finding, execution_id)
+        _rollback(execution_id)
+        assert updates[-1]["Workflow"]["Status"] == "NEW"
         _reinstall_and_uninstall()

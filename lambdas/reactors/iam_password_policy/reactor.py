@@ -1,4 +1,4 @@
-"""Reactor ``iam-password-policy`` (AFSBP IAM.7)."""
+"""Reactor ``iam-password-policy`` (AFSBP IAM.7, PCI IAM.10, CIS IAM.11 to IAM.17)."""
 
 from __future__ import annotations
 
@@ -68,12 +68,24 @@ class IamPasswordPolicyReactor(Reactor):
     letters, numbers and symbols; lets users change their own password; expires passwords after
     "max_age_days" (default 90) and prevents reuse of the last "reuse_prevention" (default 24).
     A setting that is already stricter stays as it is. Rollback restores the previous policy,
-    or deletes the policy when the account had none.
+    or deletes the policy when the account had none. With its defaults the policy passes IAM.7
+    (AFSBP), IAM.10 (PCI DSS) and IAM.11 to IAM.17 (CIS: upper case, lower case, symbols,
+    numbers, 14 characters, no reuse of the last 24, expiry within 90 days).
     """
 
     id = "iam-password-policy"
     version = "1.0.0"
-    control_ids = ("IAM.7",)
+    control_ids = (
+        "IAM.7",
+        "IAM.10",
+        "IAM.11",
+        "IAM.12",
+        "IAM.13",
+        "IAM.14",
+        "IAM.15",
+        "IAM.16",
+        "IAM.17",
+    )
     permissions = (
         Permission(
             (

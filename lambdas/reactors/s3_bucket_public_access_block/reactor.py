@@ -1,4 +1,4 @@
-"""Reactor ``s3-bucket-public-access-block`` (AFSBP S3.8)."""
+"""Reactor ``s3-bucket-public-access-block`` (AFSBP S3.8, S3.3, CloudTrail.6)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from reactor_sdk import (
     Finding,
     Permission,
     Reactor,
+    ReactorError,
     ReactorRollbackError,
     RemediationResult,
     client,
@@ -30,17 +31,41 @@ class S3BucketPublicAccessBlockReactor(Reactor):
     ACLs, block public policies, restrict public buckets). Objects, ACLs and the bucket policy
     are not modified: S3 stops honouring their public parts. Rollback restores the previous
     settings, or removes the bucket's configuration when it had none.
+
+    Controls: S3.8 (Block Public Access on the bucket), S3.3 (no public write: Block Public
+    Access makes S3 ignore public-write ACLs and policies) and CloudTrail.6 (the bucket that
+    stores a trail's logs is not public). A CloudTrail.6 finding that names the trail rather
+    than the bucket is resolved to the trail's bucket (cloudtrail:GetTrail).
     """
 
     id = "s3-bucket-public-access-block"
     version = "1.0.0"
-    control_ids = ("S3.8",)
+    control_ids = ("S3.8", "S3.3", "CloudTrail.6")
     permissions = (
         Permission(
             ("s3:GetBucketPublicAccessBlock", "s3:PutBucketPublicAccessBlock"),
             ("arn:aws:s3:::*",),
         ),
+        Permission(("cloudtrail:GetTrail",), ("arn:aws:cloudtrail:*:*:trail/*",)),
     )
+
+    def _bucket(self, finding: Finding, session: boto3.Session) -> str:
+        """The finding's bucket; for a CloudTrail.6 finding on a trail, the trail's bucket."""
+        types: tuple[str, ...] = ("AwsS3Bucket",)
+        if finding.control_id == "CloudTrail.6":
+            types += ("AwsCloudTrailTrail",)
+        resource = finding.resource(*types)
+        if resource.type == "AwsS3Bucket":
+            return resource.name
+        region = resource.region or finding.region
+        cloudtrail = client("cloudtrail", session=session, region=region)
+        try:
+            trail = cloudtrail.get_trail(Name=resource.id)["Trail"]
+        except cloudtrail.exceptions.ClientError as exc:
+            raise ReactorError(f"cannot read trail {resource.id}: {exc}") from exc
+        if not trail.get("S3BucketName"):
+            raise ReactorError(f"trail {resource.id} names no S3 bucket")
+        return str(trail["S3BucketName"])
 
     def _current(self, s3: Any, bucket: str) -> dict[str, bool] | None:
         try:
@@ -58,7 +83,7 @@ class S3BucketPublicAccessBlockReactor(Reactor):
         params: Mapping[str, Any],
         dry_run: bool,
     ) -> RemediationResult:
-        bucket = finding.resource("AwsS3Bucket").name
+        bucket = self._bucket(finding, session)
         s3 = client("s3", session=session)
         before = self._current(s3, bucket)
         wanted = dict.fromkeys(SETTINGS, True)

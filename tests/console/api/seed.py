@@ -3,7 +3,9 @@
 - `finding_seed`: a real sample finding in DynamoDB and in (moto's) Security Hub, and a
   one-state Pass state machine under the workflow's name, so a remediation really starts;
 - `control_seed`: a few catalog controls and an installed reactor to assign;
+- `control_remediable`: the seeded control gets that reactor (what "Remediate now" needs);
 - `execution_seed`: one recorded execution of the seeded finding;
+- `execution_rollbackable`: a new rollbackable remediation of the seeded finding per call;
 - `hub_seed`: a reactor with a verified version 1.0.0 (the latest) and a verified 1.1.0 in the
   Hub's table (installing only writes a table: no artifact is needed).
 """
@@ -29,6 +31,8 @@ CONTROL = "S3.5"
 INSTALLED = "s3-ssl-only"
 HUB = "s3-public-read"
 EXECUTION = "2024-05-01T00:00:00+00:00#0001"
+FUNCTION = f"arn:aws:lambda:us-east-1:123456789012:function:ouroboros-dev-rx-{INSTALLED}"
+_rollbackable = iter(range(1, 10_000))
 
 
 def finding_seed() -> str:
@@ -60,6 +64,22 @@ def control_seed() -> str:
     return CONTROL
 
 
+def control_remediable(control_id: str = CONTROL) -> None:
+    """``control_id`` gets the installed reactor in manual mode: "Remediate now" starts only what
+    can run (a finding whose control has no installed reactor is a 409)."""
+    LocalReactorModel(
+        INSTALLED, version="1.0.0", sha256="ab" * 32, status="installed", function_arn=FUNCTION
+    ).save()
+    try:
+        control = ControlModel.get(control_id, KIND_CONTROL)
+    except ControlModel.DoesNotExist:
+        ControlModel(control_id, title=control_id, reactor_id=INSTALLED, mode="manual").save()
+        return
+    control.update(
+        actions=[ControlModel.reactor_id.set(INSTALLED), ControlModel.mode.set("manual")]
+    )
+
+
 def control_version(control_id: str = CONTROL) -> int:
     return int(ControlModel.get(control_id, KIND_CONTROL, consistent_read=True).version or 0)
 
@@ -79,6 +99,28 @@ def execution_seed(finding_id: str = "arn:aws:securityhub:finding/x") -> str:
         changes=[{"action": "s3:PutBucketPolicy"}],
     ).save()
     return EXECUTION
+
+
+def execution_rollbackable() -> str:
+    """A new succeeded remediation of the seeded finding with rollback data (`finding_seed`
+    first); its id."""
+    execution_id = f"2024-05-02T00:00:00+00:00#rb{next(_rollbackable):04d}"
+    ExecutionModel(
+        execution_id,
+        finding_id=str(sample_asff(SAMPLE)["Id"]),
+        control_id=CONTROL,
+        account_id="111111111111",
+        resource_id="arn:aws:s3:::example-bucket",
+        reactor_id=INSTALLED,
+        reactor_version="1.0.0",
+        trigger="event",
+        actor="eventbridge",
+        status="succeeded",
+        started_at=execution_id.split("#", 1)[0],
+        changes=[{"action": "s3:PutBucketPolicy"}],
+        rollback={"policy": "{}"},
+    ).save()
+    return execution_id
 
 
 def _hub_version(version: str, *, latest: bool) -> None:

@@ -94,6 +94,12 @@ def _finding_id() -> str:
     return str(seed.sample_asff(seed.SAMPLE)["Id"])
 
 
+def _remediable() -> None:
+    """The seeded finding, its control with an installed reactor (what a run needs)."""
+    seed.finding_seed()
+    seed.control_remediable()
+
+
 def _install_body() -> dict[str, Any]:
     """Each allowed caller installs anew: the previous one's install is undone first."""
     seed.reactor_absent()
@@ -133,7 +139,7 @@ MATRIX: dict[str, Route] = {
                 body=lambda p: {"dry_run": True},
             )
         },
-        setup=seed.finding_seed,
+        setup=_remediable,
     ),
     "api/v1/controls": Route("api-controls", {"GET": Cell(READ)}, setup=seed.control_seed),
     "api/v1/controls/<key:control_id>": Route(
@@ -153,6 +159,17 @@ MATRIX: dict[str, Route] = {
         setup=seed.control_seed,
     ),
     "api/v1/executions": Route("api-executions", {"GET": Cell(READ)}, setup=seed.execution_seed),
+    "api/v1/executions/<key:execution_id>/rollback": Route(
+        "api-execution-rollback",
+        {
+            "POST": Cell(
+                WRITE,
+                success=202,
+                kwargs=lambda p: {"execution_id": seed.execution_rollbackable()},
+            )
+        },
+        setup=_remediable,
+    ),
     "api/v1/executions/<key:execution_id>": Route(
         "api-execution",
         {"GET": Cell(READ, kwargs=lambda p: {"execution_id": seed.EXECUTION})},

@@ -198,6 +198,7 @@ def test_remediate_starts_the_workflow_dry_run_and_is_audited(
     principals: dict[str, Principal], data: dict[str, str]
 ) -> None:
     writer = principals["write_token"]
+    seed.control_remediable()
     response = writer.client.post(
         f"/api/v1/findings/{data['finding']}/remediate", {"dry_run": True}, content_type=JSON
     )

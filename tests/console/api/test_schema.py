@@ -31,6 +31,7 @@ OPERATIONS = {
     ("PATCH", "/api/v1/controls/{control_id}"): "control_update",
     ("GET", "/api/v1/executions"): "execution_list",
     ("GET", "/api/v1/executions/{execution_id}"): "execution_get",
+    ("POST", "/api/v1/executions/{execution_id}/rollback"): "execution_rollback",
     ("GET", "/api/v1/reactors"): "reactor_list",
     ("POST", "/api/v1/reactors"): "reactor_install",
     ("DELETE", "/api/v1/reactors/{reactor_id}"): "reactor_uninstall",

@@ -15,10 +15,12 @@ from tests.console.conftest import logged_in
 @pytest.mark.django_db
 def test_rollback_goes_through_the_core_service(monkeypatch: pytest.MonkeyPatch) -> None:
     class Done:
-        execution_id, status = "2026-11-27T10:00:00.000Z#rb1", "succeeded"
+        execution_id, status = "2026-11-27T10:00:00.000Z#rb1", "pending"
 
     seen: list[dict[str, Any]] = []
-    monkeypatch.setattr(services, "execution_rollback", lambda **kw: seen.append(kw) or Done())
+    monkeypatch.setattr(
+        services, "execution_rollback_start", lambda **kw: seen.append(kw) or Done()
+    )
     operator = logged_in("otto", "operator")
     execution = "2026-11-27T09:00:00.000Z%23abcd"
     assert operator.post(f"/executions/{execution}/rollback/").status_code == 302

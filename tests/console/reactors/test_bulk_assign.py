@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.test import Client
 
 from console.audit.models import AuditEntry
+from ouroboros.controls.params import control_params
 from ouroboros.controls.services import control_catalog_upsert
 from ouroboros.models import ControlModel, LocalReactorModel
 from ouroboros.securityhub.catalog import (
@@ -87,6 +90,43 @@ def test_unknown_reactor_or_controls_outside_the_filter_are_refused(
     )
     assert "Select a valid choice" in response.content.decode()
     assert list(ControlModel.reactor_index.query("kms-key-rotation")) == []
+
+
+def test_controls_the_reactor_does_not_declare_are_refused_by_name(
+    operator: Client, controls: list[str]
+) -> None:
+    """Issue 19: the S3.2 reactor went onto S3.3 and S3.19 without a word."""
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"keep_sids": {"type": "array", "items": {"type": "string"}, "default": []}},
+    }
+    LocalReactorModel(
+        "s3-public-read",
+        version="1.0.0",
+        sha256="0" * 64,
+        status="installed",
+        installed_at=datetime.now(UTC),
+        manifest={"id": "s3-public-read", "control_ids": ["S3.2"], "params_schema": schema},
+    ).save()
+    chosen = {"control_ids": ["S3.2", "S3.3", "S3.19"], "reactor_id": "s3-public-read"}
+    response = operator.post(URL, {**chosen, "mode": "auto"})
+    assert response.status_code == 200
+    assert "cannot be assigned to S3.3, S3.19" in response.content.decode()
+    assert list(ControlModel.reactor_index.query("s3-public-read")) == []
+    assert not AuditEntry.objects.exists()
+
+    only = {"control_ids": ["S3.2"], "reactor_id": "s3-public-read", "mode": "auto"}
+    response = operator.post(URL, {**only, "params": '{"keep_sids": "Admin"}'})
+    assert "/keep_sids: expected array" in response.content.decode()
+    response = operator.post(URL, {**only, "params": '["not", "an object"]'})
+    assert "Parameters must be a JSON object." in response.content.decode()
+    assert list(ControlModel.reactor_index.query("s3-public-read")) == []
+    response = operator.post(URL, {**only, "params": '{"keep_sids": ["Admin"]}'})
+    assert response.status_code == 302
+    [assigned] = ControlModel.reactor_index.query("s3-public-read")
+    assert control_params(assigned) == {"keep_sids": ["Admin"]}
+    assert AuditEntry.objects.get().after["params"] == {"keep_sids": ["Admin"]}
 
 
 def test_non_staff_users_are_sent_to_the_admin_login(db: object) -> None:

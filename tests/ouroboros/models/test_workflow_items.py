@@ -107,6 +107,8 @@ def test_execution_fields_are_the_attributes_a_writer_sets() -> None:
         "execution_id",
         "kind",
         "rolled_back_by",
+        "mttr_day",
+        "mttr_seconds",
     }
 
 

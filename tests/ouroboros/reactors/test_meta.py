@@ -1,28 +1,33 @@
 """Meta-tests: walk the reactor registry and fail on any reactor that is not complete.
 
-Complete means: a valid id and version, controls that exist in the catalog, a user-facing
+Complete means: a valid id and version, controls that exist in the catalog (or in Security Hub's
+consolidation table, for CIS and PCI controls outside FSBP), a user-facing
 docstring, least-privilege permissions (no wildcard actions), a parameters schema that is valid
 JSON Schema in the SDK's subset (and whose defaults validate), remediate() and rollback(), a
-Lambda ``handler`` in its module, and its own test module under tests/lambdas/reactors/.
+Lambda ``handler`` in its module, and a scenario for each control id it declares in its package's
+``scenarios.py`` (which the harness, tests/lambdas/reactors/test_scenarios.py, runs).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import importlib.util
+import json
 import sys
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ouroboros.reactors.manifest import params_schema_problems
-from ouroboros.securityhub.catalog import catalog_lookup
+from ouroboros.securityhub.catalog import catalog_controls
 from reactor_sdk import REACTORS, Permission, Reactor
 from reactor_sdk.errors import ReactorDefinitionError, ReactorParamsError
 from reactor_sdk.registry import reactor
-from tests.reactor_support import CATALOG, ROOT
+from tests.reactor_support import CATALOG
 
-TESTS = ROOT / "tests" / "lambdas" / "reactors"
 PACKAGES = sorted(p.name for p in CATALOG.iterdir() if (p / "reactor.py").is_file())
 
 
@@ -37,7 +42,31 @@ def load_catalog() -> dict[str, type[Reactor]]:
     return found
 
 
-def reactor_problems(cls: type[Reactor], tests_dir: Path = TESTS) -> list[str]:
+@functools.cache
+def security_control_ids_known() -> frozenset[str]:
+    """Control ids (lower case) of the shipped FSBP catalog and of Security Hub's consolidation
+    table, which also names the CIS and PCI controls outside FSBP (IAM.11 to IAM.17)."""
+    table = resources.files("ouroboros.securityhub").joinpath("data/consolidation_id_mappings.json")
+    rows = json.loads(table.read_text())["control_id_title_map"]
+    return frozenset(
+        {c.control_id.lower() for c in catalog_controls()}
+        | {row["security_control_id"].lower() for row in rows}
+    )
+
+
+def scenario_control_ids(package_dir: Path) -> set[str]:
+    """The control ids the package's ``scenarios.py`` has a scenario for (none: no file)."""
+    path = package_dir / "scenarios.py"
+    if not path.is_file():
+        return set()
+    spec = importlib.util.spec_from_file_location(f"_scenarios_of_{package_dir.name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {scenario.control_id for scenario in getattr(module, "SCENARIOS", [])}
+
+
+def reactor_problems(cls: type[Reactor], catalog: Path = CATALOG) -> list[str]:
     """Everything that keeps ``cls`` from being a complete, shippable reactor."""
     problems = list(cls.definition_problems())
     problems += params_schema_problems(cls.params_schema)
@@ -45,15 +74,20 @@ def reactor_problems(cls: type[Reactor], tests_dir: Path = TESTS) -> list[str]:
         cls.validate_params({})
     except ReactorParamsError as exc:
         problems.append(f"default parameters do not validate: {exc}")
+    known = security_control_ids_known()
     problems += [
-        f"control {c} is not in the catalog" for c in cls.control_ids if not catalog_lookup(c)
+        f"control {c} is not in the catalog" for c in cls.control_ids if c.lower() not in known
     ]
     module = sys.modules[cls.__module__]
     if not callable(getattr(module, "handler", None)):
         problems.append(f"{cls.__module__} has no Lambda handler")
     package = cls.__module__.split(".")[-2]
-    if not (tests_dir / f"test_{package}.py").is_file():
-        problems.append(f"no test module tests/lambdas/reactors/test_{package}.py")
+    covered = scenario_control_ids(catalog / package)
+    problems += [
+        f"control {c}: no scenario in lambdas/reactors/{package}/scenarios.py"
+        for c in cls.control_ids
+        if c not in covered
+    ]
     return problems
 
 
@@ -91,7 +125,7 @@ class _Undocumented(Reactor):
 class _Complete(Reactor):
     """A complete reactor that nobody tested.
 
-    It has everything the SDK asks for, but no test module: the meta-test must notice.
+    It has everything the SDK asks for, but no scenario: the meta-test must notice.
     """
 
     id = "untested-reactor"
@@ -108,11 +142,30 @@ def test_the_check_catches_missing_docs_permissions_and_tests(tmp_path: Path) ->
     problems = reactor_problems(_Undocumented, tmp_path)
     assert any(p.startswith("docstring") for p in problems)
     assert "permissions: declare at least one permission" in problems
-    assert any("no test module" in p for p in problems)
+    assert any("no scenario" in p for p in problems)
     assert any("no Lambda handler" in p for p in problems)
     assert [p for p in reactor_problems(_Complete, tmp_path) if "handler" not in p] == [
-        "no test module tests/lambdas/reactors/test_reactors.py"
+        "control S3.2: no scenario in lambdas/reactors/reactors/scenarios.py"
     ]
+
+
+def test_the_check_wants_a_scenario_per_declared_control(tmp_path: Path) -> None:
+    class TwoControls(_Complete):
+        """A complete reactor of two controls.
+
+        Its package has a scenario for S3.2 only: the meta-test must name S3.8.
+        """
+
+        control_ids = ("S3.2", "S3.8")
+
+    package = tmp_path / "reactors"  # this module's package name, as reactor_problems reads it
+    package.mkdir()
+    (package / "scenarios.py").write_text(
+        "from reactor_sdk.testing import Scenario\n"
+        "SCENARIOS = [Scenario('S3.2', 'x.json', print, print, bool)]\n"
+    )
+    problems = [p for p in reactor_problems(TwoControls, tmp_path) if "handler" not in p]
+    assert problems == ["control S3.8: no scenario in lambdas/reactors/reactors/scenarios.py"]
 
 
 def test_the_check_catches_wildcards_and_bad_schemas() -> None:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from ouroboros.reactors.artifact_checks import artifact_static_problem
 from ouroboros.reactors.errors import ArtifactError, ManifestError
 from ouroboros.reactors.manifest import MANIFEST_NAME, manifest_problems
-from ouroboros.reactors.packaging import SDK_ROOT, artifact_load, reactor_build
+from ouroboros.reactors.packaging import SDK_ROOT, artifact_load, package_entries, reactor_build
 from tests.reactor_support import CATALOG, built_artifact
 
 
@@ -40,6 +41,17 @@ def test_same_source_gives_the_same_bytes_whatever_the_disk_says(tmp_path: Path)
     assert hashlib.sha256(artifact.path.read_bytes()).hexdigest() == artifact.sha256
 
 
+def test_scenarios_stay_out_of_the_artifact() -> None:
+    # The official package ships scenarios.py beside reactor.py: test data, not reactor code.
+    assert (CATALOG / "s3_public_read" / "scenarios.py").is_file()
+    names = [name for name, _ in package_entries(CATALOG / "s3_public_read")]
+    assert "s3_public_read/reactor.py" in names
+    assert not [name for name in names if name.endswith("scenarios.py")]
+    with zipfile.ZipFile(built_artifact("s3_public_read").path) as archive:
+        assert not [name for name in archive.namelist() if name.endswith("scenarios.py")]
+        assert "reactor_sdk/testing.py" in archive.namelist()  # the SDK ships it for authors
+
+
 def test_zip_entries_are_sorted_dated_and_0644() -> None:
     artifact = built_artifact("s3_public_read")
     with zipfile.ZipFile(artifact.path) as archive:
@@ -54,7 +66,11 @@ def test_zip_entries_are_sorted_dated_and_0644() -> None:
             for p in SDK_ROOT.rglob("*.py")
             if "__pycache__" not in p.parts
         }
-        reactor = {f"s3_public_read/{p.name}" for p in (CATALOG / "s3_public_read").glob("*.py")}
+        reactor = {
+            f"s3_public_read/{p.name}"
+            for p in (CATALOG / "s3_public_read").glob("*.py")
+            if p.name != "scenarios.py"  # test data (test_scenarios_stay_out_of_the_artifact)
+        }
         assert "reactor_sdk/session.py" in sdk and "s3_public_read/reactor.py" in reactor
         # Exactly the SDK package, the reactor and the manifest: nothing else of Ouroboros.
         assert set(names) == sdk | reactor | {MANIFEST_NAME}
@@ -118,9 +134,22 @@ def test_loading_something_else_is_a_clear_error(tmp_path: Path) -> None:
         artifact_load(path)
 
 
+PACKAGES = sorted(p.name for p in CATALOG.iterdir() if (p / "reactor.py").is_file())
+
+
 def test_every_official_reactor_builds_reproducibly(tmp_path: Path) -> None:
-    for package in sorted(p.name for p in CATALOG.iterdir() if (p / "reactor.py").is_file()):
+    for package in PACKAGES:
         first = built_artifact(package)
         again = reactor_build(source=CATALOG / package, out_dir=tmp_path / package)
         assert again.sha256 == first.sha256, package
         assert first.manifest["package"] == package
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_official_artifact_passes_the_hub_static_checks(package: str) -> None:
+    """What the Hub verifies before running anything (`artifact_static_problem`), the catalog
+    must pass: a package whose ``permissions`` are not literals could never be installed.
+    (Here, beside the reproducibility test, so the session's builds serve both.)"""
+    problem, manifest = artifact_static_problem(built_artifact(package).path.read_bytes())
+    assert problem is None, f"{package}: {problem}"
+    assert manifest["package"] == package

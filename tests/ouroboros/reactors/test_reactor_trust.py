@@ -137,7 +137,9 @@ def _reactor_class(module: Any) -> Any:
     return next(
         v
         for v in vars(module).values()
-        if isinstance(v, type) and v.__module__ == module.__name__ and v.id in REACTORS
+        if isinstance(v, type)
+        and v.__module__ == module.__name__
+        and getattr(v, "id", None) in REACTORS  # a module may define helper classes too
     )
 
 

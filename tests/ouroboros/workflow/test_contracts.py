@@ -39,6 +39,7 @@ WIRE_KEYS = [
     "trigger",
     "actor",
     "sfn_execution_arn",
+    "params",
 ]
 
 
@@ -87,6 +88,7 @@ def test_an_event_item_is_exactly_what_parse_wrote_before(installed: None) -> No
                 "trigger": "event",
                 "actor": "eventbridge",
                 "sfn_execution_arn": "arn:aws:states:us-east-1:1:execution:x:y",
+                "params": {},
             }
         ]
     }

@@ -1,0 +1,1 @@
+"""AFSBP ELB.6: turn on deletion protection of a load balancer."""

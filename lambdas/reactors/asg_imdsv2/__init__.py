@@ -1,0 +1,1 @@
+"""AFSBP AutoScaling.3: Auto Scaling groups launch instances that require IMDSv2."""

@@ -1,0 +1,1 @@
+"""AFSBP CloudFront.1: set a default root object on a CloudFront distribution."""

@@ -1,0 +1,1 @@
+"""AFSBP DynamoDB.6: turn on deletion protection of a DynamoDB table."""

@@ -1,0 +1,1 @@
+"""AFSBP DynamoDB.2: turn on point-in-time recovery of a DynamoDB table."""

@@ -1,0 +1,1 @@
+"""AFSBP EC2.1: make an account's public EBS snapshots private."""

@@ -1,0 +1,1 @@
+"""AFSBP ECR.1: scan images on push in an ECR private repository."""

@@ -1,0 +1,1 @@
+"""AFSBP EKS.1: make an EKS cluster's API endpoint private."""

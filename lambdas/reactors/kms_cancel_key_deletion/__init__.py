@@ -1,0 +1,1 @@
+"""AFSBP KMS.3: cancel the scheduled deletion of a KMS key."""

@@ -1,0 +1,1 @@
+"""AFSBP Lambda.1: remove public statements from a Lambda function's resource policy."""

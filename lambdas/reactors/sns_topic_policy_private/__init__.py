@@ -1,0 +1,1 @@
+"""AFSBP SNS.4: remove public statements from an SNS topic's access policy."""

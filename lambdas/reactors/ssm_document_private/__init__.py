@@ -1,0 +1,1 @@
+"""AFSBP SSM.4: stop sharing an SSM document publicly."""
