@@ -21,3 +21,31 @@ def test_a_quick_stop_logs_nothing(tmp_path: Path) -> None:
     with _stacks_if_slow(log, seconds=30):
         pass
     assert log.read_text() == ""
+
+
+def test_a_signal_another_thread_takes_still_ends_the_wait() -> None:
+    """The kernel gave SIGTERM to a worker thread (here on purpose): the main thread's wait
+    ends with the stop path all the same (an untimed wait hung there: issue 18's flaky stop)."""
+    import signal
+
+    from console.jobs.management.commands import runlocal
+
+    saved = {s: signal.getsignal(s) for s in runlocal.STOP_SIGNALS}
+    runlocal._stop_on_signals()
+    try:
+
+        def to_this_thread() -> None:
+            threading.Event().wait(0.3)
+            signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+        threading.Thread(target=to_this_thread, daemon=True).start()
+        try:
+            runlocal._wait_forever()
+        except KeyboardInterrupt as stopped:
+            assert str(stopped) == "SIGTERM"
+        else:
+            raise AssertionError("the wait ended without the stop path")
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+        runlocal._stopping.clear()

@@ -236,4 +236,9 @@ def _logs_to_file(path: Path) -> None:
 
 
 def _wait_forever() -> None:
-    threading.Event().wait()
+    """Wait for a stopping signal. Never one endless wait: the kernel may hand a process's
+    signal to any of its threads (one running a remediation, say), and Python then runs the
+    handler only when the main thread next runs bytecode; an untimed wait never does."""
+    idle = threading.Event()
+    while not idle.wait(0.25):
+        pass
