@@ -203,20 +203,3 @@ def ddb_module_tables(ddb_module_stage: SharedStage, monkeypatch: pytest.MonkeyP
     """This test runs against its module's shared tables (``ddb_module_stage``)."""
     ddb_module_stage.apply(monkeypatch)
     return ddb_module_stage.url
-
-
-#: Marks of the tests that start servers, runtimes or a browser: the long ones.
-_LONG_MARKS = {"integration", "browser"}
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The files holding long tests first, the others after, each in its collected order.
-
-    `make test` hands whole files to its workers in this order (``--dist loadfile``): started
-    first, the long files run while the short ones fill the other worker, instead of one worker
-    finishing a long file alone at the end.
-    """
-    long_files = {
-        item.path for item in items if _LONG_MARKS & {mark.name for mark in item.iter_markers()}
-    }
-    items.sort(key=lambda item: item.path not in long_files)  # stable: files stay in order
