@@ -69,6 +69,18 @@ def _loader_create() -> botocore.loaders.Loader:
 #: otherwise reads and parses each service's model files again (tens of milliseconds per service,
 #: for every member account's session). The models are read-only data.
 _loader = _loader_create()
+
+
+def botocore_session() -> botocore.session.Session:
+    """A new botocore session that reads service data through the process's one loader.
+
+    Every other part of a session stays its own (credentials, configuration, region); only the
+    read-only service models and endpoint data are shared, parsed once per process."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _loader)
+    return core
+
+
 _clients: dict[tuple[str, str, str, str], Any] = {}
 
 _SELF = "self"
@@ -146,8 +158,7 @@ def base_session(
     with _lock:
         session = _sessions.get(key)
         if session is None:
-            core = botocore.session.get_session()
-            core.register_component("data_loader", _loader)
+            core = botocore_session()
             session = boto3.Session(botocore_session=core, region_name=region)
             _sessions[key] = session
         return session
@@ -208,8 +219,7 @@ def assume_role_session(
     credentials = RefreshableCredentials.create_from_metadata(
         metadata=refresh(), refresh_using=refresh, method="sts-assume-role"
     )
-    core = botocore.session.get_session()
-    core.register_component("data_loader", _loader)
+    core = botocore_session()
     core._credentials = credentials  # botocore has no public setter for refreshable credentials
     core.set_config_variable("region", region)
     session = boto3.Session(botocore_session=core, region_name=region)
