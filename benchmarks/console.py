@@ -186,12 +186,28 @@ def _executions(findings: list[Any], count: int) -> list[Any]:
 
 
 def _aggregates(findings: list[Any], executions: list[Any]) -> None:
-    from ouroboros.aggregates import aggregate_add
+    from ouroboros.aggregates import aggregate_add, aggregate_add_many
     from tests.findings_factory import aggregate_deltas
 
-    for aggregate, counter in aggregate_deltas(findings).items():
-        aggregate_add(aggregate, dict(counter))
-    per_day: Counter[str] = Counter(f"{e.started_at[:10]}#{e.status}" for e in executions)
+    # The facet counters make tens of thousands of buckets: 100 per TransactWriteItems call.
+    aggregate_add_many(
+        {
+            (aggregate, bucket): count
+            for aggregate, counter in aggregate_deltas(findings).items()
+            for bucket, count in counter.items()
+        }
+    )
+    from ouroboros.aggregates.remediation import execution_outcome
+
+    per_day: Counter[str] = Counter(
+        f"{e.started_at[:10]}#{outcome}"
+        for e in executions
+        if (
+            outcome := execution_outcome(
+                status=e.status, dry_run=bool(e.dry_run), trigger=e.trigger
+            )
+        )
+    )
     aggregate_add("executions#day", dict(per_day))
 
 
@@ -362,6 +378,10 @@ def _finding_urls(findings: list[Any]) -> dict[str, tuple[str, Any]]:
         "search_resource": ({"q": sample.resource_id}, None),
         "search_title_words": ({"q": "public read"}, None),
         "search_title_words_no_control": ({"q": UNCONTROLLED_WORDS}, None),
+        # Group-by (counts from the aggregates; the list's facets are on every view above).
+        "group_by_control": ({"group": "control"}, None),
+        "group_by_account_of_a_severity": ({"group": "account", "severity": "CRITICAL"}, None),
+        "group_by_resource": ({"group": "resource"}, None),
     }
     return {name: (f"{base}?{urlencode(q)}", scan) for name, (q, scan) in views.items()}
 
@@ -370,7 +390,7 @@ def _other_urls(client: Any, findings: list[Any], executions: list[Any]) -> dict
     from django.urls import reverse
 
     html = client.get(reverse("finding_list")).content.decode()
-    match = re.search(r'href="\?cursor=([^"&]+)" id="next-page"', html)
+    match = re.search(r'href="\?cursor=([^"&]+)[^"]*" id="next-page"', html)
     assert match, "the first findings page has no next page"
     first = unquote(match.group(1))
     detail_id = findings[5].finding_id
@@ -385,6 +405,34 @@ def _other_urls(client: Any, findings: list[Any], executions: list[Any]) -> dict
         "execution_detail": reverse("execution_detail", args=[executions[7].execution_id]),
         "dashboard": reverse("home"),
     }
+
+
+def _exports(counter: ReadCounter, findings: list[Any]) -> dict[str, Any]:
+    """Time of an export job (CSV) of a few views, run in this process, and what it read."""
+    from django.conf import settings
+
+    from console.jobs.exports import export_run
+    from console.jobs.models import ExportJob
+
+    settings.EXPORT_RUNNER = "inline"
+    views = {"control_S3.5": "control=S3.5", "account": f"account={ACCOUNTS[3]}"}
+    results = {}
+    for name, query in views.items():
+        job = ExportJob.objects.create(query=query, format="csv")
+        counter.reset()
+        began = time.perf_counter()
+        export_run(job_id=str(job.id))
+        seconds = time.perf_counter() - began
+        job.refresh_from_db()
+        results[name] = {
+            "status": job.status,
+            "rows": job.rows,
+            "seconds": round(seconds, 2),
+            "rows_per_second": round(job.rows / seconds) if seconds else None,
+            "calls": dict(counter.calls),
+            "items_read": counter.items,
+        }
+    return results
 
 
 def _django_client() -> Any:
@@ -457,6 +505,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     urls = {f"findings_list.{name}": url for name, (url, _) in finding_urls.items()}
     urls.update(_other_urls(client, findings, executions))
     pages = _measure(client, urls, counter, args.repeat)
+    exports = _exports(counter, findings)
     baseline: dict[str, Any] = {}
     for name, (_, scan_filter) in finding_urls.items():
         if scan_filter is not None:
@@ -506,6 +555,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "acceptance": acceptance,
         "per_view": per_view,
         "search": _search(pages, findings),
+        "exports": exports,
         "pages": pages,
         "scan_baseline": baseline,
         "comparison": comparisons,

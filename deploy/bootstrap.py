@@ -3,8 +3,9 @@
 Order (each step reports created / updated / unchanged / pending per resource):
 
 1. tables (keys, GSIs, streams, deletion protection, point-in-time recovery);
-2. consumer: notification topic, console secret key parameter; hub: artifact bucket, its policy
-   and the reader role consumers in other accounts assume (`deploy.hub_access`);
+2. consumer: notification topic, console secret key parameter and export bucket; hub: artifact
+   bucket, its policy and the reader role consumers in other accounts assume
+   (`deploy.hub_access`);
    both: the stream failure queue, the reactor permissions boundary (when the installer runs),
    the verdict signing KMS key (when the verifier runs; its report prints the public key
    consumers set as ``OUROBOROS_HUB_PUBLIC_KEY``, `deploy.signing`);
@@ -15,6 +16,8 @@ Order (each step reports created / updated / unchanged / pending per resource):
    Security Hub custom action and the rules of ``statemachine/rules.json``;
 5. triggers of deployed functions: stream mappings, rules of ``rule`` functions, the topic
    subscription. Before ``zappa deploy`` these are ``pending``; run bootstrap again after it.
+6. the side's CloudWatch alarms and dashboard (`deploy.alarms`; the README's Runbook says what
+   each alarm means and what to do).
 
 A second run changes nothing and reports ``unchanged`` everywhere; a run after something drifted
 repairs it and reports ``updated`` with what it changed.
@@ -27,6 +30,7 @@ import time
 from pathlib import Path
 
 from deploy import iam, signing, streams, supporting, workflow
+from deploy.alarms import alarms_ensure
 from deploy.functions import FunctionSpec, functions_for
 from deploy.hub_access import hub_access_ensure
 from deploy.naming import Deployment, deployment_current, table_names_collision
@@ -74,6 +78,14 @@ def settings_agree(settings_path: Path | None, deployment: Deployment) -> None:
                 f"{deployment.region}: pass --region {region}"
             )
         env = settings.get("aws_environment_variables", {})
+        exports = env.get("OUROBOROS_EXPORT_BUCKET")
+        if deployment.side == "consumer" and exports and exports != deployment.export_bucket:
+            raise BootstrapError(
+                f"{settings_path.name} stage {stage!r} deploys OUROBOROS_EXPORT_BUCKET={exports}, "
+                f"bootstrap creates {deployment.export_bucket} in this account: set "
+                f'export_bucket = "{deployment.export_bucket}" in deploy.toml and run '
+                "python manage.py zappa_settings --write"
+            )
         if env.get("OUROBOROS_ROLE", deployment.side) == deployment.side:
             for name, field in AGREED_SETTINGS.items():
                 value = getattr(config, field, "")
@@ -182,6 +194,7 @@ def bootstrap_run(
         reports.append(supporting.topic_ensure(deployment))
         if any(s.package == "console" for s in specs):
             reports.append(supporting.secret_key_ensure(deployment))
+            reports.append(supporting.export_bucket_ensure(deployment))
     else:
         reports.append(supporting.hub_bucket_ensure(deployment))
         reports += hub_access_ensure(deployment)
@@ -204,4 +217,5 @@ def bootstrap_run(
     if side == "consumer":
         reports += _workflow(specs, deployment, sleep)
     reports += _triggers(specs, deployment)
+    reports += alarms_ensure(specs, deployment)
     return reports

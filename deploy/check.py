@@ -4,7 +4,9 @@ Used by ``python manage.py bootstrap --check`` and the deploy rehearsal test. Ch
 (keys, GSIs, streams, deletion protection, PITR), every function (exists, runtime, handler, role,
 memory, timeout, stage), its role's policy, its trigger (schedule, stream mapping with starting
 position and ReportBatchItemFailures, rule, subscription), and on the consumer side the state
-machine (definition with the task ARNs, role) and the rules of ``statemachine/rules.json``.
+machine (definition with the task ARNs, role), the rules of ``statemachine/rules.json`` and the
+console's export bucket (private, encrypted, exports expiring: `deploy.supporting`); on
+both sides the CloudWatch alarms (each setting of `deploy.alarms.ALARMS`) and the dashboard.
 
 A role is compared with what bootstrap writes: its trust (the console's trusts API Gateway too)
 and its inline policy (with the network-interface actions when the deployed function is in a
@@ -21,6 +23,7 @@ import json
 from typing import Any, Protocol
 
 from deploy import iam, streams, supporting, workflow
+from deploy.alarms import alarm_problems
 from deploy.functions import FunctionSpec, functions_for
 from deploy.naming import Deployment, deployment_current
 from deploy.signing import signing_key_problems
@@ -240,6 +243,9 @@ def deployment_problems(
             problems += console_invoke_problems(spec, deployment, judge)
     if side == "consumer":
         problems += _workflow_problems(specs, deployment)
+        if any(s.package == "console" for s in specs):
+            problems += supporting.export_bucket_problems(deployment)
     if any("verdict_sign" in s.grants for s in specs):  # the verifier signs with this key
         problems += signing_key_problems(deployment)
+    problems += alarm_problems(specs, deployment)
     return problems

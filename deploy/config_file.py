@@ -15,6 +15,12 @@ one; move it here). Keys (every one optional; unknown keys are refused, so a typ
   their hosts are also added to ``DJANGO_ALLOWED_HOSTS``);
 - ``trusted_product_arns``, ``account_scope``: ``OUROBOROS_TRUSTED_PRODUCT_ARNS`` and
   ``OUROBOROS_ACCOUNT_SCOPE`` (`ouroboros.config`);
+- ``export_bucket``: the console's bucket of findings exports, as ``bootstrap --role consumer``
+  creates and prints it (``ouroboros-<stage>-exports-<account>``); delivered as
+  ``OUROBOROS_EXPORT_BUCKET`` (bootstrap refuses another name). Without it, exports are refused
+  on AWS (a Lambda's disk is neither kept nor shared);
+- ``securityhub_v2``: ``off`` (default), ``on`` or ``only``: the new AWS Security Hub's OCSF
+  findings and V2 APIs (``OUROBOROS_SECURITYHUB_V2``, `ouroboros.config`);
 - ``[hub]``: where the Hub is, as ``bootstrap --role hub`` prints it. Both sides: ``bucket``,
   ``table_prefix``, ``stage``, ``region`` (``OUROBOROS_HUB_BUCKET``, ``_TABLE_PREFIX``,
   ``_STAGE``, ``_REGION``); the consumer: ``role_arn``, ``external_id``, ``public_key``
@@ -37,6 +43,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from ouroboros.config import SECURITYHUB_V2_MODES
 from ouroboros.errors import OuroborosError
 from ouroboros.reactors.verdict import VerdictError, public_key_load
 
@@ -76,6 +83,8 @@ class DeployConfig:
     trusted_origins: tuple[str, ...] = ()
     trusted_product_arns: tuple[str, ...] = ()
     account_scope: tuple[str, ...] = ()
+    securityhub_v2: str = "off"
+    export_bucket: str = ""
     hub_role_arn: str = ""
     hub_bucket: str = ""
     hub_table_prefix: str = ""
@@ -112,6 +121,8 @@ _TOP = {
     "trusted_origins",
     "trusted_product_arns",
     "account_scope",
+    "securityhub_v2",
+    "export_bucket",
     "hub",
     "webhooks",
     "vpc",
@@ -170,7 +181,11 @@ def deploy_config_validate(config: DeployConfig) -> DeployConfig:
         raise DeployConfigError(f"stage: {config.stage!r}: use letters, digits and '-' only")
     if not _REGION.fullmatch(config.region):
         raise DeployConfigError(f"region: {config.region!r} is not an AWS region")
-    for where, bucket in (("bucket", config.bucket), ("hub.bucket", config.hub_bucket)):
+    for where, bucket in (
+        ("bucket", config.bucket),
+        ("hub.bucket", config.hub_bucket),
+        ("export_bucket", config.export_bucket),
+    ):
         if bucket and not _BUCKET.fullmatch(bucket):
             raise DeployConfigError(f"{where}: {bucket!r} is not an S3 bucket name")
     for where, external_id in (
@@ -209,6 +224,11 @@ def deploy_config_validate(config: DeployConfig) -> DeployConfig:
         "a Security Hub product ARN",
     )
     _matching("account_scope", config.account_scope, _ACCOUNT, "a 12-digit account id")
+    if config.securityhub_v2 not in SECURITYHUB_V2_MODES:
+        raise DeployConfigError(
+            f"securityhub_v2: {config.securityhub_v2!r}: expected one of "
+            f"{', '.join(SECURITYHUB_V2_MODES)}"
+        )
     _matching("vpc.subnet_ids", config.vpc_subnet_ids, _SUBNET, "a subnet id (subnet-...)")
     _matching(
         "vpc.security_group_ids",
@@ -264,6 +284,8 @@ def deploy_config_parse(data: dict[str, Any]) -> DeployConfig:
                 "trusted_product_arns", data.get("trusted_product_arns", [])
             ),
             account_scope=_strings("account_scope", data.get("account_scope", [])),
+            securityhub_v2=_string("securityhub_v2", data.get("securityhub_v2", "off")),
+            export_bucket=_string("export_bucket", data.get("export_bucket", "")),
             hub_role_arn=_string("hub.role_arn", hub.get("role_arn", "")),
             hub_bucket=_string("hub.bucket", hub.get("bucket", "")),
             hub_table_prefix=_string("hub.table_prefix", hub.get("table_prefix", "")),

@@ -56,6 +56,7 @@ GRANTS: dict[str, str] = {
     "hub_artifacts_read": "read reactor artifacts from the Hub bucket",
     "verdict_sign": "write signed verdicts (the only writer of that table), sign with the Hub key",
     "secret_parameters": "read this deployment's SSM parameters (/ouroboros/<stage>/*)",
+    "exports_write": "put and get findings exports under exports/ of the export bucket",
 }
 
 
@@ -133,13 +134,19 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory=1024,
         timeout=30,
         tables_write=CONSUMER_TABLES,
+        # The notifications page (ouroboros.notify.delivery.notification_list).
+        tables_read=("security_notifications",),
         # Remediate now and Roll back read the finding from Security Hub and start the state
         # machine; the workflow runs the reactor (a rollback never runs inside a request).
+        # Bulk actions set findings' workflow status (BatchUpdateFindings). Findings exports
+        # are written to the export bucket and downloaded by pre-signed URL (exports_write).
         grants=(
             "states_start",
             "hub_read",
             "secret_parameters",
             "securityhub_read",
+            "securityhub_update",
+            "exports_write",
         ),
         description="Ouroboros console (Django + DRF behind API Gateway)",
     ),
@@ -174,7 +181,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         trigger="rule",
         event_pattern={
             "source": ["aws.securityhub"],
-            "detail-type": ["Security Hub Findings - Imported"],
+            "detail-type": ["Security Hub Findings - Imported", "Findings Imported V2"],
         },
         memory=512,
         timeout=60,
@@ -184,7 +191,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             "security_controls",
             "sfn_statemachines",
         ),
-        description="Upsert the findings a 'Findings - Imported' event carries",
+        description="Upsert the findings a 'Findings - Imported' (or 'Imported V2') event carries",
     ),
     FunctionSpec(
         key="reactor_installer",
@@ -256,6 +263,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         trigger="subscriber",
         memory=256,
         timeout=120,
+        # Each delivery is recorded for the console's notifications page.
+        tables_write=("security_notifications",),
         grants=("secret_parameters",),
         description="Post notifications to WeChat Work / Slack / webhooks",
     ),

@@ -26,6 +26,9 @@ Policies are built from the function list (tables, stream, grants; see
 - the Hub's verifier is the only writer of ``security_reactor_verdicts`` (grant
   ``verdict_sign``: PutItem there, and ``kms:Sign`` only on the key carrying the alias bootstrap
   gives it, `deploy.signing`); every other function at most reads it (``hub_read``);
+- the console may only put findings exports and get them back (the pre-signed download is
+  signed with its credentials) under ``exports/`` of the export bucket (grant ``exports_write``):
+  no listing, no deletion (the bucket's lifecycle deletes exports, `deploy.supporting`);
 - BatchUpdateFindings acts on the hub of the finding's region (an aggregating Security Hub
   holds findings of every linked region), so it is granted on this account's hub in any region.
 
@@ -233,6 +236,12 @@ def _grant(grant: str, deployment: Deployment) -> list[Statement]:
                 }
             ]
         ),
+        "exports_write": [
+            {
+                "Action": ["s3:PutObject", "s3:GetObject"],
+                "Resource": f"arn:aws:s3:::{d.export_bucket}/exports/*",
+            }
+        ],
         "hub_artifacts_read": [
             {"Action": ["s3:GetObject"], "Resource": f"arn:aws:s3:::{d.hub_bucket}/*"}
         ],

@@ -89,6 +89,11 @@ class Deployment:
         return f"{self.prefix}-hub-artifacts-{self.account}"
 
     @property
+    def export_bucket(self) -> str:
+        """The consumer's bucket of findings exports (``OUROBOROS_EXPORT_BUCKET``)."""
+        return f"{self.prefix}-exports-{self.account}"
+
+    @property
     def hub_reader_role(self) -> str:
         """The Hub's reader role (``bootstrap --role hub`` creates it; consumers assume it)."""
         return f"{self.prefix}-{HUB_READER_ROLE_SUFFIX}"

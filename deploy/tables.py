@@ -5,7 +5,8 @@ stream (view type from the model), deletion protection; then point-in-time recov
 while DynamoDB is still setting up the new table's backups, `deploy.retry`). On later
 runs the same properties are compared and what drifted is repaired: a missing GSI is added (one
 per UpdateTable, waiting for it, as DynamoDB requires), a disabled stream re-enabled, deletion
-protection and PITR switched back on. Data is never touched.
+protection and PITR switched back on, and time to live on the attribute a model names
+(``ttl_attribute``, e.g. old notifications). Data is never touched.
 """
 
 from __future__ import annotations
@@ -59,6 +60,28 @@ def _create(model: type[OuroborosModel], name: str, deployment: Deployment) -> N
     ddb = client("dynamodb", region=deployment.region)
     ddb.create_table(**kwargs)
     ddb.get_waiter("table_exists").wait(TableName=name)
+
+
+def _ttl_problem(model: type[OuroborosModel], name: str, deployment: Deployment) -> str | None:
+    """``time to live off`` when the model names a TTL attribute the table does not expire by."""
+    attribute = getattr(model, "ttl_attribute", None)
+    if not attribute:
+        return None
+    ddb = client("dynamodb", region=deployment.region)
+    described = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    if described.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and (
+        described.get("AttributeName") == attribute
+    ):
+        return None
+    return f"time to live off ({attribute})"
+
+
+def _ttl_enable(model: type[OuroborosModel], name: str, deployment: Deployment) -> None:
+    ddb = client("dynamodb", region=deployment.region)
+    attribute = str(getattr(model, "ttl_attribute", ""))
+    ddb.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
+    )
 
 
 def _wait_active(name: str, deployment: Deployment) -> dict[str, Any]:
@@ -160,6 +183,8 @@ def tables_deploy(deployment: Deployment, *, sleep: Sleep = time.sleep) -> list[
         except ddb.exceptions.ResourceNotFoundException:
             _create(model, name, deployment)
             _pitr_enable(name, deployment, sleep)
+            if _ttl_problem(model, name, deployment):
+                _ttl_enable(model, name, deployment)
             reports.append(ResourceReport("dynamodb table", name, "created"))
             continue
         drift = table_drift(model, table)
@@ -168,6 +193,10 @@ def tables_deploy(deployment: Deployment, *, sleep: Sleep = time.sleep) -> list[
         if not _pitr_enabled(name, deployment):
             drift.append("point-in-time recovery off")
             _pitr_enable(name, deployment, sleep)
+        ttl = _ttl_problem(model, name, deployment)
+        if ttl:
+            drift.append(ttl)
+            _ttl_enable(model, name, deployment)
         reports.append(
             ResourceReport("dynamodb table", name, "updated" if drift else "unchanged", drift)
         )
@@ -185,6 +214,9 @@ def table_problems(model: type[OuroborosModel], deployment: Deployment) -> list[
     problems = [f"table {name}: {d}" for d in table_drift(model, table)]
     if not _pitr_enabled(name, deployment):
         problems.append(f"table {name}: point-in-time recovery off")
+    ttl = _ttl_problem(model, name, deployment)
+    if ttl:
+        problems.append(f"table {name}: {ttl}")
     return problems
 
 

@@ -1,11 +1,12 @@
 """``teardown``: remove what bootstrap created for one side (functions are Zappa's: undeploy them).
 
-Order: triggers (stream mappings, subscription, rules), custom action, state machine, the
-installed reactors (each function and role the installer created: named
-``ouroboros-<stage>-rx-*`` and tagged with its reactor id; a same-named one without the tag is
-``kept``), roles and the boundary policy, topic, queue, parameter. Tables have deletion
-protection and are ``kept`` unless ``delete_tables``; the Hub bucket is ``kept`` unless
-``delete_bucket`` (emptied first).
+Order: alarms and dashboard (`deploy.alarms`), triggers (stream mappings, subscription, rules),
+custom action, state machine, the installed reactors (each function and role the installer
+created: named ``ouroboros-<stage>-rx-*`` and tagged with its reactor id; a same-named one
+without the tag is ``kept``), roles and the boundary policy, topic, queue, parameter, the export
+bucket (emptied first: exports are disposable copies of findings, which expire anyway). Tables
+have deletion protection and are ``kept`` unless ``delete_tables``; the Hub bucket is ``kept``
+unless ``delete_bucket`` (emptied first).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 
 from deploy import iam, supporting, workflow
+from deploy.alarms import alarms_delete
 from deploy.functions import functions_for
 from deploy.naming import Deployment, deployment_current
 from deploy.report import ResourceReport
@@ -148,7 +150,7 @@ def teardown_run(
     d = deployment_current(side, region=region or get_config().region)
     specs = functions_for(side, include_planned=True)
     lam, events = client("lambda", region=d.region), client("events", region=d.region)
-    reports: list[ResourceReport] = []
+    reports: list[ResourceReport] = alarms_delete(d)
     for spec in specs:
         mappings = lam.list_event_source_mappings(FunctionName=d.function_arn(spec))
         for mapping in mappings["EventSourceMappings"]:
@@ -230,6 +232,7 @@ def teardown_run(
         reports.append(
             _ignore_missing("ssm parameter", parameter, ssm.delete_parameter, Name=parameter)
         )
+        reports.append(supporting.export_bucket_delete(d))
     else:
         reports += _hub_access(d)
         reports.append(_bucket(d, delete_bucket))

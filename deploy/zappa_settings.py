@@ -69,7 +69,27 @@ EXCLUDE_GLOB_COMMON = [
 EXCLUDE_GLOB_CONSOLE = [
     *EXCLUDE_GLOB_COMMON,
     "./lambdas",
-    "./aws_lambda_powertools",
+    # The console logs and counts through Powertools' logging and metrics (the core's workflow
+    # modules it imports do): only the parts it never imports are left out.
+    "./aws_lambda_powertools/event_handler",
+    *(
+        f"./aws_lambda_powertools/utilities/{name}"
+        for name in (
+            "auth_alpha",
+            "batch",
+            "circuit_breaker",
+            "data_classes",
+            "data_masking",
+            "feature_flags",
+            "idempotency",
+            "kafka",
+            "metadata",
+            "parameters",
+            "parser",
+            "streaming",
+            "validation",
+        )
+    ),
     "./django/contrib/gis",  # not an installed app
 ]
 #: The workers never import Django (the rings test keeps lambdas/ and ouroboros/ free of it).
@@ -109,6 +129,10 @@ def _configured(config: DeployConfig, side: str) -> dict[str, str]:
                 "OUROBOROS_HUB_PUBLIC_KEY": config.hub_public_key,
                 "OUROBOROS_TRUSTED_PRODUCT_ARNS": ",".join(config.trusted_product_arns),
                 "OUROBOROS_ACCOUNT_SCOPE": ",".join(config.account_scope),
+                # "off" is the default: delivered only when it says otherwise.
+                "OUROBOROS_SECURITYHUB_V2": (
+                    config.securityhub_v2 if config.securityhub_v2 != "off" else ""
+                ),
             }
         )
     else:
@@ -185,6 +209,8 @@ def _console(spec: FunctionSpec, config: DeployConfig, bucket: str) -> dict[str,
             "DJANGO_ALLOWED_HOSTS": ",".join(dict.fromkeys(hosts)),
         }
     )
+    if config.export_bucket:  # findings exports (bootstrap creates it, `deploy.supporting`)
+        env["OUROBOROS_EXPORT_BUCKET"] = config.export_bucket
     if config.trusted_origins:
         env["DJANGO_CSRF_TRUSTED_ORIGINS"] = ",".join(config.trusted_origins)
     settings = {

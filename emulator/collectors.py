@@ -1,9 +1,10 @@
 """Local runtime extension: the collectors on the scheduler, Imported events into DynamoDB.
 
 On AWS, EventBridge schedules run the two collector Lambdas and a rule sends every "Security Hub
-Findings - Imported" event to ``lambdas.finding_imported``. Locally this extension does the same:
-it registers `controls_collect` and `findings_collect` (incremental) with the runtime's scheduler
-(``OUROBOROS_LOCAL_SCHEDULE_SECONDS``, first run about a second after start) and subscribes
+Findings - Imported" and "Findings Imported V2" event to ``lambdas.finding_imported``. Locally
+this extension does the same: it registers `controls_collect` and `findings_collect`
+(incremental) with the runtime's scheduler (``OUROBOROS_LOCAL_SCHEDULE_SECONDS``, first run
+about a second after start) and subscribes
 the ``finding_imported`` function's handler to the local bus (the same code as on AWS: it
 also records a lone impostor finding as skipped), so a finding imported or updated in the local
 Security Hub (including Ouroboros's own NOTIFIED / RESOLVED write-backs) reaches
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 IMPORTED_PATTERN = {
     "source": ["aws.securityhub"],
-    "detail-type": ["Security Hub Findings - Imported"],
+    "detail-type": ["Security Hub Findings - Imported", "Findings Imported V2"],
 }
 
 

@@ -4,10 +4,12 @@ At every start (moto forgets its state) the seed creates, in each member account
 role Ouroboros assumes (trusting the consumer account, requiring the ExternalId; its policy the
 union of the installed, approved reactors' permissions, `demo_member_roles_sync`) and a few
 resources in a state Security Hub would flag: a bucket whose policy allows public reads (AFSBP
-S3.2), a bucket without TLS enforcement (S3.5). On first start it also loads the control catalog
-into ``security_controls`` (consumer) and the Hub's control catalog; later starts leave DynamoDB
-alone, so what users configured stays. Where the runtime serves the local Security Hub, its first
-start also imports demo findings there (`emulator.demo_securityhub`).
+S3.2), a bucket without TLS enforcement (S3.5), and in the first member account an SQS queue
+without encryption (SQS.1, the demo's Security Hub V2 / OCSF finding). On first start it also
+loads the control catalog into ``security_controls`` (consumer) and the Hub's control catalog;
+later starts leave DynamoDB alone, so what users configured stays. Where the runtime serves the
+local Security Hub, its first start also imports demo findings there, ASFF and one OCSF
+(`emulator.demo_securityhub`).
 
 Accounts are fixed so that the real sample findings under ``tests/events`` (account 111111111111)
 land in a member account: consumer (the administrator account) 123456789012, the moto default;
@@ -52,6 +54,9 @@ class DemoReport:
     controls_created: int = 0
     hub_controls_created: int = 0
     findings_imported: int = 0
+    queues: list[str] = field(default_factory=list)
+    #: OCSF findings imported into the local Security Hub V2 (`demo_securityhub_v2_seed`).
+    ocsf_findings_imported: int = 0
 
 
 def public_bucket_name(account_id: str) -> str:
@@ -134,6 +139,24 @@ def demo_member_account(account_id: str, *, public: bool = True) -> list[str]:
     return [bucket_public, no_tls]
 
 
+def demo_member_queue(account_id: str, *, encrypted: bool = False) -> str:
+    """Create the demo's SQS queue in ``account_id``, without encryption unless ``encrypted``
+    (a restart after the SQS.1 reactor fixed it); its name."""
+    from emulator.demo_securityhub import DEMO_QUEUE
+
+    session = assume_role_session(
+        f"arn:aws:iam::{account_id}:role/{BOOTSTRAP_ROLE_NAME}",
+        external_id="",
+        session_name="ouroboros-demo-seed",
+    )
+    sqs = client("sqs", session=session)
+    sqs.create_queue(
+        QueueName=DEMO_QUEUE,
+        Attributes={"SqsManagedSseEnabled": "true" if encrypted else "false"},
+    )
+    return DEMO_QUEUE
+
+
 def _member_iam(account_id: str) -> Any:
     session = assume_role_session(
         f"arn:aws:iam::{account_id}:role/{BOOTSTRAP_ROLE_NAME}",
@@ -183,8 +206,18 @@ def demo_seed() -> DemoReport:
                     )
                 )
                 report.hub_controls_created += 1
-    from emulator.demo_securityhub import demo_securityhub_seed
+    from emulator.demo_securityhub import (
+        OCSF_DEMO_ACCOUNT,
+        demo_queue_fixed,
+        demo_securityhub_seed,
+        demo_securityhub_v2_seed,
+    )
 
+    fixed = demo_queue_fixed(account_id=OCSF_DEMO_ACCOUNT)
+    report.queues.append(demo_member_queue(OCSF_DEMO_ACCOUNT, encrypted=fixed))
     report.findings_imported = demo_securityhub_seed(accounts=MEMBER_ACCOUNTS)
+    report.ocsf_findings_imported = demo_securityhub_v2_seed(
+        account=OCSF_DEMO_ACCOUNT, region=get_config().region
+    )
     logger.info("demo seed: %s", report)
     return report

@@ -12,6 +12,14 @@ The seed goes through the local Security Hub's own API (BatchEnableStandards,
 BatchImportFindings), so it emits "Findings - Imported" events like any import. It runs only when
 the Security Hub holds no findings (later starts leave what users changed alone) and only when the
 running runtime serves a local Security Hub.
+
+Security Hub V2 (`demo_securityhub_v2_seed`): one OCSF control finding, the real SQS.1 FAILED /
+New sample (``data/demo_findings_ocsf.json``, a verbatim copy of ``tests/events/ocsf/02...``), in
+member account 111111111111 and the runtime's region, pointing at the demo queue that
+`emulator.demo` creates without encryption (``DEMO_QUEUE``). It goes in through the local-only
+V2 import (AWS has no V2 import API), which emits its "Findings Imported V2" event, once: when the
+local Security Hub holds no OCSF finding. `demo_queue_fixed` tells a restarted seed that the
+finding was resolved, so the queue is re-created encrypted, as the SQS.1 reactor left it.
 """
 
 from __future__ import annotations
@@ -23,12 +31,19 @@ from typing import Any
 
 from emulator.endpoints import endpoints_read
 from emulator.securityhub_findings import SEVERITY_NORMALIZED, now_timestamp
+from emulator.securityhub_import import ocsf_finding_restamped, ocsf_findings_import
 from ouroboros.aws import client
 from ouroboros.securityhub.catalog import FSBP_STANDARD_ARN, catalog_lookup
 
 logger = logging.getLogger(__name__)
 
 _TIMESTAMPS = ("CreatedAt", "UpdatedAt", "FirstObservedAt", "LastObservedAt")
+#: The demo's SQS queue without encryption, which its OCSF SQS.1 finding names.
+DEMO_QUEUE = "ouroboros-demo-unencrypted"
+#: The member account that holds it (the first demo member account).
+OCSF_DEMO_ACCOUNT = "111111111111"
+_OCSF_SAMPLE = "02_shcspm_control_SQS.1_compliance_fail_new.json"
+_SAMPLE_ACCOUNT, _SAMPLE_REGION, _SAMPLE_QUEUE = "123456789012", "us-east-2", "securityhubfinding"
 
 
 def _samples() -> dict[str, dict[str, Any]]:
@@ -101,3 +116,54 @@ def demo_securityhub_seed(*, accounts: tuple[str, ...]) -> int:
         for failure in response.get("FailedFindings") or []:
             logger.warning("demo finding %s: %s", failure["Id"], failure["ErrorMessage"])
     return imported
+
+
+def demo_ocsf_findings(*, account: str, region: str, now: str) -> list[dict[str, Any]]:
+    """The demo's OCSF finding: SQS.1 FAILED on ``DEMO_QUEUE`` of ``account`` in ``region``."""
+    text = resources.files("emulator").joinpath("data/demo_findings_ocsf.json").read_text()
+    sample = json.loads(text)["findings"][_OCSF_SAMPLE]
+    rewritten = (
+        json.dumps(sample)
+        .replace(_SAMPLE_ACCOUNT, account)
+        .replace(_SAMPLE_REGION, region)
+        .replace(_SAMPLE_QUEUE, DEMO_QUEUE)
+    )
+    return [ocsf_finding_restamped(json.loads(rewritten), now)]
+
+
+def _sqs_1_filters(account: str, *statuses: str) -> dict[str, Any]:
+    strings = [
+        {"FieldName": "compliance.control", "Filter": {"Value": "SQS.1", "Comparison": "EQUALS"}},
+        {"FieldName": "cloud.account.uid", "Filter": {"Value": account, "Comparison": "EQUALS"}},
+        *(
+            {"FieldName": "status", "Filter": {"Value": status, "Comparison": "EQUALS"}}
+            for status in statuses
+        ),
+    ]
+    return {"CompositeFilters": [{"Operator": "AND", "StringFilters": strings}]}
+
+
+def demo_queue_fixed(*, account_id: str) -> bool:
+    """Whether the local Security Hub holds the demo queue's SQS.1 finding Resolved."""
+    endpoints = endpoints_read()
+    if endpoints is None or not endpoints.securityhub:
+        return False
+    response = client("securityhub").get_findings_v2(
+        Filters=_sqs_1_filters(account_id, "Resolved"), MaxResults=1
+    )
+    return bool(response["Findings"])
+
+
+def demo_securityhub_v2_seed(*, account: str, region: str) -> int:
+    """Import the demo's OCSF finding when the local Security Hub holds no OCSF finding."""
+    endpoints = endpoints_read()
+    if endpoints is None or not endpoints.securityhub:
+        logger.info("no local Security Hub in this runtime: demo OCSF finding skipped")
+        return 0
+    if client("securityhub").get_findings_v2(MaxResults=1)["Findings"]:
+        return 0
+    findings = demo_ocsf_findings(account=account, region=region, now=now_timestamp())
+    response = ocsf_findings_import(endpoints.securityhub, findings)
+    for failure in response.get("FailedFindings") or []:
+        logger.warning("demo OCSF finding %s: %s", failure["Id"], failure["ErrorMessage"])
+    return int(response["SuccessCount"])

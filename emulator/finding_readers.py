@@ -13,9 +13,13 @@ The ASFF reader (`AsffReader`, registered here) takes files as AWS and its peers
 - an EventBridge event of any detail-type that carries ``detail.findings`` ("Security Hub Findings
   - Imported", "- Custom Action", a recorded event), or a list of such events.
 
-Another format (OCSF, from the V2 APIs) registers its reader with `finding_reader_register`;
-readers registered later are asked first, so a more specific format can claim a file before the
-generic ones.
+The OCSF reader (`OcsfReader`, registered after it, so asked first) takes the findings of the new
+Security Hub (V2) in the same shapes: one OCSF finding, a list, a GetFindingsV2 response, a
+"Findings Imported V2" event or a list of events. It claims a document holding at least one OCSF
+finding, and ASFF findings may be mixed in (a list of a V1 and a V2 event, say): the format is
+decided per finding (`ouroboros.securityhub.ocsf.is_ocsf_finding`), by whoever imports them.
+Another format registers its reader with `finding_reader_register`; readers registered later are
+asked first, so a more specific format can claim a file before the generic ones.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ouroboros.errors import ValidationError
+from ouroboros.securityhub.ocsf import is_ocsf_finding
 
 
 class FindingReader(Protocol):
@@ -122,3 +127,38 @@ def _asff_findings_in(document: Any) -> list[Any] | None:
 
 
 finding_reader_register(AsffReader())
+
+
+class OcsfReader:
+    """OCSF findings (Security Hub V2), alone, in lists, GetFindingsV2 responses and events."""
+
+    name = "OCSF"
+    shapes = (
+        "an OCSF finding, a list of them, a GetFindingsV2 response or a "
+        '"Findings Imported V2" event (ASFF findings may be mixed in)'
+    )
+
+    def claims(self, document: Any) -> bool:
+        found = _any_findings_in(document)
+        return found is not None and any(is_ocsf_finding(f) for f in found)
+
+    def read(self, document: Any) -> list[Any]:
+        return _any_findings_in(document) or []
+
+
+def _any_findings_in(document: Any) -> list[Any] | None:
+    """The OCSF and ASFF findings of ``document``, or None when it is none of their shapes."""
+    if isinstance(document, list):
+        found: list[Any] = []
+        for item in document:
+            inner = _any_findings_in(item)
+            if inner is None:
+                return None
+            found += inner
+        return found
+    if is_ocsf_finding(document):
+        return [document]
+    return _asff_findings_in(document)
+
+
+finding_reader_register(OcsfReader())

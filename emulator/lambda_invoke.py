@@ -15,6 +15,10 @@ Functions tasks) is answered here, when the function is one of:
   is this process's own `reactor_sdk`; an artifact
   built for another SDK contract is refused with `ArtifactError`, never half imported).
 
+The metrics the functions record in this process (`ouroboros.observability.metrics`, EMF on
+Lambda) are appended to ``<data dir>/metrics.jsonl`` while the runtime runs (``manage.py
+metrics`` totals them).
+
 Anything else goes on to moto unchanged. ``RequestResponse`` runs synchronously and returns the
 handler's JSON (or ``FunctionError: Unhandled`` with ``errorType`` / ``errorMessage``); ``Event``
 runs in a thread and returns 202; ``DryRun`` returns 204.
@@ -55,6 +59,8 @@ from emulator.caller import EMULATOR, reactor_key, running_as
 from ouroboros.aws import client, reset_sessions
 from ouroboros.config import get_config
 from ouroboros.models import LocalReactorModel
+from ouroboros.observability.metric_files import METRICS_FILE, MetricsFile
+from ouroboros.observability.metrics import metrics_sink_add, metrics_sink_remove
 from ouroboros.reactors.catalog import hub_artifact_fetch
 from ouroboros.reactors.errors import ArtifactError
 from ouroboros.reactors.manifest import MANIFEST_NAME, sdk_version_problems
@@ -166,6 +172,7 @@ class LocalLambda:
         self._lock = threading.Lock()
         self._reactor_handlers: dict[str, Handler] = {}
         self._folder = Path()
+        self._metrics: MetricsFile | None = None
         self._specs = [
             ("before-parameter-build.lambda.Invoke", self._remember),
             ("before-call.lambda.Invoke", self._invoke),
@@ -173,6 +180,8 @@ class LocalLambda:
 
     def start(self, runtime: LocalRuntime) -> None:
         self._folder = runtime.data_dir / "lambda"
+        self._metrics = MetricsFile(runtime.data_dir / METRICS_FILE)
+        metrics_sink_add(self._metrics)
         botocore.handlers.BUILTIN_HANDLERS.extend(self._specs)
         if boto3.DEFAULT_SESSION is not None:
             for event, hook in self._specs:
@@ -182,6 +191,8 @@ class LocalLambda:
 
     def stop(self) -> None:
         self._active = False
+        if self._metrics is not None:
+            metrics_sink_remove(self._metrics)
         for spec in self._specs:
             if spec in botocore.handlers.BUILTIN_HANDLERS:
                 botocore.handlers.BUILTIN_HANDLERS.remove(spec)

@@ -19,6 +19,13 @@ class InvalidInputError(LocalSecurityHubError):
     status_code = 400
 
 
+class FindingsV2ValidationError(LocalSecurityHubError):
+    """A V2 (OCSF) request is malformed: the V2 operations answer ValidationException."""
+
+    code = "ValidationException"
+    status_code = 400
+
+
 class ResourceNotFoundError(LocalSecurityHubError):
     """The standard, subscription or control does not exist."""
 

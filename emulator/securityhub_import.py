@@ -5,6 +5,16 @@ format (`emulator.finding_readers`: a finding, a list of findings, a GetFindings
 EventBridge event of any detail-type carrying ``detail.findings``, a list of such events; other
 formats register their own reader).
 
+OCSF findings (the new Security Hub's, `emulator.finding_readers.OcsfReader`: a finding, a list,
+a GetFindingsV2 response, "Findings Imported V2" events; a file may mix them with ASFF ones, the
+format is decided per finding) go in through the local Security Hub's local-only V2 import
+(``LOCAL_IMPORT_V2_PATH``: AWS has no API to import OCSF findings, only its products write
+them), which emits one "Findings Imported V2" event per finding. An OCSF finding is checked for
+what the local Security Hub needs to store it (`ocsf_finding_problem`: ``finding_info.uid``,
+``metadata.product.uid``, ``cloud.account.uid``, ``class_uid``) and for what Ouroboros needs to
+read it (`ouroboros.securityhub.ocsf.ocsf_parse`); unless ``keep_timestamps`` is set, its
+``finding_info.modified_time(_dt)`` and ``time(_dt)`` (and ``last_seen_time(_dt)``) become now.
+
 Each file is validated whole, then written whole, or refused whole with the reason; the other
 files are written all the same, and the report says which files were written and which were not,
 and why (`ImportReport`). Checking a finding, in order:
@@ -36,9 +46,13 @@ something to allow from a debugging command.
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +67,12 @@ from emulator.request_limits_table import (
     BATCH_IMPORT_MAX_FINDINGS,
     json_size,
 )
-from emulator.securityhub_findings import finding_problem, now_timestamp
+from emulator.securityhub_findings import finding_problem, now_timestamp, timestamp_key
+from emulator.securityhub_findings_v2 import ocsf_finding_problem
+from emulator.securityhub_server import LOCAL_IMPORT_V2_PATH
 from ouroboros.aws import client
 from ouroboros.errors import OuroborosError, ValidationError
+from ouroboros.securityhub.ocsf import OcsfValidationError, is_ocsf_finding, ocsf_parse
 
 BATCH = BATCH_IMPORT_MAX_FINDINGS
 _IN_REQUEST = "Findings[0]"
@@ -82,6 +99,8 @@ class CheckedFile:
 
     path: Path
     findings: list[dict[str, Any]] = field(default_factory=list)
+    #: Its OCSF findings (Security Hub V2), imported through the local-only V2 import.
+    ocsf_findings: list[dict[str, Any]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     refusal: FileRefusal | None = None
 
@@ -119,6 +138,15 @@ def findings_file_check(
     coerced: list[str] = []
     reasons: list[str] = []
     for number, raw in enumerate(read.findings, start=1):
+        if is_ocsf_finding(raw):
+            ocsf_refusal = ocsf_finding_refusal(path, number, raw)
+            if ocsf_refusal is not None:
+                reasons.append(ocsf_refusal["ErrorMessage"])
+            else:
+                checked.ocsf_findings.append(
+                    raw if keep_timestamps else ocsf_finding_restamped(raw, now or now_timestamp())
+                )
+            continue
         conformed = asff_finding_conform(raw)
         dropped.update(dict.fromkeys(_INDEX.sub("[]", key) for key in conformed.dropped))
         coerced += [f"finding {number} {change}" for change in conformed.coerced]
@@ -143,7 +171,70 @@ def findings_file_check(
         reasons.insert(0, f"{path}: {len(reasons)} of {total} findings refused, file not written")
         checked.refusal = FileRefusal(path, reasons)
         checked.findings = []
+        checked.ocsf_findings = []
     return checked
+
+
+def ocsf_finding_refusal(path: Path, number: int, finding: Any) -> dict[str, Any] | None:
+    """Why OCSF finding ``number`` of ``path`` cannot be imported, as a FailedFindings entry."""
+    problems = []
+    problem = ocsf_finding_problem(finding)
+    if problem is not None:
+        problems.append(problem)
+    else:
+        try:
+            ocsf_parse(finding)
+        except OcsfValidationError as exc:
+            problems.append(f"Ouroboros cannot read it: {exc}")
+    if not problems:
+        return None
+    info = finding.get("finding_info") if isinstance(finding, dict) else None
+    uid = info.get("uid") if isinstance(info, dict) else None
+    shown = ascii(uid)[1:-1] if isinstance(uid, str) else "(no finding_info.uid)"
+    shown = shown if len(shown) <= 100 else shown[:97] + "..."
+    return {
+        "Id": str(uid or "(no finding_info.uid)"),
+        "ErrorCode": "InvalidInput",
+        "ErrorMessage": f"{path}: OCSF finding {number} ({shown}) refused: " + "; ".join(problems),
+    }
+
+
+def ocsf_finding_restamped(finding: dict[str, Any], now: str) -> dict[str, Any]:
+    """A copy of ``finding`` as if Security Hub had just seen it again (times set to ``now``)."""
+    restamped = json.loads(json.dumps(finding))
+    moment = datetime.fromisoformat(timestamp_key(now).replace("Z", "+00:00")).astimezone(UTC)
+    epoch_ms = int(moment.timestamp() * 1000)
+    info = restamped.setdefault("finding_info", {})
+    info["modified_time_dt"], info["modified_time"] = now, epoch_ms
+    if "last_seen_time_dt" in info or "last_seen_time" in info:
+        info["last_seen_time_dt"], info["last_seen_time"] = now, epoch_ms
+    restamped["time_dt"], restamped["time"] = now, epoch_ms
+    return restamped
+
+
+def ocsf_findings_import(endpoint: str, findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """Import OCSF findings (at most 100) through the local-only V2 import of ``endpoint``.
+
+    Answers like BatchImportFindings; `LocalRuntimeRequiredError` when the local Security Hub
+    cannot be reached or refuses the request whole.
+    """
+    request = urllib.request.Request(  # noqa: S310 - the local runtime's own http endpoint
+        endpoint.rstrip("/") + LOCAL_IMPORT_V2_PATH,
+        data=json.dumps({"Findings": findings}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            answer: dict[str, Any] = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode(errors="replace")
+        raise LocalRuntimeRequiredError(
+            f"the local Security Hub refused the OCSF import: {exc.code} {detail}"
+        ) from exc
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise LocalRuntimeRequiredError(f"the local Security Hub cannot be reached: {exc}") from exc
+    return answer
 
 
 def finding_refusal(
@@ -234,7 +325,11 @@ def securityhub_import_files(*, paths: list[Path], keep_timestamps: bool = False
                 response = securityhub.batch_import_findings(Findings=batch)
                 written += response["SuccessCount"]
                 report.failed += response.get("FailedFindings") or []
-        except (BotoCoreError, ClientError) as exc:
+            for batch in findings_batches(each.ocsf_findings):
+                response = ocsf_findings_import(endpoint, batch)
+                written += response["SuccessCount"]
+                report.failed += response.get("FailedFindings") or []
+        except (BotoCoreError, ClientError, LocalRuntimeRequiredError) as exc:
             reason = (
                 f"{each.path}: the local Security Hub refused it after {written} findings: {exc}"
             )

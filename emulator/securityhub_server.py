@@ -16,7 +16,9 @@ which botocore turns into the usual ``ClientError``. Signatures are not checked.
 `SecurityHubExtension` is the runtime extension: it opens ``<data dir>/securityhub.sqlite3``,
 starts the server on a free port, publishes the endpoint (``LocalEndpoints.securityhub``) and
 sends one "Security Hub Findings - Imported" event per imported or updated finding to the local
-event bus (`emulator.bus`), if one runs in this process.
+event bus (`emulator.bus`), if one runs in this process; one "Findings Imported V2" event per
+OCSF finding imported (``LOCAL_IMPORT_V2_PATH``, a local-only path: AWS has no V2 import API) or
+updated with BatchUpdateFindingsV2.
 """
 
 from __future__ import annotations
@@ -38,11 +40,13 @@ from botocore.model import OperationModel, Shape
 
 from emulator.request_limits import request_problems
 from emulator.securityhub_errors import (
+    FindingsV2ValidationError,
     InvalidInputError,
     LocalSecurityHubError,
     OperationNotServedError,
 )
 from emulator.securityhub_findings import imported_event
+from emulator.securityhub_findings_v2 import imported_v2_event
 from emulator.securityhub_store import STORE_FILE, SecurityHubStore
 
 if TYPE_CHECKING:
@@ -65,7 +69,12 @@ SERVED_OPERATIONS = (
     "ListSecurityControlDefinitions",
     "ListStandardsControlAssociations",
     "BatchGetSecurityControls",
+    "GetFindingsV2",
+    "BatchUpdateFindingsV2",
 )
+#: The local-only import of OCSF findings (AWS has no V2 import API): POST ``{"Findings": [...]}``
+#: answers like BatchImportFindings (`SecurityHubStore.findings_v2_import`).
+LOCAL_IMPORT_V2_PATH = "/local/findingsv2/import"
 
 
 @dataclass(frozen=True)
@@ -169,7 +178,8 @@ def request_limits_apply(operation: str, request: dict[str, Any]) -> list[dict[s
         else:
             by_finding.setdefault(int(match.group(1)), []).append(problem)
     if whole:
-        raise InvalidInputError("Invalid input: " + "; ".join(whole))
+        error = FindingsV2ValidationError if operation.endswith("V2") else InvalidInputError
+        raise error("Invalid input: " + "; ".join(whole))
     if not by_finding:
         return []
     findings = request["Findings"]
@@ -191,6 +201,16 @@ def _with_refused(response: dict[str, Any], refused: list[dict[str, Any]]) -> di
         return response
     failed = refused + list(response.get("FailedFindings") or [])
     return {**response, "FailedCount": len(failed), "FailedFindings": failed}
+
+
+def _json_body(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body) if body.strip() else {}
+    except ValueError as exc:
+        raise FindingsV2ValidationError("the request body is not JSON") from exc
+    if not isinstance(payload, dict):
+        raise FindingsV2ValidationError("the request body is not a JSON object")
+    return payload
 
 
 def _json_default(value: Any) -> Any:
@@ -229,6 +249,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         url = urlsplit(self.path)
         try:
+            if (method, url.path) == ("POST", LOCAL_IMPORT_V2_PATH):
+                self._send(200, self.server.store.findings_v2_import(_json_body(body)))
+                return
             routed = _route(method, url.path)
             if routed is None:
                 raise OperationNotServedError(f"no Security Hub operation at {method} {url.path}")
@@ -313,6 +336,7 @@ class SecurityHubExtension:
             runtime.data_dir / STORE_FILE,
             region=runtime.region,
             on_findings_changed=self._publish,
+            on_findings_v2_changed=self._publish_v2,
         )
         self.server = SecurityHubServer(store, port=self.port).start()
         runtime.endpoints_update(securityhub=self.server.url)
@@ -327,6 +351,17 @@ class SecurityHubExtension:
         store = self.server.store
         for finding in findings:
             bus.publish(imported_event(finding, account=store.account_id, region=store.region))
+
+    def _publish_v2(self, findings: list[dict[str, Any]]) -> None:
+        from emulator.bus import bus_current
+
+        bus = bus_current()
+        if bus is None or self.server is None:
+            logger.debug("no local event bus: %d Imported V2 events not sent", len(findings))
+            return
+        store = self.server.store
+        for finding in findings:
+            bus.publish(imported_v2_event(finding, account=store.account_id, region=store.region))
 
     def stop(self) -> None:
         if self.server is not None:

@@ -13,7 +13,8 @@ rules (what import and update change) are in `emulator.securityhub_findings`, fi
 `emulator.securityhub_query`.
 
 ``on_findings_changed`` is called after each committed BatchImportFindings / BatchUpdateFindings
-with the findings as stored; the runtime turns them into "Findings - Imported" events.
+with the findings as stored; the runtime turns them into "Findings - Imported" events. The V2
+(OCSF) findings and operations are the mixin `emulator.securityhub_store_v2`'s.
 
 One store is the administrator account's aggregated view (account 123456789012, like moto's
 default account): BatchImportFindings accepts findings of any account, which AWS allows only for
@@ -44,6 +45,7 @@ from emulator.securityhub_findings import (
 )
 from emulator.securityhub_query import findings_query
 from emulator.securityhub_standards import STANDARDS, StandardsOperations
+from emulator.securityhub_store_v2 import V2_SCHEMA, FindingsV2Operations
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +106,7 @@ def _wal_enable(db: sqlite3.Connection) -> None:
         time.sleep(0.05)
 
 
-class SecurityHubStore(StandardsOperations):
+class SecurityHubStore(StandardsOperations, FindingsV2Operations):
     """The local Security Hub's data and operations (see the module docstring)."""
 
     def __init__(
@@ -114,12 +116,14 @@ class SecurityHubStore(StandardsOperations):
         region: str = "us-east-1",
         account_id: str = LOCAL_ACCOUNT_ID,
         on_findings_changed: Callable[[list[dict[str, Any]]], None] | None = None,
+        on_findings_v2_changed: Callable[[list[dict[str, Any]]], None] | None = None,
         enable_default_standards: bool = True,
     ) -> None:
         self.path = path
         self.region = region
         self.account_id = account_id
         self.on_findings_changed = on_findings_changed
+        self.on_findings_v2_changed = on_findings_v2_changed
         self._pool: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -174,7 +178,7 @@ class SecurityHubStore(StandardsOperations):
         self._pool = queue.LifoQueue()
 
     def _init(self, db: sqlite3.Connection, enable_default_standards: bool) -> None:
-        for statement in _SCHEMA.split(";"):
+        for statement in (_SCHEMA + ";" + V2_SCHEMA).split(";"):
             if statement.strip():
                 db.execute(statement)
         fresh = db.execute("SELECT 1 FROM meta WHERE key = 'subscribed_at'").fetchone() is None
@@ -308,12 +312,21 @@ class SecurityHubStore(StandardsOperations):
         )
 
     def _changed(self, findings: list[dict[str, Any]]) -> None:
-        if not findings or self.on_findings_changed is None:
-            return
-        try:
-            self.on_findings_changed(findings)
-        except Exception:  # an event that cannot be sent never undoes a committed write
-            logger.exception("publishing %d changed findings failed", len(findings))
+        _notify(self.on_findings_changed, findings)
+
+    def _changed_v2(self, findings: list[dict[str, Any]]) -> None:
+        _notify(self.on_findings_v2_changed, findings)
+
+
+def _notify(
+    callback: Callable[[list[dict[str, Any]]], None] | None, findings: list[dict[str, Any]]
+) -> None:
+    if not findings or callback is None:
+        return
+    try:
+        callback(findings)
+    except Exception:  # an event that cannot be sent never undoes a committed write
+        logger.exception("publishing %d changed findings failed", len(findings))
 
 
 def _optional_key(value: Any) -> str | None:

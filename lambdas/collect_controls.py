@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict
 from typing import Any
 
+from ouroboros.observability.logging import function_handler, function_logger
 from ouroboros.securityhub.collect_controls import controls_collect
 
-logger = logging.getLogger(__name__)
+logger = function_logger()
 
 
+@function_handler("collect_controls")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     report = asdict(controls_collect())
     logger.info("controls collected: %s", report)

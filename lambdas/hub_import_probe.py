@@ -24,6 +24,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ouroboros.observability.logging import function_handler
 from ouroboros.reactors.errors import ArtifactError
 from ouroboros.reactors.isolation import REMOTE_ARTIFACT_MAX, package_introspect
 
@@ -34,6 +35,7 @@ def _refused(reason: str) -> dict[str, Any]:
     return {"reactors": [], "errors": [reason], "sdk_file": ""}
 
 
+@function_handler("hub_import_probe")
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
     if not isinstance(event, dict):
         return _refused("import probe input: expected an object")

@@ -5,7 +5,6 @@ Per-record failures are reported (``batchItemFailures``): one bad record never b
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -15,16 +14,22 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
+from ouroboros.observability.logging import function_handler, function_logger
+from ouroboros.observability.metrics import VERIFICATION_REJECTIONS, metric_record
 from ouroboros.reactors.hub import hub_stream_record_handle
 from ouroboros.reactors.stream_records import stream_event_check, stream_record_parse
 
-logger = logging.getLogger(__name__)
+logger = function_logger()
 
 
 def record_handler(record: DynamoDBRecord) -> str:
-    return hub_stream_record_handle(stream_record_parse(record.raw_event))
+    status = hub_stream_record_handle(stream_record_parse(record.raw_event))
+    if status == "rejected":
+        metric_record(VERIFICATION_REJECTIONS)
+    return status
 
 
+@function_handler("hub_verify")
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     processor = BatchProcessor(EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
     return dict(

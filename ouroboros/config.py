@@ -55,6 +55,12 @@ Variables (all optional):
   the custom action).
 - ``OUROBOROS_ACCOUNT_SCOPE`` (empty: every account): comma-separated 12-digit account ids whose
   findings may be remediated; a finding of any other account is recorded as skipped.
+- ``OUROBOROS_SECURITYHUB_V2`` (``off``): the new AWS Security Hub (OCSF findings, the V2 APIs).
+  ``off``: findings are collected with ``GetFindings`` (ASFF) only; ``on``: with ``GetFindings``
+  and ``GetFindingsV2``, and a finding seen in both formats is written back through both
+  ``BatchUpdateFindings`` and ``BatchUpdateFindingsV2``; ``only``: with ``GetFindingsV2`` only
+  (Security Hub CSPM off), written back through V2 (`ouroboros.securityhub.writeback`). "Findings
+  Imported V2" events are handled whatever the value (the rule matches them).
 - ``OUROBOROS_RUNTIME``: ``aws`` in every deployed function (Zappa sets it; Lambda's own
   ``AWS_LAMBDA_FUNCTION_NAME`` counts the same); unset or ``local`` elsewhere (the local runtime,
   tests). Only the local runtime may post notifications over plain http to loopback receivers.
@@ -74,6 +80,8 @@ from typing import Literal
 
 Role = Literal["consumer", "hub"]
 ROLES: tuple[Role, ...] = ("consumer", "hub")
+#: Values of ``OUROBOROS_SECURITYHUB_V2``.
+SECURITYHUB_V2_MODES = ("off", "on", "only")
 #: The Hub's default table prefix: not the consumer's (``cmdb``), so one account holds both.
 HUB_TABLE_PREFIX = "hub"
 
@@ -122,6 +130,8 @@ class Config:
     trusted_product_arns: tuple[str, ...] = ()
     #: Accounts whose findings may be remediated; empty: every account.
     account_scope: tuple[str, ...] = ()
+    #: Security Hub V2 (OCSF): ``off``, ``on`` (beside ASFF) or ``only`` (see the module docstring).
+    securityhub_v2: str = "off"
     #: False in AWS (``OUROBOROS_RUNTIME=aws``, or inside Lambda): webhooks only to public https.
     local_runtime: bool = True
     #: channel -> webhook URL or ``ssm:<parameter name>``; secrets, kept out of repr.
@@ -198,6 +208,12 @@ def get_config() -> Config:
             f"OUROBOROS_REMEDIATION_RATE={rate!r} / OUROBOROS_REMEDIATION_BURST={burst!r}: "
             "expected a positive rate and a burst >= 1"
         )
+    securityhub_v2 = env.get("OUROBOROS_SECURITYHUB_V2", "off").strip().lower() or "off"
+    if securityhub_v2 not in SECURITYHUB_V2_MODES:
+        raise ConfigError(
+            f"OUROBOROS_SECURITYHUB_V2={securityhub_v2!r}: expected one of "
+            f"{', '.join(SECURITYHUB_V2_MODES)}"
+        )
     runtime = env.get("OUROBOROS_RUNTIME", "local")
     if runtime not in ("local", "aws"):
         raise ConfigError(f"OUROBOROS_RUNTIME={runtime!r}: expected local or aws")
@@ -261,6 +277,7 @@ def get_config() -> Config:
             _ACCOUNT_ID,
             "a 12-digit account id",
         ),
+        securityhub_v2=securityhub_v2,
         local_runtime=runtime == "local" and not env.get("AWS_LAMBDA_FUNCTION_NAME"),
         webhooks=tuple(webhooks),
     )

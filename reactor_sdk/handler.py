@@ -7,7 +7,13 @@ Each reactor module ends with ``handler = reactor_handler(MyReactor)``; the mani
      "finding": {...},                # the ASFF finding, as Security Hub sent it
      "params": {...},                 # the control's parameters (schema defaults fill gaps)
      "dry_run": false,                # remediate only: report, change nothing
-     "rollback_data": {...}}          # rollback only: what remediate returned
+     "rollback_data": {...},          # rollback only: what remediate returned
+     "correlation": {...}}            # optional: the keys of the workflow's log lines
+
+The reactor logs one line per invocation (what it did, or why it failed) with the event's
+``correlation`` keys (`CORRELATION_KEYS`: the correlation id that follows the finding through the
+workflow's log lines, the execution, finding, control, reactor and account) as the record's
+fields and the correlation id in its text, at INFO whatever the runtime's default level.
 
 The response is `RemediationResult.to_dict()`. Errors propagate as exceptions (their class names,
 e.g. ``ReactorParamsError`` or ``MemberAccessError``, are what the state machine matches).
@@ -33,6 +39,17 @@ if TYPE_CHECKING:
     from reactor_sdk.base import Reactor, RemediationResult
 
 logger = logging.getLogger(__name__)
+logger.setLevel(logging.INFO)  # the invocation's line is written on Lambda (root: WARNING)
+
+#: The keys of an event's ``correlation`` a reactor logs (the workflow's, see the docstring).
+CORRELATION_KEYS = (
+    "correlation_id",
+    "execution_id",
+    "finding_id",
+    "control_id",
+    "reactor_id",
+    "account",
+)
 
 SessionFactory = Callable[[Finding], "boto3.Session"]
 
@@ -73,8 +90,9 @@ def reactor_invoke(
         params = reactor_cls.validate_params(event.get("params"))
         dry_run = bool(event.get("dry_run", False))
         result = reactor.remediate(finding, session_factory(finding), params, dry_run)
+    keys = correlation_of(event)
     logger.info(
-        "reactor %s %s %s on %s (%s): %s, %d change(s)",
+        "reactor %s %s %s on %s (%s): %s, %d change(s) [correlation %s]",
         reactor_cls.id,
         reactor_cls.version,
         operation,
@@ -82,8 +100,18 @@ def reactor_invoke(
         finding.account_id,
         result.status,
         len(result.changes),
+        keys.get("correlation_id", "-"),
+        extra=keys,
     )
     return result
+
+
+def correlation_of(event: object) -> dict[str, str]:
+    """The `CORRELATION_KEYS` of an event's ``correlation`` (short strings; none when absent)."""
+    given = event.get("correlation") if isinstance(event, Mapping) else None
+    if not isinstance(given, Mapping):
+        return {}
+    return {key: str(given[key])[:300] for key in CORRELATION_KEYS if given.get(key)}
 
 
 def reactor_handler(
@@ -92,7 +120,19 @@ def reactor_handler(
     """The Lambda handler of ``reactor_cls``."""
 
     def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
-        return reactor_invoke(reactor_cls, event).to_dict()
+        try:
+            return reactor_invoke(reactor_cls, event).to_dict()
+        except Exception as exc:
+            keys = correlation_of(event)
+            logger.warning(
+                "reactor %s %s failed: %s [correlation %s]",
+                reactor_cls.id,
+                reactor_cls.version,
+                type(exc).__name__,
+                keys.get("correlation_id", "-"),
+                extra=keys,
+            )
+            raise
 
     handler.__doc__ = f"Lambda entry point of reactor {reactor_cls.id}."
     return handler

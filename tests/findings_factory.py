@@ -15,7 +15,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ouroboros.aggregates import aggregate_add
+from ouroboros.aggregates import aggregate_add_many
+from ouroboros.aggregates.facets import facet_buckets
 from ouroboros.models import FindingModel
 from ouroboros.models.findings import finding_index_keys
 from ouroboros.securityhub.catalog import catalog_lookup
@@ -119,6 +120,15 @@ def aggregate_deltas(findings: list[FindingModel]) -> dict[str, Counter[str]]:
                 add("findings#control_failed", f"{state}#{f.control_id}")
         elif f.title:
             add("findings#title", f"{state}#{' '.join(f.title.lower().split())[:200]}")
+        values = {
+            "severity": f.severity_label,
+            "compliance": f.compliance_status,
+            "workflow": f.workflow_status,
+            "account": f.account_id,
+            "control": f.control_id,
+        }
+        for aggregate, bucket in facet_buckets(state, values, f.resource_id):
+            add(aggregate, bucket)
     return deltas
 
 
@@ -127,8 +137,14 @@ def findings_write(findings: list[FindingModel]) -> list[FindingModel]:
     with FindingModel.batch_write() as batch:
         for finding in findings:
             batch.save(finding)
-    for aggregate, counter in aggregate_deltas(findings).items():
-        aggregate_add(aggregate, dict(counter))
+    # One TransactWriteItems per 100 counters, as the writer does (not one UpdateItem each).
+    aggregate_add_many(
+        {
+            (aggregate, bucket): count
+            for aggregate, counter in aggregate_deltas(findings).items()
+            for bucket, count in counter.items()
+        }
+    )
     return findings
 
 

@@ -49,6 +49,7 @@ from console.controls import api as controls
 from console.dashboard import api as summary
 from console.executions import api as executions
 from console.findings import api as findings
+from console.findings import bulk_api as findings_bulk
 from console.hub import api as hub
 from console.reactors import api as reactors
 from console.tokens import api as tokens
@@ -67,6 +68,10 @@ urlpatterns = [
     path("v1/tokens/<id:token_id>", operations(delete=tokens.TokenRevokeApi), name="api-token"),
     path("v1/audit", operations(get=audit.AuditListApi), name="api-audit"),
     path("v1/findings", operations(get=findings.FindingListApi), name="api-findings"),
+    # Before the finding route: "bulk" would read as a finding id.
+    path(
+        "v1/findings/bulk", operations(post=findings_bulk.FindingBulkApi), name="api-findings-bulk"
+    ),
     # Before the finding route: a finding id may hold slashes.
     path(
         "v1/findings/<finding:finding_id>/remediate",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -111,3 +111,14 @@ def audit_record(
         request_id=getattr(request, "request_id", "") if request is not None else "",
         ip=_client_ip(request) if request is not None else None,
     )
+
+
+def audit_recorder(*, actor_name: str) -> Callable[..., AuditEntry]:
+    """`audit_record` for what a process does on its own, with no request and no user (the local
+    runtime's demo installing and assigning its reactor, actor ``demo``): pass it the same
+    keywords (``action``, ``target_type``, ``target_id``, ``before``, ``after``)."""
+
+    def record(**fields: Any) -> AuditEntry:
+        return audit_record(actor_name=actor_name, via=str(AuditEntry.Via.CLI), **fields)
+
+    return record

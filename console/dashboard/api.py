@@ -15,7 +15,10 @@ from ouroboros.aggregates.summary import MAX_DAYS, RECORD_STATES, summary_get
 class ExecutionDaySerializer(serializers.Serializer):
     day = serializers.DateField()
     total = serializers.IntegerField()
-    by_status = serializers.DictField(child=serializers.IntegerField())
+    by_status = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Ended executions by outcome: fixed, dry_run, skipped, failed, rolled_back.",
+    )
 
     class Meta:
         ref_name = "SummaryExecutionDay"

@@ -2,6 +2,11 @@
 
 No JavaScript and no inline styles (the CSP is ``script-src 'self'; style-src 'self'``): shapes
 carry SVG geometry attributes and CSS classes from ``console.css``.
+
+Bar charts have a fixed geometry (a viewBox the browser scales). The time charts (one column per
+day) span their whole panel: their SVG is ``width="100%"`` without a viewBox, columns and ticks
+are placed in percent of that width (``x``, ``width``) and in pixels vertically, so the columns
+widen with the panel while the text keeps its size.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ouroboros.aggregates.dashboard import DayRemediations
+from ouroboros.aggregates.remediation import OUTCOMES
 
 LABEL_WIDTH = 150
 BAR_AREA = 260
@@ -86,6 +92,8 @@ class Segment:
 
 @dataclass(frozen=True)
 class Column:
+    """One day: ``x`` and ``width`` in percent of the chart's width."""
+
     x: float
     width: float
     label: str
@@ -95,126 +103,142 @@ class Column:
 
 @dataclass(frozen=True)
 class Tick:
+    """A day label under the axis, centred on ``x`` (percent)."""
+
     x: float
     label: str
+
+
+#: Percent of the width left of the first column, for the axis labels.
+LEFT = 6.0
+PLOT_HEIGHT = 120
 
 
 @dataclass(frozen=True)
 class ColumnChart:
     columns: list[Column]
     ticks: list[Tick]
-    width: int
     height: int
     plot_height: int
     maximum: int
     total: int
-    statuses: list[str]
+    outcomes: list[str]
+    left: float = LEFT
 
 
-STATUS_ORDER = ("succeeded", "failed", "skipped", "rolled_back", "running", "pending")
+def _label(day: DayRemediations) -> str:
+    return day.day.strftime("%b %d")
 
 
-def remediation_chart(days: Sequence[DayRemediations], *, width: int = 640) -> ColumnChart:
-    """Stacked columns of executions per day, by status."""
-    plot_height, left = 120, 30
-    maximum = max((d.total for d in days), default=0)
-    scale = plot_height / maximum if maximum else 0
-    step = (width - left) / max(len(days), 1)
-    seen = {status for d in days for status in d.by_status}
-    statuses = [s for s in STATUS_ORDER if s in seen] + sorted(seen - set(STATUS_ORDER))
+def _columns(
+    days: Sequence[DayRemediations],
+    segments: Callable[[DayRemediations], list[Segment]],
+    total: Callable[[DayRemediations], int],
+) -> tuple[list[Column], list[Tick]]:
+    step = (100 - LEFT) / max(len(days), 1)
+    gap = min(0.3, step / 5)
     columns, ticks = [], []
     for n, day in enumerate(days):
-        x = left + n * step
-        bottom = float(plot_height)
+        x = LEFT + n * step
+        columns.append(
+            Column(
+                x=round(x + gap / 2, 3),
+                width=round(step - gap, 3),
+                label=_label(day),
+                total=total(day),
+                segments=segments(day),
+            )
+        )
+        if n in (0, len(days) // 2, len(days) - 1):
+            ticks.append(Tick(x=round(x + step / 2, 3), label=_label(day)))
+    return columns, ticks
+
+
+OUTCOME_LABELS = {
+    "fixed": "fixed",
+    "dry_run": "dry run",
+    "skipped": "skipped",
+    "failed": "failed",
+    "rolled_back": "rolled back",
+}
+
+
+def remediation_chart(days: Sequence[DayRemediations]) -> ColumnChart:
+    """Stacked columns of ended executions per day, by outcome (fixed at the bottom)."""
+    maximum = max((d.total for d in days), default=0)
+    scale = PLOT_HEIGHT / maximum if maximum else 0
+    seen = {outcome for d in days for outcome, n in d.by_outcome.items() if n}
+    outcomes = [o for o in OUTCOMES if o in seen] + sorted(seen - set(OUTCOMES))
+
+    def stack(day: DayRemediations) -> list[Segment]:
+        bottom = float(PLOT_HEIGHT)
         segments = []
-        for status in statuses:
-            count = day.by_status.get(status, 0)
+        for outcome in outcomes:
+            count = day.by_outcome.get(outcome, 0)
             if not count:
                 continue
             height = round(count * scale, 2)
             bottom -= height
+            label = OUTCOME_LABELS.get(outcome, outcome)
             segments.append(
                 Segment(
                     y=round(bottom, 2),
                     height=height,
-                    css=f"ex-{status}",
-                    title=f"{day.day.isoformat()}: {count} {status}",
+                    css=f"ex-{outcome}",
+                    title=f"{day.day.isoformat()}: {count} {label}",
                 )
             )
-        label = day.day.strftime("%b %d")
-        columns.append(
-            Column(
-                x=round(x + 1, 2),
-                width=round(step - 2, 2),
-                label=label,
-                total=day.total,
-                segments=segments,
-            )
-        )
-        if n in (0, len(days) // 2, len(days) - 1):
-            ticks.append(Tick(x=round(x + step / 2, 2), label=label))
+        return segments
+
+    columns, ticks = _columns(days, stack, lambda d: d.total)
     return ColumnChart(
         columns=columns,
         ticks=ticks,
-        width=width,
-        height=plot_height + 20,
-        plot_height=plot_height,
+        height=PLOT_HEIGHT + 20,
+        plot_height=PLOT_HEIGHT,
         maximum=maximum,
         total=sum(d.total for d in days),
-        statuses=statuses,
+        outcomes=outcomes,
     )
 
 
 @dataclass(frozen=True)
-class MttrChart:
-    """Columns of the mean time to remediate per day (seconds), scaled to the slowest day."""
+class TtrChart:
+    """Columns of the median time to remediate per day (seconds), scaled to the slowest day."""
 
     columns: list[Column]
     ticks: list[Tick]
-    width: int
     height: int
     plot_height: int
     maximum_seconds: float
+    left: float = LEFT
 
 
-def mttr_chart(days: Sequence[DayRemediations], *, width: int = 640) -> MttrChart:
-    """One column per day: the mean time to remediate the findings fixed that day."""
-    plot_height, left = 120, 30
-    maximum = max((d.mttr_seconds or 0.0 for d in days), default=0.0)
-    scale = plot_height / maximum if maximum else 0
-    step = (width - left) / max(len(days), 1)
-    columns, ticks = [], []
-    for n, day in enumerate(days):
-        x = left + n * step
-        label = day.day.strftime("%b %d")
-        segments = []
-        if day.mttr_seconds is not None:
-            height = round(day.mttr_seconds * scale, 2)
-            hours = day.mttr_seconds / 3600
-            segments.append(
-                Segment(
-                    y=round(plot_height - height, 2),
-                    height=height,
-                    css="mttr",
-                    title=f"{day.day.isoformat()}: {hours:.1f} h mean, {day.fixed_count} fixed",
-                )
+def ttr_chart(days: Sequence[DayRemediations]) -> TtrChart:
+    """One column per day: the median time to remediate the findings fixed that day."""
+    maximum = max((d.median_seconds or 0.0 for d in days), default=0.0)
+    scale = PLOT_HEIGHT / maximum if maximum else 0
+
+    def column(day: DayRemediations) -> list[Segment]:
+        median = day.median_seconds
+        if median is None:
+            return []
+        height = round(median * scale, 2)
+        return [
+            Segment(
+                y=round(PLOT_HEIGHT - height, 2),
+                height=height,
+                css="mttr",
+                title=f"{day.day.isoformat()}: {median / 3600:.1f} h median, "
+                f"{day.fixed_count} fixed",
             )
-        columns.append(
-            Column(
-                x=round(x + 1, 2),
-                width=round(step - 2, 2),
-                label=label,
-                total=day.fixed_count,
-                segments=segments,
-            )
-        )
-        if n in (0, len(days) // 2, len(days) - 1):
-            ticks.append(Tick(x=round(x + step / 2, 2), label=label))
-    return MttrChart(
+        ]
+
+    columns, ticks = _columns(days, column, lambda d: d.fixed_count)
+    return TtrChart(
         columns=columns,
         ticks=ticks,
-        width=width,
-        height=plot_height + 20,
-        plot_height=plot_height,
+        height=PLOT_HEIGHT + 20,
+        plot_height=PLOT_HEIGHT,
         maximum_seconds=maximum,
     )

@@ -1,4 +1,6 @@
-"""Dashboard: posture and remediation charts drawn from aggregates (a few Queries, no counting)."""
+"""Dashboard: posture and remediation charts drawn from aggregates (a few Queries, no counting),
+the failing controls' reactor coverage and the exemptions about to expire
+(`ouroboros.aggregates.dashboard`)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from console.access.roles import role_required
-from console.dashboard.charts import bar_chart, mttr_chart, remediation_chart
-from ouroboros.aggregates.dashboard import dashboard_get
+from console.dashboard.charts import OUTCOME_LABELS, bar_chart, remediation_chart, ttr_chart
+from ouroboros.aggregates.dashboard import EXPIRING_DAYS, dashboard_get
+from ouroboros.aggregates.remediation import OUTCOMES
 
 
 def _findings_link(**query: str) -> str:
@@ -45,7 +48,14 @@ def home(request: HttpRequest) -> HttpResponse:
             href=lambda c: reverse("control_detail", args=[c]),
         ),
         "remediations": remediation_chart(board.remediations),
-        "mttr": mttr_chart(board.remediations),
+        "ttr": ttr_chart(board.remediations),
     }
-    context = {"board": board, "counts": board.totals, "charts": charts}
+    outcome_rows = [(o, OUTCOME_LABELS[o], board.outcomes.get(o, 0)) for o in OUTCOMES]
+    context = {
+        "board": board,
+        "counts": board.totals,
+        "charts": charts,
+        "outcome_rows": outcome_rows,
+        "expiring_days": EXPIRING_DAYS,
+    }
     return render(request, "dashboard/home.html", context)

@@ -12,7 +12,7 @@ the notifications the workflow sent about executions.
   (`console.executions.actions`).
 - ``GET /notifications/`` (URL name ``workflow:notifications``): the notifications the topic's
   subscriber delivered about executions (channel names and outcomes only: webhook URLs are never
-  part of a delivery record).
+  part of a delivery record), newest first, a page per Query (`ouroboros.notify.delivery`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from console.executions.changes import changes_view
 from console.executions.forms import ExecutionFilterForm
 from ouroboros.errors import NotFoundError, OuroborosError, ValidationError
 from ouroboros.executions.selectors import execution_get, execution_list
-from ouroboros.notify.delivery import notification_deliveries_list
+from ouroboros.notify.delivery import notification_list
 
 PAGE_SIZE = 50
 
@@ -91,12 +91,16 @@ def execution_rollback_view(request: HttpRequest, execution_id: str) -> HttpResp
     return redirect_back(request)
 
 
-NOTIFICATIONS_SHOWN = 200
+NOTIFICATIONS_SHOWN = 50
 
 
 @role_required("viewer")
 @require_safe
 def notification_list_view(request: HttpRequest) -> HttpResponse:
-    deliveries = notification_deliveries_list(limit=NOTIFICATIONS_SHOWN)
-    context = {"deliveries": deliveries, "limit": NOTIFICATIONS_SHOWN}
+    try:
+        page = notification_list(cursor=request.GET.get("cursor"), limit=NOTIFICATIONS_SHOWN)
+    except ValidationError as exc:
+        context = {"deliveries": [], "error": str(exc), "limit": NOTIFICATIONS_SHOWN}
+        return render(request, "executions/notifications.html", context, status=400)
+    context = {"deliveries": page.items, "page": page, "limit": NOTIFICATIONS_SHOWN}
     return render(request, "executions/notifications.html", context)

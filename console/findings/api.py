@@ -1,5 +1,7 @@
 """``/api/v1/findings``: the findings list (the console's filters, sort, search and cursor pages),
 one finding with its raw ASFF, and ``POST .../remediate`` (starts the workflow, or a dry run).
+Each finding says which formats it was seen in (``asff``: Security Hub CSPM, ``ocsf``: Security
+Hub V2) and its V2 status.
 
 The list and the retrieve call `ouroboros.findings.selectors` like the console's findings pages;
 remediate calls `console.findings.services.finding_remediate` like the console's button.
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,6 +37,7 @@ from ouroboros.findings.selectors import (
     finding_get,
     finding_list,
 )
+from ouroboros.securityhub.asff import FORMAT_ASFF
 
 #: A finding id as Security Hub spells them (ARNs, UUIDs: printable ASCII, at most 512). The
 #: route takes any printable id up to 512 characters; longer ones never reach DynamoDB.
@@ -63,9 +66,23 @@ class FindingSerializer(serializers.Serializer):
     product_name = serializers.CharField(allow_null=True)
     updated_at = serializers.CharField(help_text="ISO 8601, as Security Hub gave it.")
     first_observed_at = serializers.CharField(allow_null=True)
+    formats = serializers.SerializerMethodField(
+        help_text="The formats the finding was seen in: asff (Security Hub CSPM), ocsf "
+        "(Security Hub V2)."
+    )
+    v2_status = serializers.CharField(
+        source="ocsf_status",
+        allow_null=True,
+        help_text="Security Hub V2's status (OCSF status: New, In Progress, Resolved...).",
+    )
 
     class Meta:
         ref_name = "Finding"
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_formats(self, finding: Any) -> list[str]:
+        """An item older than OCSF support records no formats: it was ASFF."""
+        return [str(f) for f in finding.formats or [FORMAT_ASFF]]
 
 
 def _choices(values: tuple[str, ...]) -> serializers.ChoiceField:
@@ -146,6 +163,12 @@ class FindingGetApi(APIView):
         )
         asff = serializers.JSONField(allow_null=True, help_text="The raw ASFF finding.")
         asff_error = serializers.CharField(allow_null=True)
+        v2_status_id = serializers.IntegerField(
+            allow_null=True, help_text="Security Hub V2's OCSF status_id (1 New ... 4 Resolved)."
+        )
+        metadata_uid = serializers.CharField(
+            allow_null=True, help_text="Security Hub V2's handle of the finding (metadata.uid)."
+        )
 
         class Meta:
             ref_name = "FindingDetail"
@@ -153,6 +176,9 @@ class FindingGetApi(APIView):
         def to_representation(self, instance: Any) -> dict[str, Any]:
             data = dict(FindingSerializer(instance.finding).data)
             data["resource_ids"] = list(instance.finding.resource_ids or [])
+            status_id = instance.finding.ocsf_status_id
+            data["v2_status_id"] = None if status_id is None else int(status_id)
+            data["metadata_uid"] = instance.finding.metadata_uid
             data["asff"] = instance.asff
             data["asff_error"] = instance.asff_error
             return data

@@ -23,6 +23,12 @@ SORT_LABELS = {
     "-first_observed": "First observed, newest first",
     "first_observed": "First observed, oldest first",
 }
+GROUP_LABELS = {
+    "": "No grouping",
+    "control": "Control",
+    "account": "Account",
+    "resource": "Resource",
+}
 SEARCH_LABELS = {
     "auto": "Anything",
     "control": "Control id",
@@ -54,8 +60,10 @@ class FindingFilterForm(forms.Form):
     region = forms.CharField(required=False, max_length=64)
     control = forms.CharField(required=False, max_length=128)
     resource_type = forms.CharField(required=False, max_length=256, label="Resource type")
+    resource = forms.CharField(required=False, max_length=1024, label="Resource id")
     product = forms.CharField(required=False, max_length=256)
     sort = forms.ChoiceField(required=False, choices=list(SORT_LABELS.items()))
+    group = forms.ChoiceField(required=False, choices=list(GROUP_LABELS.items()), label="Group by")
     size = forms.TypedChoiceField(
         required=False,
         coerce=int,
@@ -78,6 +86,7 @@ class FindingFilterForm(forms.Form):
             region=data.get("region") or None,
             control=data.get("control") or None,
             resource_type=data.get("resource_type") or None,
+            resource=data.get("resource") or None,
             product=data.get("product") or None,
             search=data.get("q") or None,
             search_in=search_in,  # type: ignore[arg-type]

@@ -35,7 +35,9 @@ from console.access.redirects import redirect_back
 from console.access.roles import has_role, role_required
 from console.executions.actions import REFRESH_SECONDS, finding_page_url
 from console.findings import services
+from console.findings.bulk_views import bulk_context
 from console.findings.forms import SEARCH_LABELS, SORT_LABELS, FindingFilterForm
+from console.findings.list_extras import finding_list_extras
 from console.findings.loop import finding_loop
 from ouroboros.errors import NotFoundError, OuroborosError, ValidationError
 from ouroboros.executions.selectors import ExecutionFilters, execution_list
@@ -88,6 +90,13 @@ def finding_list_view(request: HttpRequest) -> HttpResponse:
             finding_accounts(record_state=request.GET.get("record_state") or "ACTIVE")
         ),
         "control_options": _control_options(),
+        "bulk": bulk_context(request),
+        **finding_list_extras(
+            request,
+            form.filters() if page else None,
+            page,
+            (form.cleaned_data.get("group") or "") if page else "",
+        ),
     }
     return render(request, "findings/list.html", context, status=200 if page else 400)
 

@@ -16,6 +16,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from cryptography.hazmat.primitives import hashes
@@ -118,6 +119,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "console.access.context.role",
             ],
+            # ``{{ value|utc }}`` everywhere: the console's one time format (UTC).
+            "builtins": ["console.findings.templatetags.console_time"],
         },
     },
 ]
@@ -240,6 +243,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ApiTokenScopeEnum": "console.tokens.models.ApiToken.Scope",
         "ApiTokenStatusEnum": ["active", "expired", "revoked"],
+        # A finding's workflow status: the list's filter and the bulk action's status.
+        "WorkflowStatusEnum": "ouroboros.findings.plan.WORKFLOW_STATUSES",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -259,6 +264,33 @@ HUB_STORAGE = {
         "querystring_expire": 300,
     },
 }
+#: Where findings exports go (`console.jobs.exports`): the S3 bucket ``OUROBOROS_EXPORT_BUCKET``
+#: (under ``exports/``, downloads by pre-signed URL) when set, else (None) the data folder's
+#: ``exports/`` through the same storage API.
+EXPORT_STORAGE: dict[str, Any] | None = (
+    {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["OUROBOROS_EXPORT_BUCKET"],
+            "location": "exports",
+            # Each name is unique (time and job id): overwriting skips the existence check,
+            # a HeadObject that S3 refuses (403) without s3:ListBucket, which the console lacks.
+            "file_overwrite": True,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            # SigV4 download links: S3 refuses SigV2 in regions opened since 2014.
+            "signature_version": "s3v4",
+        },
+    }
+    if os.environ.get("OUROBOROS_EXPORT_BUCKET")
+    else None
+)
+#: How findings exports run: ``lambda`` (an asynchronous invocation of the console function,
+#: Zappa's task runner), ``thread`` (locally) or ``inline`` (in the request: tests only).
+EXPORT_RUNNER = os.environ.get(
+    "OUROBOROS_EXPORT_RUNNER", "lambda" if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") else "thread"
+)
 #: "Remediate now" on a finding's page (operators): rendered only when this is True AND the URL
 #: named ``workflow:remediate`` exists (`console.findings` registers it; POST field ``dry_run``);
 #: otherwise the form is not rendered at all.

@@ -70,6 +70,15 @@ STORAGES = {
 WHITENOISE_MAX_AGE = 31536000
 WHITENOISE_KEEP_ONLY_HASHED_FILES = True  # pages link hashed names only ({% static %})
 
+# JSON log lines, as the functions write them (`ouroboros.observability.logging`).
+LOGGING = {
+    **_base.LOGGING,
+    "formatters": {
+        "json": {"()": "ouroboros.observability.logging.json_formatter", "service": "console"}
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+}
+
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = False  # API Gateway terminates TLS; it only speaks HTTPS to clients

@@ -1,4 +1,4 @@
-"""The console form that creates an API token (admins, for any active user)."""
+"""The console forms that create an API token: admins for any active user, operators their own."""
 
 from __future__ import annotations
 
@@ -19,3 +19,11 @@ class ApiTokenCreateForm(forms.Form):
     expires_days = forms.IntegerField(
         min_value=1, max_value=MAX_EXPIRES_DAYS, required=False, help_text="Empty: never expires."
     )
+
+
+class OwnApiTokenCreateForm(forms.Form):
+    """An operator's token for themselves: no owner to choose."""
+
+    name = ApiTokenCreateForm.base_fields["name"]
+    scope = ApiTokenCreateForm.base_fields["scope"]
+    expires_days = ApiTokenCreateForm.base_fields["expires_days"]

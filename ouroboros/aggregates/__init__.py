@@ -10,7 +10,8 @@ Aggregates and their buckets (the contract between writers and the dashboard):
 - ``findings#state``: ``ACTIVE``, ``ARCHIVED``.
 - ``findings#severity``, ``findings#compliance``, ``findings#workflow``, ``findings#account``,
   ``findings#control``: ``<record state>#<value>`` (e.g. ``ACTIVE#CRITICAL``).
-- ``executions#day``: ``<YYYY-MM-DD>#<status>``.
+- ``executions#day``: ``<YYYY-MM-DD>#<outcome>`` and ``executions#ttr``: ``<YYYY-MM-DD>#b<index>``
+  (outcomes and the time-to-remediate histogram: `ouroboros.aggregates.remediation`).
 - ``findings#control_failed``: ``<record state>#<control id>``, findings whose compliance status
   is FAILED (the dashboard's top failing controls; it falls back to ``findings#control``).
 - ``findings#title``: ``<record state>#<title key>`` (`ouroboros.models.findings.title_key`), the

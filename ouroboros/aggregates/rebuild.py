@@ -14,11 +14,17 @@ What it recounts (the contract in `ouroboros.aggregates`):
 
 - ``findings#state``, ``findings#severity``, ``findings#compliance``, ``findings#workflow``,
   ``findings#account``, ``findings#control``, ``findings#control_failed``, ``findings#title``
-  (which it back-fills for findings stored before that aggregate existed): from every item of
+  (which it back-fills for findings stored before that aggregate existed), the facet counters
+  ``findings#facet#<dimension>#<value>`` and ``findings#resource`` (`ouroboros.aggregates.facets`,
+  back-filled the same way): from every item of
   ``security_findings``, with the same bucket rules the writer uses
   (`ouroboros.findings.items.state_buckets`);
 - each control's ``failed_count`` (active FAILED findings of the control);
 - ``controls`` / ``total``: the control items of ``security_controls`` (``kind-index``).
+
+It leaves the remediation aggregates alone (``executions#day`` by outcome, ``executions#ttr``,
+``executions#mttr``): each execution is counted once when it ends, a rollback takes its fix out
+again (`ouroboros.aggregates.remediation`), and the findings table it scans does not hold them.
 
 Corrections are ``ADD``s of (true - stored), not ``SET``s, so an ``ADD`` another writer makes while
 the rebuild runs is not overwritten; the counts are exact when no writer ran during the Scan
@@ -35,6 +41,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ouroboros.aggregates import aggregate_add_many
+from ouroboros.aggregates.facets import (
+    FACET_DIMENSIONS,
+    FACET_PREFIX,
+    RESOURCE_AGGREGATE,
+    facet_aggregate_id,
+)
 from ouroboros.aws import client as aws_client
 from ouroboros.aws.dynamodb_batch import batch_get, chunked
 from ouroboros.controls.services import control_failed_count_actions
@@ -51,6 +63,7 @@ FINDING_AGGREGATES = (
     "findings#control",
     "findings#control_failed",
     "findings#title",
+    RESOURCE_AGGREGATE,
 )
 CONTROLS_AGGREGATE = ("controls", "total")
 _SCANNED = (
@@ -61,6 +74,7 @@ _SCANNED = (
     "account_id",
     "control_id",
     "title",
+    "resource_id",
 )
 
 
@@ -118,12 +132,27 @@ def _scan_findings(ddb: Any, report: AggregatesRebuildReport) -> Iterator[dict[s
         yield from page.get("Items", [])
 
 
-def _stored_counters() -> dict[tuple[str, str], int]:
+def _read_counters(aggregate_id: str, stored: dict[tuple[str, str], int]) -> None:
+    for item in AggregateModel.query(aggregate_id, consistent_read=True):
+        if item.value is None:
+            stored[(aggregate_id, item.bucket)] = int(item.total or 0)
+
+
+def _stored_counters(actual_ids: set[str]) -> dict[tuple[str, str], int]:
     stored: dict[tuple[str, str], int] = {}
     for aggregate_id in (*FINDING_AGGREGATES, CONTROLS_AGGREGATE[0]):
-        for item in AggregateModel.query(aggregate_id, consistent_read=True):
-            if item.value is None:
-                stored[(aggregate_id, item.bucket)] = int(item.total or 0)
+        _read_counters(aggregate_id, stored)
+    # The facet aggregates are one per (dimension, value): those a value was ever counted in
+    # (``findings#<dimension>`` buckets, zero or not) and those the items hold now.
+    facet_ids = {
+        aggregate_id for aggregate_id in actual_ids if aggregate_id.startswith(FACET_PREFIX)
+    }
+    for (aggregate_id, bucket), _ in list(stored.items()):
+        dimension = aggregate_id.removeprefix("findings#")
+        if dimension in FACET_DIMENSIONS:
+            facet_ids.add(facet_aggregate_id(dimension, bucket.partition("#")[2]))
+    for aggregate_id in sorted(facet_ids):
+        _read_counters(aggregate_id, stored)
     return stored
 
 
@@ -162,7 +191,7 @@ def aggregates_rebuild(*, check: bool = False, client: Any = None) -> Aggregates
             control_ids.add(state.control_id)
         if state.failing and state.control_id:
             failing[state.control_id] += 1
-    stored = _stored_counters()
+    stored = _stored_counters({aggregate_id for aggregate_id, _ in actual})
     stored_failed, report.controls = _stored_failed_counts(ddb, control_ids)
     actual[CONTROLS_AGGREGATE] = report.controls
 

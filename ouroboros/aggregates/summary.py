@@ -6,7 +6,8 @@ aggregate ids and buckets) and reshapes them:
 
 - ``findings#<dimension>`` buckets are ``<record state>#<value>``; only the buckets of the
   requested record state are returned, keyed by value;
-- ``executions#day`` buckets are ``<YYYY-MM-DD>#<status>``; the Query starts at the first day
+- ``executions#day`` buckets are ``<YYYY-MM-DD>#<outcome>`` (fixed, dry_run, skipped, failed,
+  rolled_back: `ouroboros.aggregates.remediation`); the Query starts at the first day
   asked for (a range condition on the sort key), so old days are never read.
 
 Buckets whose count is zero are left out (a counter that went back to zero means "none").

@@ -8,14 +8,16 @@ with a conditional put before a reactor runs: the key is the finding's ``Updated
 replayed event finds the marker and runs nothing), and a fresh request id for manual starts.
 
 Each execution that ends (``succeeded``, ``failed``, ``skipped``) is counted once in the dashboard's
-``executions#day`` aggregate (``<day>#<status>``), and a real remediation (succeeded, not a dry run,
-not a rollback) adds its finding's time to remediate to ``executions#mttr``
+``executions#day`` aggregate by outcome (``<day>#<outcome>``: fixed, dry_run, skipped, failed,
+rolled_back, see `ouroboros.aggregates.remediation`), and a fix (succeeded, not a dry run, not a
+rollback) adds its finding's time to remediate to ``executions#mttr``
 (`ouroboros.aggregates.remediation`) and records on the execution the day bucket and seconds it
 added (``mttr_day``, ``mttr_seconds``), which a rollback takes out again. The finding's
 ``last_remediation`` pointer follows real runs only: a dry run changed nothing, and a rollback
 sets it itself (`ouroboros.workflow.rollback`). Counting happens on the write that moves an
 execution into an ending status, so rewriting an ended execution with the same status does not
-count it twice.
+count it twice. The same write counts it in the ``Remediations`` metric, by outcome and control
+(`ouroboros.observability.metrics`).
 """
 
 from __future__ import annotations
@@ -27,11 +29,15 @@ from typing import Unpack
 
 from pynamodb.exceptions import PutError
 
-from ouroboros.aggregates import aggregate_add
-from ouroboros.aggregates.remediation import remediation_time_add
+from ouroboros.aggregates.remediation import (
+    execution_outcome,
+    remediation_outcome_add,
+    remediation_time_add,
+)
 from ouroboros.models import ExecutionModel, FindingModel, IdempotencyMarkerModel
 from ouroboros.models.executions import ExecutionFields
 from ouroboros.models.findings import LastRemediation
+from ouroboros.observability.metrics import remediation_record
 from ouroboros.securityhub.asff import NormalizedFinding
 
 logger = logging.getLogger(__name__)
@@ -95,6 +101,12 @@ def execution_record(
         finding_last_remediation_set(finding_id=finding.finding_id, execution=item)
     if item.status in ENDED_STATUSES and item.status != previous:
         _count_ended(item, finding)
+        remediation_record(
+            outcome=execution_outcome(
+                status=str(item.status), dry_run=bool(item.dry_run), trigger=item.trigger
+            ),
+            control_id=item.control_id,
+        )
     return item
 
 
@@ -122,13 +134,12 @@ def _count_ended(item: ExecutionModel, finding: NormalizedFinding | None) -> Non
     """Count an ended execution on the dashboard; a failed count never fails the record."""
     ended_at = _parse_time(item.finished_at) or datetime.now(UTC)
     try:
-        aggregate_add("executions#day", {f"{ended_at:%Y-%m-%d}#{item.status}": 1})
-        if (
-            item.status == "succeeded"
-            and not item.dry_run
-            and item.trigger != "rollback"
-            and finding is not None
-        ):
+        outcome = execution_outcome(
+            status=str(item.status), dry_run=bool(item.dry_run), trigger=item.trigger
+        )
+        if outcome is not None:
+            remediation_outcome_add(outcome=outcome, at=ended_at)
+        if outcome == "fixed" and finding is not None:
             observed = _parse_time(finding.first_observed_at or finding.created_at)
             if observed is not None:
                 seconds = remediation_time_add(observed_at=observed, remediated_at=ended_at)

@@ -29,8 +29,16 @@ resolved to keys first, then the findings of each key are read and merged by upd
   ignored).
 
 A word must appear as typed inside the title (``brute`` finds "SSH brute force attacks"; there is
-no stemming or fuzzy match). Resource search is exact on the resource id / ARN the finding lists
-first.
+no stemming or fuzzy match). When more than ``TITLE_MAX_KEYS`` controls match, the ones kept are
+those with the most FAILED findings, then the most findings (``findings#control_failed`` and
+``findings#control``, one cached Query each); controls without findings in the record state are
+left out, since they add nothing to the list.
+
+Resource search matches the resource id / ARN the finding lists first, exactly and by prefix:
+the prefix is looked up in the ``findings#resource`` aggregate (its sort key is
+``<record state>#<resource id>``, so a ``begins_with`` Query returns the matching resource ids in
+order, see `ouroboros.aggregates.facets`), and the findings of the first ``TITLE_MAX_KEYS``
+matching resources come from ``resource-index``, merged by update time.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ import time
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
+from ouroboros.aggregates.facets import RESOURCE_AGGREGATE
 from ouroboros.errors import ValidationError
 from ouroboros.models import AggregateModel, ControlModel, FindingModel
 from ouroboros.models.controls import KIND_CONTROL
@@ -90,6 +99,8 @@ LIST_ATTRIBUTES = [
     "product_name",
     "updated_at",
     "first_observed_at",
+    "formats",
+    "ocsf_status",
 ]
 _ARN_OR_ID = re.compile(r"^(arn:|[a-z0-9]+-[0-9a-f]{6,}$)|[:/]")
 _CONTROL_ID = re.compile(r"^[A-Za-z][A-Za-z0-9-]*\.[0-9A-Za-z.]+$|^[0-9]+(\.[0-9]+)+$")
@@ -216,10 +227,38 @@ def finding_titles(record_state: str) -> list[str]:
     return titles
 
 
+_control_counts_cache: dict[tuple[str, str], tuple[float, dict[str, tuple[int, int]]]] = {}
+
+
+def control_finding_counts(record_state: str) -> dict[str, tuple[int, int]]:
+    """Control id -> (FAILED findings, all findings) in ``record_state``, from the aggregates.
+
+    One Query on ``findings#control_failed`` and one on ``findings#control``, cached one minute.
+    """
+    key = (AggregateModel.Meta.table_name, record_state)
+    cached = _control_counts_cache.get(key)
+    if cached and time.monotonic() - cached[0] < _FINDING_TITLES_TTL:
+        return cached[1]
+    prefix = f"{record_state}#"
+
+    def counted(aggregate_id: str) -> dict[str, int]:
+        return {
+            item.bucket.removeprefix(prefix): int(item.total or 0)
+            for item in AggregateModel.query(aggregate_id, AggregateModel.bucket.startswith(prefix))
+            if item.value is None and (item.total or 0) > 0
+        }
+
+    failed, total = counted("findings#control_failed"), counted("findings#control")
+    counts = {c: (failed.get(c, 0), total.get(c, 0)) for c in failed.keys() | total.keys()}
+    _control_counts_cache[key] = (time.monotonic(), counts)
+    return counts
+
+
 def control_titles_reset() -> None:
-    """Forget the cached control and finding titles (tests; after the catalog changed)."""
+    """Forget the cached control titles, finding titles and counts (tests; catalog changes)."""
     _titles_cache.clear()
     _finding_titles_cache.clear()
+    _control_counts_cache.clear()
 
 
 def _natural(control_id: str) -> list[Any]:
@@ -251,24 +290,27 @@ def _search_sources(
         plan.keys.append(f"control {control}")
         return [_source("control-index", "g_control", f"{state}#{control}", "updated_at", forward)]
     if kind == "resource":
-        plan.keys.append(f"resource {text}")
-        return [_source("resource-index", "g_resource", f"{state}#{text}", "updated_at", forward)]
+        return _resource_sources(state, text, forward, plan)
     words = [w.lower() for w in text.split() if w]
+    counts = control_finding_counts(state)
     matches = sorted(
         (
             control_id
             for control_id, title in control_titles()
-            if all(w in f"{control_id} {title}".lower() for w in words)
+            if control_id in counts and all(w in f"{control_id} {title}".lower() for w in words)
         ),
         key=lambda control_id: (
+            -counts[control_id][0],
+            -counts[control_id][1],
             control_id.split(".")[0].lower() not in words,
             _natural(control_id),
         ),
     )
     if len(matches) > TITLE_MAX_KEYS:
         plan.notices.append(
-            f"{len(matches)} controls have these words in their title; showing the findings of "
-            f"the first {TITLE_MAX_KEYS}. Add words to narrow the search."
+            f"{len(matches)} controls with findings have these words in their title; showing "
+            f"the findings of the {TITLE_MAX_KEYS} with the most failed findings. Add words to "
+            "narrow the search."
         )
         matches = matches[:TITLE_MAX_KEYS]
     exact = title_key(text)
@@ -290,6 +332,40 @@ def _search_sources(
             _source("control-index", "g_control", f"{state}#{control_id}", "updated_at", forward)
         )
     return sources
+
+
+def _resource_sources(state: str, text: str, forward: bool, plan: FindingPlan) -> list[QuerySource]:
+    """The resource ``text`` exactly, and the resources whose id starts with it (module doc)."""
+    prefix = f"{state}#{text}"
+    resources = [text]
+    if len(prefix.encode()) <= 1024:
+        for item in AggregateModel.query(
+            RESOURCE_AGGREGATE, AggregateModel.bucket.startswith(prefix), limit=4 * TITLE_MAX_KEYS
+        ):
+            resource = item.bucket.removeprefix(f"{state}#")
+            if item.value is None and (item.total or 0) > 0 and resource not in resources:
+                resources.append(resource)
+    if len(resources) > TITLE_MAX_KEYS:
+        plan.notices.append(
+            f"More than {TITLE_MAX_KEYS} resources start with {text!r}; showing the findings of "
+            f"the first {TITLE_MAX_KEYS}. Type more of the id to narrow the search."
+        )
+        resources = resources[:TITLE_MAX_KEYS]
+    plan.keys.extend(f"resource {r}" for r in resources)
+    return [
+        _source("resource-index", "g_resource", f"{state}#{r}", "updated_at", forward)
+        for r in resources
+    ]
+
+
+def record_state_of(filters: FindingFilters) -> str:
+    """The record state ``filters`` ask for (ACTIVE by default); `ValidationError` if unknown."""
+    return _choice("Record state", filters.record_state or "ACTIVE", RECORD_STATES)
+
+
+def filters_normalized(filters: FindingFilters) -> dict[str, str]:
+    """Filter name -> value in the spelling the index keys use (no search, no record state)."""
+    return _normalized(filters)
 
 
 def finding_plan(*, filters: FindingFilters, sort: str) -> tuple[FindingPlan, list[QuerySource]]:

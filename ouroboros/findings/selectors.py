@@ -2,18 +2,20 @@
 
 `finding_list` runs the plan of `ouroboros.findings.plan` (one Query on the right index; a title
 search, a few merged) through `ouroboros.pagination`, so a page reads about its own size and is
-resumed by an opaque, signed cursor. `finding_get` returns one finding with its raw ASFF.
+resumed by an opaque, signed cursor. `finding_get` returns one finding with its raw ASFF (for a
+finding seen as OCSF only, or whose OCSF document is newer, the ASFF its OCSF converts to).
 """
 
 from __future__ import annotations
 
-import json
 import time
 import zlib
 from dataclasses import dataclass
 from typing import Any
 
 from ouroboros.errors import NotFoundError, ValidationError
+from ouroboros.findings.facets import finding_facets_reset
+from ouroboros.findings.items import finding_raw
 from ouroboros.findings.plan import (
     COMPLIANCE_STATUSES,
     LIST_ATTRIBUTES,
@@ -31,6 +33,7 @@ from ouroboros.findings.plan import (
 from ouroboros.findings.plan import control_titles_reset as _control_titles_reset
 from ouroboros.models import AggregateModel, FindingModel
 from ouroboros.pagination import query_page
+from ouroboros.securityhub.ocsf import OcsfValidationError
 
 __all__ = [
     "COMPLIANCE_STATUSES",
@@ -107,10 +110,11 @@ def finding_list(
 
 
 def finding_asff(finding: FindingModel) -> dict[str, Any] | None:
-    """The raw ASFF of ``finding`` (zlib-compressed JSON in ``raw``), or None if absent."""
-    if not finding.raw:
+    """The ASFF-shaped document of ``finding`` (`finding_raw`: the stored ASFF, or the
+    conversion of its OCSF document), or None if it has neither."""
+    data = finding_raw(finding)
+    if data is None:
         return None
-    data = json.loads(zlib.decompress(finding.raw))
     return data if isinstance(data, dict) else {"value": data}
 
 
@@ -127,6 +131,8 @@ def finding_get(*, finding_id: str) -> FindingDetail:
         return FindingDetail(finding=finding, asff=finding_asff(finding))
     except (zlib.error, ValueError) as exc:
         return FindingDetail(finding=finding, asff=None, asff_error=f"unreadable raw ASFF: {exc}")
+    except OcsfValidationError as exc:
+        return FindingDetail(finding=finding, asff=None, asff_error=f"unreadable raw OCSF: {exc}")
 
 
 _accounts_cache: dict[tuple[str, str], tuple[float, list[str]]] = {}
@@ -152,6 +158,7 @@ def finding_accounts(*, record_state: str = "ACTIVE") -> list[str]:
 
 
 def control_titles_reset() -> None:
-    """Forget the cached control titles and accounts (tests; after the catalog changed)."""
+    """Forget the cached control titles, accounts and facets (tests; after the catalog changed)."""
     _control_titles_reset()
     _accounts_cache.clear()
+    finding_facets_reset()

@@ -1,13 +1,17 @@
 """Writes to findings: `finding_upsert_batch`, the one path every finding takes into DynamoDB.
 
-The collectors (full and incremental sync) and the "Findings - Imported" event path all call it.
-For a batch of normalized findings it:
+The collectors (full and incremental sync, ASFF and Security Hub V2's OCSF) and the "Findings -
+Imported" (V1 and V2) event paths all call it, with normalized findings of either format
+(`ouroboros.securityhub.ocsf.finding_parse`; the finding says its format). For a batch it:
 
-1. keeps one finding per id (the latest ``UpdatedAt``; BatchWriteItem refuses duplicate keys);
+1. keeps one finding per id and format (the latest update time; BatchWriteItem refuses
+   duplicate keys, so the second format of an id in the same batch is written in a second round);
 2. reads what is stored for them with BatchGetItem (100 keys a call, only the compared fields,
    strongly consistent: the deltas of step 5 must start from the latest write);
-3. skips what is unchanged (same ``content_hash``: zero writes) and what is older than the stored
-   finding (``UpdatedAt`` before the stored one: a late event must not undo a newer collection);
+3. skips what is unchanged (same content hash as the stored document of its format: zero writes)
+   and what is older than the stored document of its format (a late event must not undo a newer
+   collection); a finding whose item holds the other format is joined to it
+   (`ouroboros.findings.items.finding_item_merge`, after reading those whole items);
 4. writes the rest with BatchWriteItem in 25s, re-sending ``UnprocessedItems`` with backoff and
    jitter (`ouroboros.aws.dynamodb_batch`). A rewrite keeps ``last_remediation``, which the
    workflow, not the collector, owns. Steps 2-4 run per slice of 100 findings, slices in
@@ -57,11 +61,15 @@ from ouroboros.aws.dynamodb_batch import (
 )
 from ouroboros.controls.services import control_failed_count_actions
 from ouroboros.findings.items import (
+    HASH_ATTRIBUTES,
     STORED_ATTRIBUTES,
     FindingItem,
     FindingState,
     finding_content,
     finding_item_build,
+    finding_item_merge,
+    item_format_updated_at,
+    item_formats,
     state_buckets,
 )
 from ouroboros.models import FindingModel
@@ -102,23 +110,39 @@ class FindingUpsertReport:
         return self
 
 
-def _latest_per_id(findings: Iterable[NormalizedFinding]) -> dict[str, NormalizedFinding]:
-    latest: dict[str, NormalizedFinding] = {}
+def _latest_per_key(findings: Iterable[NormalizedFinding]) -> list[NormalizedFinding]:
+    """One finding per (id, format): the latest update time."""
+    latest: dict[tuple[str, str], NormalizedFinding] = {}
     for finding in findings:
-        known = latest.get(finding.finding_id)
+        key = (finding.finding_id, finding.source_format)
+        known = latest.get(key)
         if known is None or finding.updated_at >= known.updated_at:
-            latest[finding.finding_id] = finding
-    return latest
+            latest[key] = finding
+    return list(latest.values())
 
 
-def _deltas(
-    written: Iterable[tuple[dict[str, Any] | None, NormalizedFinding]],
-) -> tuple[Counter[tuple[str, str]], Counter[str]]:
+def _rounds(findings: list[NormalizedFinding]) -> list[list[NormalizedFinding]]:
+    """``findings`` in rounds with each id at most once per round (an id in both formats: two)."""
+    first: dict[str, NormalizedFinding] = {}
+    second: list[NormalizedFinding] = []
+    for finding in findings:
+        if finding.finding_id in first:
+            second.append(finding)
+        else:
+            first[finding.finding_id] = finding
+    return [list(first.values()), second] if second else [list(first.values())]
+
+
+#: A written finding: the stored item it replaced (the compared fields; None if new) and the item.
+Written = tuple[dict[str, Any] | None, dict[str, Any]]
+
+
+def _deltas(written: Iterable[Written]) -> tuple[Counter[tuple[str, str]], Counter[str]]:
     """Aggregate deltas and ``failed_count`` deltas of moving each stored state to its new one."""
     buckets: Counter[tuple[str, str]] = Counter()
     failing: Counter[str] = Counter()
-    for stored, finding in written:
-        new = FindingState.of(finding)
+    for stored, item in written:
+        new = FindingState.from_item(item)
         for key in state_buckets(new):
             buckets[key] += 1
         if new.failing and new.control_id:
@@ -145,7 +169,7 @@ class FindingDeltas:
         self.pending = 0
         self._lock = threading.Lock()
 
-    def add(self, written: Sequence[tuple[dict[str, Any] | None, NormalizedFinding]]) -> None:
+    def add(self, written: Sequence[Written]) -> None:
         buckets, failing = _deltas(written)
         with self._lock:
             self.buckets.update(buckets)
@@ -189,15 +213,18 @@ def finding_upsert_batch(
     call), so reads of one slice overlap writes of another. Aggregates move once, at the end,
     or, with ``deltas``, are added there for the caller to flush (``aggregate_writes`` stays 0).
     """
-    latest = _latest_per_id(findings)
+    latest = _latest_per_key(findings)
     report = FindingUpsertReport(received=len(latest))
     if not latest:
         return report
     ddb = client or finding_writer_client()
-    if executor is None and len(latest) > MAX_GET_KEYS:
-        with ThreadPoolExecutor(WRITE_WORKERS, thread_name_prefix="finding-upsert") as pool:
-            return _upsert(list(latest.values()), report, now, ddb, pool, retry, deltas)
-    return _upsert(list(latest.values()), report, now, ddb, executor, retry, deltas)
+    for part in _rounds(latest):
+        if executor is None and len(part) > MAX_GET_KEYS:
+            with ThreadPoolExecutor(WRITE_WORKERS, thread_name_prefix="finding-upsert") as pool:
+                _upsert(part, report, now, ddb, pool, retry, deltas)
+        else:
+            _upsert(part, report, now, ddb, executor, retry, deltas)
+    return report
 
 
 @dataclass
@@ -205,7 +232,7 @@ class _SliceResult:
     """What one slice task read and wrote (``error`` set if its writes failed part way)."""
 
     stored: dict[str, dict[str, Any]]
-    landed: list[NormalizedFinding]
+    landed: list[FindingItem]
     unchanged: int = 0
     stale: int = 0
     stats: BatchStats = field(default_factory=BatchStats)
@@ -224,28 +251,39 @@ def _upsert_slice(
     }
     result = _SliceResult(stored, [])
     to_write: list[FindingItem] = []
+    to_join: list[FindingItem] = []
     collected_at = FindingModel.collected_at.serialize(now)
     for finding in findings:
         content = finding_content(finding)
+        fmt = finding.source_format
         old = stored.get(finding.finding_id)
         if old is not None:
-            if old.get("content_hash", {}).get("S") == content.content_hash:
+            if old.get(HASH_ATTRIBUTES[fmt], {}).get("S") == content.content_hash:
                 result.unchanged += 1
                 continue
-            if old.get("updated_at", {}).get("S", "") > finding.updated_at:
+            if item_format_updated_at(old, fmt) > finding.updated_at:
                 result.stale += 1
                 continue
         built = finding_item_build(finding, now=now, content=content, collected_at=collected_at)
+        if old is not None and item_formats(old) != [fmt]:
+            to_join.append(built)  # the item holds the other format: join them
+            continue
         if old is not None and "last_remediation" in old:
             built.item["last_remediation"] = old["last_remediation"]
         to_write.append(built)
+    if to_join:
+        join_keys = [{"finding_id": {"S": b.finding.finding_id}} for b in to_join]
+        whole = {i["finding_id"]["S"]: i for i in batch_get(ddb, table, join_keys, **options)}
+        for built in to_join:
+            item = whole.get(built.finding.finding_id)
+            to_write.append(finding_item_merge(built, item) if item else built)
     try:
         batch_write(ddb, table, [b.item for b in to_write], stats=result.stats, **options)
-        result.landed = [b.finding for b in to_write]
+        result.landed = to_write
     except BatchWriteError as exc:
         result.error = exc
         ids = {item["finding_id"]["S"] for item in exc.written}
-        result.landed = [b.finding for b in to_write if b.finding.finding_id in ids]
+        result.landed = [b for b in to_write if b.finding.finding_id in ids]
     return result
 
 
@@ -275,21 +313,22 @@ def _upsert(
                 results.append(future.result())
             else:
                 errors.append(failure)
-    landed: list[tuple[dict[str, Any] | None, NormalizedFinding]] = []
+    landed: list[Written] = []
     for result in results:
         report.unchanged += result.unchanged
         report.stale += result.stale
         report.write_calls += result.stats.calls
         report.resends += result.stats.resends
         report.written += len(result.landed)
-        report.created += sum(1 for f in result.landed if f.finding_id not in result.stored)
-        landed += [(result.stored.get(f.finding_id), f) for f in result.landed]
+        ids = [b.finding.finding_id for b in result.landed]
+        report.created += sum(1 for finding_id in ids if finding_id not in result.stored)
+        landed += [(result.stored.get(b.finding.finding_id), b.item) for b in result.landed]
     if deltas is not None:
         deltas.add(landed)
     else:
         own = FindingDeltas()
         own.add(landed)
-        report.aggregate_writes = own.flush(client=ddb, now=now)
+        report.aggregate_writes += own.flush(client=ddb, now=now)
     errors += [result.error for result in results if result.error is not None]
     if errors:
         logger.error("finding upsert: %d landed, then: %s", report.written, errors[0])

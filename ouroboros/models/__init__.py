@@ -16,6 +16,7 @@ from ouroboros.models.executions import (
 )
 from ouroboros.models.findings import FindingModel
 from ouroboros.models.hub import HubControlModel, HubReactorModel
+from ouroboros.models.notifications import NotificationModel
 from ouroboros.models.reactors import LocalReactorModel
 from ouroboros.models.verdicts import HubVerdictModel
 
@@ -25,6 +26,7 @@ CONSUMER_MODELS: tuple[type[OuroborosModel], ...] = (
     LocalReactorModel,
     WorkflowItemModel,
     AggregateModel,
+    NotificationModel,
 )
 HUB_MODELS: tuple[type[OuroborosModel], ...] = (HubControlModel, HubReactorModel, HubVerdictModel)
 ALL_MODELS = CONSUMER_MODELS + HUB_MODELS
@@ -53,6 +55,7 @@ __all__ = [
     "HubVerdictModel",
     "IdempotencyMarkerModel",
     "LocalReactorModel",
+    "NotificationModel",
     "RateLimitBucketModel",
     "WorkflowItemModel",
     "bind_models",

@@ -1,8 +1,15 @@
 """Consumer table ``security_findings``: normalized findings plus the raw ASFF, compressed.
 
-Hash key: ``finding_id`` (the ASFF ``Id``). The raw finding is kept zlib-compressed in ``raw``
-(items stay far below DynamoDB's 400 KB), and ``content_hash`` lets a re-collection of an
-unchanged finding write nothing.
+Hash key: ``finding_id`` (the ASFF ``Id``, equal to the OCSF ``finding_info.uid`` of the same
+finding: a finding seen in both formats is one item). Each format's raw document is kept
+zlib-compressed apart, with its own content hash, so a re-collection of an unchanged finding, in
+either format, writes nothing: ``raw`` / ``content_hash`` for ASFF, ``raw_ocsf`` /
+``content_hash_ocsf`` for OCSF (items stay far below DynamoDB's 400 KB). ``formats`` lists the
+formats seen (absent on items older than OCSF support: ASFF only), ``source_format`` the one
+the normalized fields come from (the newer document; absent: ASFF), ``asff_updated_at`` /
+``ocsf_updated_at`` each format's update time when both are held. The OCSF copy also gives
+``metadata_uid``, ``ocsf_product_uid`` and the V2 status (``ocsf_status_id``, ``ocsf_status``)
+that V2 updates and tickets need (`ouroboros.findings.items`).
 
 Indexes. Every findings list the console and the API show is one Query on one index, newest
 first. Each filter index's hash key is prefixed with the record state
@@ -40,6 +47,7 @@ from pynamodb.attributes import (
     BinaryAttribute,
     ListAttribute,
     MapAttribute,
+    NumberAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
@@ -231,6 +239,17 @@ class FindingModel(OuroborosModel):
     content_hash = UnicodeAttribute(null=True)
     raw = BinaryAttribute(null=True, legacy_encoding=False)
     last_remediation = LastRemediation(null=True)
+    # Security Hub V2 (OCSF) beside ASFF: see the module docstring.
+    formats = ListAttribute(of=UnicodeAttribute, null=True)
+    source_format = UnicodeAttribute(null=True)
+    asff_updated_at = UnicodeAttribute(null=True)
+    ocsf_updated_at = UnicodeAttribute(null=True)
+    content_hash_ocsf = UnicodeAttribute(null=True)
+    raw_ocsf = BinaryAttribute(null=True, legacy_encoding=False)
+    metadata_uid = UnicodeAttribute(null=True)
+    ocsf_product_uid = UnicodeAttribute(null=True)
+    ocsf_status_id = NumberAttribute(null=True)
+    ocsf_status = UnicodeAttribute(null=True)
 
     # Index keys, derived from the fields above by `finding_index_keys`.
     g_state = UnicodeAttribute(null=True)

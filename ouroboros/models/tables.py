@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from botocore.exceptions import ClientError
+
 from ouroboros.models import ALL_MODELS, CONSUMER_MODELS, HUB_MODELS, bind_models
 from ouroboros.models.base import OuroborosModel
 
@@ -41,6 +43,23 @@ def _drift(model: type[OuroborosModel]) -> list[str]:
     return drift
 
 
+def _ttl_enable(model: type[OuroborosModel]) -> None:
+    """Let DynamoDB delete the expired items of a model that names a TTL attribute (e.g. old
+    notifications). DynamoDB Local keeps a table's TTL setting across a delete and re-create
+    under the same name, so "already enabled" is success."""
+    attribute = getattr(model, "ttl_attribute", None)
+    if not attribute:
+        return
+    try:
+        model._get_connection().connection.client.update_time_to_live(
+            TableName=model.Meta.table_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute},
+        )
+    except ClientError as exc:
+        if "already enabled" not in str(exc):
+            raise
+
+
 def tables_ensure(scope: Scope = "all", *, wait: bool = True) -> list[TableReport]:
     """Create the missing tables of ``scope``; report the state of every table."""
     bind_models()
@@ -51,6 +70,7 @@ def tables_ensure(scope: Scope = "all", *, wait: bool = True) -> list[TableRepor
             reports.append(TableReport(name, "exists", _drift(model)))
             continue
         model.create_table(wait=wait)
+        _ttl_enable(model)
         reports.append(TableReport(name, "created"))
     return reports
 

@@ -14,36 +14,45 @@ redirect to another host; plain http to loopback only in the local runtime); a r
 recorded as ``refused: <rule>``, never posted to and never retried.
 
 Each post is retried (3 attempts, 1 s then 2 s apart) on connection errors, 429 and 5xx. Every
-delivery is appended to ``<data dir>/notifications.jsonl`` (the local runtime's console shows
-them; on Lambda the data folder is ``/tmp`` and the record is just the function's own trace).
+delivery is recorded in ``security_notifications`` (`ouroboros.models.notifications`, kept
+`RETENTION_DAYS` days by the table's TTL), which the console's notifications page reads newest
+first, a page per Query on ``time-index`` (`notification_list`): the same locally and on AWS. A
+record that cannot be written is logged; the posts already happened and are not retried for it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
+import secrets
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ouroboros.aws.parameters import ParameterMissing, parameter_get
 from ouroboros.config import get_config
 from ouroboros.errors import ValidationError
+from ouroboros.models.notifications import (
+    KIND_NOTIFICATION,
+    RETENTION_DAYS,
+    NotificationModel,
+)
 from ouroboros.notify.formats import FORMATS
+from ouroboros.notify.outcomes import message_correlation
 from ouroboros.notify.webhooks import WebhookRefused, webhook_opener, webhook_url_check
+from ouroboros.observability.logging import correlation_bound
+from ouroboros.pagination import QuerySource, query_page
 
 logger = logging.getLogger(__name__)
 
 ATTEMPTS = 3
 #: The outcome of a channel whose webhook parameter the operator has not created.
 NOT_CONFIGURED = "not configured"
-DELIVERIES_FILE = "notifications.jsonl"
-_write_lock = threading.Lock()
+MAX_LIMIT = 200
 
 
 def _url(value: str) -> str:
@@ -101,22 +110,28 @@ def channel_post(
 
 def notification_deliver(*, message: Mapping[str, Any], pause: float = 1.0) -> dict[str, Any]:
     """Deliver one message to every configured channel and record the delivery."""
-    outcomes = {
-        channel: channel_post(channel, secret, message, pause=pause)
-        for channel, secret in get_config().webhooks
-    }
+    with correlation_bound(**message_correlation(message)):
+        outcomes = {
+            channel: channel_post(channel, secret, message, pause=pause)
+            for channel, secret in get_config().webhooks
+        }
+        logger.info("notification %s delivered: %s", message.get("status"), outcomes)
+    now = datetime.now(UTC)
     record = {
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "at": now.isoformat(timespec="seconds"),
         "message": dict(message),
         "channels": outcomes,
     }
-    path = get_config().data_dir / DELIVERIES_FILE
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with _write_lock, path.open("a") as handle:
-            handle.write(json.dumps(record, default=str) + "\n")
-    except OSError as exc:
-        logger.warning("delivery record not written: %s", exc)
+        NotificationModel(
+            f"{now.isoformat(timespec='milliseconds')}#{secrets.token_hex(4)}",
+            delivered_at=now.isoformat(timespec="milliseconds"),
+            message=json.loads(json.dumps(dict(message), default=str)),
+            channels=outcomes,
+            expires_at=now + timedelta(days=RETENTION_DAYS),
+        ).save()
+    except Exception as exc:  # the posts happened; only the console's record is lost
+        logger.warning("delivery record not written: %s", type(exc).__name__)
     return record
 
 
@@ -144,12 +159,67 @@ def sns_event_deliver(*, event: Mapping[str, Any], pause: float = 1.0) -> list[d
     return delivered
 
 
-def notification_deliveries_list(
-    *, limit: int = 100, data_dir: Path | None = None
-) -> list[dict[str, Any]]:
-    """The latest recorded deliveries, newest first."""
-    path = (data_dir or get_config().data_dir) / DELIVERIES_FILE
-    if not path.exists():
-        return []
-    lines: Sequence[str] = path.read_text().splitlines()[-limit:]
-    return [json.loads(line) for line in reversed(lines) if line.strip()]
+@dataclass(frozen=True)
+class Delivery:
+    """One recorded delivery: when (UTC), the message, and each channel's outcome."""
+
+    at: datetime
+    message: dict[str, Any]
+    channels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class DeliveryPage:
+    """A page of deliveries, newest first, and the cursor of the next (older) page."""
+
+    items: list[Delivery]
+    next_cursor: str | None
+
+
+def notification_list(*, cursor: str | None = None, limit: int = 50) -> DeliveryPage:
+    """One page of deliveries, newest first (a Query on ``time-index``), after ``cursor``.
+
+    `ValidationError` for a ``limit`` outside 1..`MAX_LIMIT` or a cursor this list did not issue.
+    """
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}")
+    source = QuerySource(
+        "time-index",
+        KIND_NOTIFICATION,
+        ("notification_id", "kind", "delivered_at"),
+        "delivered_at",
+        forward=False,
+    )
+    page = query_page(
+        NotificationModel,
+        [source],
+        scope="notifications|time-index",
+        item_key="notification_id",
+        limit=limit,
+        cursor=cursor or None,
+    )
+    items = []
+    for raw in page.items:
+        item = NotificationModel.from_raw_data(raw)
+        at = datetime.fromisoformat(item.delivered_at)
+        items.append(
+            Delivery(
+                at=at if at.tzinfo else at.replace(tzinfo=UTC),
+                message=dict(item.message or {}),
+                channels={str(k): str(v) for k, v in (item.channels or {}).items()},
+            )
+        )
+    return DeliveryPage(items=items, next_cursor=page.next_cursor)
+
+
+def notification_deliveries_list(*, limit: int = 100) -> list[dict[str, Any]]:
+    """The latest ``limit`` deliveries, newest first, as records (``at``, ``message``,
+    ``channels``): what `notification_deliver` returned."""
+    return [
+        {
+            "at": d.at.isoformat(timespec="seconds"),
+            "message": d.message,
+            "channels": d.channels,
+        }
+        for d in notification_list(limit=limit).items
+    ]

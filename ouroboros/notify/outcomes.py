@@ -2,13 +2,14 @@
 
 A message is a small JSON object (no secrets, no raw finding): the execution id, status, finding,
 control, account, region, resource, reactor, trigger, actor, dry-run flag, number of changes,
-and the error when it failed. The topic's subscriber (`ouroboros.notify.delivery`) formats it
-for each chat channel.
+the error when it failed, and the correlation id of the finding's log lines. The topic's
+subscriber (`ouroboros.notify.delivery`) formats it for each chat channel.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -17,11 +18,17 @@ from ouroboros.aws import client
 from ouroboros.config import get_config
 from ouroboros.errors import ValidationError
 from ouroboros.models import ExecutionModel
+from ouroboros.observability.logging import correlation_keys
+
+logger = logging.getLogger(__name__)
 
 
-def outcome_message(*, execution: ExecutionModel) -> dict[str, Any]:
-    """The notification message of one execution."""
-    return {
+def outcome_message(
+    *, execution: ExecutionModel, correlation_id: str | None = None
+) -> dict[str, Any]:
+    """The notification message of one execution (with the ``correlation_id`` of its log lines,
+    `ouroboros.observability.logging`, when given)."""
+    message = {
         "execution_id": execution.execution_id,
         "status": execution.status,
         "finding_id": execution.finding_id,
@@ -37,6 +44,14 @@ def outcome_message(*, execution: ExecutionModel) -> dict[str, Any]:
         "changes": len(execution.changes or []),
         "error": execution.error,
     }
+    if correlation_id:
+        message["correlation_id"] = correlation_id
+    return message
+
+
+def message_correlation(message: Mapping[str, Any]) -> dict[str, str]:
+    """The correlation keys of a notification message, for its log lines."""
+    return correlation_keys(**{**message, "account": message.get("account_id")})
 
 
 #: SNS Publish accepts up to 256 KiB per message.
@@ -59,6 +74,14 @@ def topic_arn() -> str:
     the local runtime's workflow extension does locally). No sns:CreateTopic needed."""
     config = get_config()
     return f"arn:aws:sns:{config.region}:{_account()}:{config.notification_topic_name}"
+
+
+def messages_correlation(event: Any) -> dict[str, str]:
+    """The correlation keys of a Send Notification input: its first message's (one item's
+    messages, as the state machine sends them); none of a malformed input."""
+    messages = event.get("messages") if isinstance(event, Mapping) else None
+    first = messages[0] if isinstance(messages, list) and messages else None
+    return message_correlation(first) if isinstance(first, Mapping) else {}
 
 
 def messages_of(event: Any) -> list[dict[str, Any]]:
@@ -89,4 +112,10 @@ def notification_publish(*, messages: Sequence[dict[str, Any]]) -> dict[str, Any
         subject = _subject(message)
         response = sns.publish(TopicArn=arn, Subject=subject, Message=body)
         ids.append(response["MessageId"])
+        logger.info(
+            "notification %s published: %s",
+            response["MessageId"],
+            message.get("status"),
+            extra=message_correlation(message),
+        )
     return {"published": len(ids), "message_ids": ids}

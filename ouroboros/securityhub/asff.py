@@ -32,7 +32,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ouroboros.errors import ValidationError
 from ouroboros.securityhub.control_ids import (
@@ -41,6 +41,13 @@ from ouroboros.securityhub.control_ids import (
     security_control_id,
     standard_generator_id,
 )
+
+if TYPE_CHECKING:
+    from ouroboros.securityhub.ocsf import OcsfIdentity
+
+#: The two finding formats (``NormalizedFinding.source_format``; `ouroboros.securityhub.ocsf`).
+FORMAT_ASFF = "asff"
+FORMAT_OCSF = "ocsf"
 
 SEVERITY_LABELS = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 COMPLIANCE_STATUSES = ("PASSED", "WARNING", "FAILED", "NOT_AVAILABLE")
@@ -98,10 +105,19 @@ class NormalizedFinding:
     raw: Mapping[str, Any]
     #: ``key=value`` of every tag of every resource (exemptions by tag match these).
     resource_tags: frozenset[str] = frozenset()
+    #: An OCSF finding's V2 identity and status (None for ASFF); ``raw`` is then its ASFF-shaped
+    #: conversion and ``ocsf_raw`` the document as received (`ouroboros.securityhub.ocsf`).
+    ocsf: OcsfIdentity | None = None
+    ocsf_raw: Mapping[str, Any] | None = None
 
     @property
     def is_active(self) -> bool:
         return self.record_state == "ACTIVE"
+
+    @property
+    def source_format(self) -> str:
+        """`FORMAT_OCSF` for a finding parsed from OCSF, else `FORMAT_ASFF`."""
+        return FORMAT_OCSF if self.ocsf is not None else FORMAT_ASFF
 
 
 def _text(finding: Mapping[str, Any], field: str, finding_id: str | None) -> str:

@@ -1,5 +1,13 @@
 """The findings collector (full and incremental sync) and the "Findings - Imported" event path.
 
+Two sources, chosen by ``OUROBOROS_SECURITYHUB_V2`` (`ouroboros.config`): ``GetFindings`` (ASFF,
+Security Hub CSPM) unless it is ``only``, and ``GetFindingsV2`` (OCSF, the new Security Hub) when
+it is ``on`` or ``only``. Both are read over the same ``[start, end]`` range of one watermark
+(``UpdatedAt`` for ASFF, ``finding_info.modified_time_dt`` for OCSF: the same instant of the same
+finding), one source after the other, into the same writer; OCSF documents are parsed with
+`ouroboros.securityhub.ocsf.ocsf_parse`, so a control finding seen in both formats is one item.
+``GetFindingsV2`` has no record-state filter: it returns active and closed findings alike.
+
 `findings_collect` pages through ``GetFindings`` in the (administrator) account, 100 findings a
 page, with both record states (archived findings must leave the active views, so they are
 collected too) and, incrementally, an ``UpdatedAt`` range starting at the stored watermark
@@ -20,10 +28,16 @@ The next run starts ``overlap`` earlier (default 5 minutes) to take findings Sec
 late; re-reading them writes nothing. A finding imported with an ``UpdatedAt`` older than that is
 caught by its "Findings - Imported" event (`finding_imported`) or the next full sync.
 
+Metrics (`ouroboros.observability.metrics`): an incremental run records, as it starts, how old
+the watermark is (``CollectorLagSeconds``: a collector that keeps failing reports a growing
+lag), and a completed run the pages it read (``CollectorPages``).
+
 `finding_imported` upserts every finding of an EventBridge event (the docs say one per event, real
-events carry more) through the same service. Malformed findings do not stop the valid ones: those
-are stored, then `AsffValidationError` is raised for the rest, so the event fails visibly (and goes
-to the function's retry / dead-letter path) instead of losing them silently.
+events carry more; "Findings Imported V2" events carry OCSF) through the same service. Malformed
+findings do not stop the valid ones: those are stored, then `AsffValidationError` (or
+`OcsfValidationError` when the first malformed one is OCSF) is raised for the rest, so the event
+fails visibly (and goes to the function's retry / dead-letter path) instead of losing them
+silently.
 """
 
 from __future__ import annotations
@@ -41,15 +55,17 @@ from botocore.exceptions import ClientError
 
 from ouroboros.aggregates import sync_state_get, sync_state_set
 from ouroboros.aws import client as aws_client
+from ouroboros.config import get_config
 from ouroboros.errors import ThrottledError, ValidationError
 from ouroboros.findings import services as finding_services
 from ouroboros.findings.services import FindingDeltas, FindingUpsertReport, finding_upsert_batch
+from ouroboros.observability.metrics import COLLECTOR_PAGES, collector_lag_record, metric_record
 from ouroboros.securityhub.asff import (
     AsffValidationError,
     NormalizedFinding,
-    asff_parse,
     asff_timestamp,
 )
+from ouroboros.securityhub.ocsf import finding_parse
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +79,14 @@ AGGREGATE_FLUSH = 5000
 PREFETCH_PAGES = 20
 OVERLAP = timedelta(minutes=5)
 RECORD_STATES = ("ACTIVE", "ARCHIVED")
-FINDING_EVENT_TYPES = ("Security Hub Findings - Imported", "Security Hub Findings - Custom Action")
+IMPORTED_V2 = "Findings Imported V2"
+FINDING_EVENT_TYPES = (
+    "Security Hub Findings - Imported",
+    "Security Hub Findings - Custom Action",
+    IMPORTED_V2,
+)
+#: GetFindingsV2's sort and date field: OCSF's ``UpdatedAt``.
+V2_MODIFIED = "finding_info.modified_time_dt"
 THROTTLING_CODES = frozenset({"ThrottlingException", "TooManyRequestsException"})
 
 Page = Sequence[Mapping[str, Any]]
@@ -74,6 +97,8 @@ class FindingsCollectReport:
     """What a collection read and wrote (``upsert`` adds up every batch)."""
 
     mode: str = "pages"
+    #: The APIs read, in order (``GetFindings``, ``GetFindingsV2``).
+    sources: list[str] = field(default_factory=list)
     start: str | None = None
     end: str | None = None
     pages: int = 0
@@ -93,6 +118,7 @@ class FindingsCollectReport:
         """Flat counts for logs, commands and Lambda results."""
         return {
             "mode": self.mode,
+            "sources": list(self.sources),
             "start": self.start,
             "end": self.end,
             "pages": self.pages,
@@ -232,7 +258,8 @@ def findings_ingest(
     report: FindingsCollectReport | None = None,
     prefetch: int = PREFETCH_PAGES,
 ) -> FindingsCollectReport:
-    """Parse ``pages`` of ASFF and upsert them in batches; the source of pages is the caller's.
+    """Parse ``pages`` of findings (ASFF or OCSF, `finding_parse`) and upsert them in batches;
+    the source of pages is the caller's.
 
     Reading the next pages (on a prefetch thread, up to ``prefetch`` pages ahead; 0: none) and
     parsing them overlap with writing the previous batches (`_Pipeline`).
@@ -251,8 +278,8 @@ def findings_ingest(
             for raw in page:
                 report.read += 1
                 try:
-                    batch.append(asff_parse(raw))
-                except AsffValidationError as exc:
+                    batch.append(finding_parse(raw))
+                except AsffValidationError as exc:  # OcsfValidationError is one too
                     report.invalid += 1
                     logger.error("skipping a malformed finding: %s", exc)
             if len(batch) >= target:
@@ -269,19 +296,33 @@ def findings_ingest(
     return report
 
 
-def _get_findings_pages(client: Any, filters: Mapping[str, Any]) -> Iterator[Page]:
-    paginator = client.get_paginator("get_findings")
+def _pages(client: Any, operation: str, **request: Any) -> Iterator[Page]:
+    """The ``Findings`` of each page of ``operation``'s paginator, 100 a page, oldest first."""
+    paginator = client.get_paginator(operation)
     try:
-        for page in paginator.paginate(
-            Filters=dict(filters),
-            SortCriteria=[{"Field": "UpdatedAt", "SortOrder": "asc"}],
-            PaginationConfig={"PageSize": PAGE_SIZE},
-        ):
+        for page in paginator.paginate(**request, PaginationConfig={"PageSize": PAGE_SIZE}):
             yield page.get("Findings", [])
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in THROTTLING_CODES:
-            raise ThrottledError("Security Hub GetFindings kept throttling") from exc
+            api = "GetFindingsV2" if operation == "get_findings_v2" else "GetFindings"
+            raise ThrottledError(f"Security Hub {api} kept throttling") from exc
         raise
+
+
+def _get_findings_pages(client: Any, filters: Mapping[str, Any]) -> Iterator[Page]:
+    return _pages(
+        client,
+        "get_findings",
+        Filters=dict(filters),
+        SortCriteria=[{"Field": "UpdatedAt", "SortOrder": "asc"}],
+    )
+
+
+def _get_findings_v2_pages(client: Any, filters: Mapping[str, Any] | None) -> Iterator[Page]:
+    request: dict[str, Any] = {"SortCriteria": [{"Field": V2_MODIFIED, "SortOrder": "asc"}]}
+    if filters:
+        request["Filters"] = dict(filters)
+    return _pages(client, "get_findings_v2", **request)
 
 
 def findings_filters(*, start: str | None, end: str) -> dict[str, Any]:
@@ -293,6 +334,26 @@ def findings_filters(*, start: str | None, end: str) -> dict[str, Any]:
         "RecordState": [{"Value": state, "Comparison": "EQUALS"} for state in RECORD_STATES],
         "UpdatedAt": [updated],
     }
+
+
+def findings_v2_filters(*, start: str | None, end: str) -> dict[str, Any] | None:
+    """GetFindingsV2 filters of a sync: ``finding_info.modified_time_dt`` in [start, end]; None
+    (every finding) for a full sync, as GetFindingsV2's date filter wants both ends."""
+    if not start:
+        return None
+    window = {"FieldName": V2_MODIFIED, "Filter": {"Start": start, "End": end}}
+    return {
+        "CompositeOperator": "AND",
+        "CompositeFilters": [{"Operator": "AND", "DateFilters": [window]}],
+    }
+
+
+def findings_sources(mode: str | None = None) -> tuple[str, ...]:
+    """The APIs a sync reads for ``OUROBOROS_SECURITYHUB_V2`` = ``mode`` (default: configured)."""
+    mode = mode or get_config().securityhub_v2
+    return {"off": ("GetFindings",), "on": ("GetFindings", "GetFindingsV2")}.get(
+        mode, ("GetFindingsV2",)
+    )
 
 
 def findings_collect(
@@ -308,6 +369,7 @@ def findings_collect(
     client = client or aws_client("securityhub")
     now = now or datetime.now(UTC)
     watermark = None if full else sync_state_get(WATERMARK)
+    collector_lag_record(watermark=watermark, now=now)
     start = None
     if watermark:
         try:
@@ -316,14 +378,19 @@ def findings_collect(
             logger.warning("unreadable findings watermark %r: syncing everything", watermark)
     report = FindingsCollectReport(mode="incremental" if start else "full", start=start)
     report.end = _iso(now)
-    findings_ingest(
-        pages=_get_findings_pages(client, findings_filters(start=start, end=report.end)),
-        now=now,
-        batch_size=batch_size,
-        client=ddb_client,
-        report=report,
-    )
+    for source in findings_sources():
+        # One source after the other: the twins of a finding never share a batch.
+        pages = (
+            _get_findings_pages(client, findings_filters(start=start, end=report.end))
+            if source == "GetFindings"
+            else _get_findings_v2_pages(client, findings_v2_filters(start=start, end=report.end))
+        )
+        report.sources.append(source)
+        findings_ingest(
+            pages=pages, now=now, batch_size=batch_size, client=ddb_client, report=report
+        )
     sync_state_set(WATERMARK, report.end)
+    metric_record(COLLECTOR_PAGES, report.pages)
     logger.info("findings collected: %s", report.as_dict())
     return report
 
@@ -344,19 +411,20 @@ def imported_event_findings(event: Any) -> list[Any]:
 
 
 def finding_imported(*, event: Any, now: datetime | None = None) -> FindingUpsertReport:
-    """Upsert every finding a "Findings - Imported" event carries (see the module docstring)."""
+    """Upsert every finding a "Findings - Imported" (ASFF) or "Findings Imported V2" (OCSF) event
+    carries (see the module docstring)."""
     raws = imported_event_findings(event)
     parsed: list[NormalizedFinding] = []
     errors: list[AsffValidationError] = []
     for raw in raws:
         try:
-            parsed.append(asff_parse(raw))
-        except AsffValidationError as exc:
+            parsed.append(finding_parse(raw))
+        except AsffValidationError as exc:  # OcsfValidationError is one too
             errors.append(exc)
     report = finding_upsert_batch(findings=parsed, now=now or datetime.now(UTC))
     if errors:
         first = errors[0]
-        raise AsffValidationError(
+        raise type(first)(
             first.field,
             f"{len(errors)} of {len(raws)} findings malformed, the rest stored; first: {first}",
             first.finding_id,

@@ -43,7 +43,8 @@ class DispatchItem(TypedDict):
     they are copied from. ``sfn_execution_arn`` is None when Parse was not told its execution.
     """
 
-    #: The finding as Security Hub sent it (raw ASFF); the reactor gets it unchanged.
+    #: The finding as Security Hub sent it (raw ASFF, or the ASFF-shaped conversion of an OCSF
+    #: finding: `ouroboros.securityhub.ocsf.ocsf_to_asff`); the reactor gets it unchanged.
     finding: dict[str, Any]
     control_id: str | None
     mode: str | None
@@ -59,6 +60,14 @@ class DispatchItem(TypedDict):
     #: The reactor's parameters for the control, its schema's defaults applied (what it runs
     #: with). Absent from items written before parameters existed: the reactor's defaults.
     params: NotRequired[dict[str, Any]]
+    #: The correlation id of the finding's log lines (`ouroboros.observability.logging`).
+    #: Absent from items written before it existed: Dispatch computes it.
+    correlation_id: NotRequired[str]
+    #: The V2 identity (`ouroboros.securityhub.ocsf.OcsfIdentity` as an object) of a finding
+    #: that arrived as OCSF ("Findings Imported V2"), else None: ``finding`` is then its
+    #: ASFF-shaped conversion, and the write-back goes through ``BatchUpdateFindingsV2``
+    #: (`ouroboros.securityhub.writeback.ocsf_identity_of`). Absent from rollbacks and older items.
+    ocsf: NotRequired[dict[str, Any] | None]
 
 
 class RollbackItem(DispatchItem):

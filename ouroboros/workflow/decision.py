@@ -20,10 +20,12 @@ Trigger = Literal["event", "manual", "custom_action", "rollback"]
 
 @dataclass(frozen=True)
 class Decision:
-    """What to do with one finding; ``reason`` says why for every skip."""
+    """What to do with one finding; ``reason`` says why for every skip, ``code`` too in a word
+    (the ``Reason`` of the skip metric, `ouroboros.observability.metrics.SKIPS`)."""
 
     action: Action
     reason: str = ""
+    code: str = ""
 
 
 def exemption_matches(
@@ -62,30 +64,39 @@ def finding_decide(
 
     ``provenance_problem`` is why the finding's origin is not trusted
     (`ouroboros.workflow.provenance`); it comes first: such a finding's claims (its control,
-    its resource) are not believed, whatever the trigger."""
+    its resource) are not believed, whatever the trigger. An OCSF finding
+    (`ouroboros.securityhub.ocsf`) that Security Hub did not produce, or a coverage finding
+    (it checks a service's enablement: no control), is never remediated either."""
     if provenance_problem:
-        return Decision("skip", provenance_problem)
+        return Decision("skip", provenance_problem, "provenance")
+    ocsf = finding.ocsf
+    if ocsf is not None and not ocsf.from_securityhub:
+        product = ocsf.product_uid[:300]
+        return Decision("skip", f"not from Security Hub: product {product}", "not_securityhub")
+    if ocsf is not None and ocsf.is_coverage:
+        return Decision("skip", "a Security Hub coverage finding: no control", "coverage")
     if finding.control_id is None:
-        return Decision("skip", "not a control finding")
+        return Decision("skip", "not a control finding", "not_control")
     workflow_status = finding.workflow_status or "NEW"  # absent: a new finding
     if trigger == "event" and workflow_status != "NEW":
-        return Decision("skip", f"workflow status {workflow_status}, not NEW")
+        return Decision("skip", f"workflow status {workflow_status}, not NEW", "not_new")
     if trigger == "event" and (
         finding.compliance_status != "FAILED" or finding.record_state != "ACTIVE"
     ):
-        return Decision("skip", "not an active FAILED finding")
+        return Decision("skip", "not an active FAILED finding", "not_failed")
     if not reactor_id:
-        return Decision("skip", f"no reactor assigned to {finding.control_id}")
+        return Decision("skip", f"no reactor assigned to {finding.control_id}", "no_reactor")
     if not reactor_installed:
-        return Decision("skip", f"reactor {reactor_id} is not installed")
+        return Decision("skip", f"reactor {reactor_id} is not installed", "not_installed")
     effective = mode or "off"
     if effective == "off":
-        return Decision("skip", "mode off")
+        return Decision("skip", "mode off", "mode_off")
     if effective == "manual" and trigger == "event":
-        return Decision("skip", "manual mode: waits for an operator")
+        return Decision("skip", "manual mode: waits for an operator", "manual_mode")
     for exemption in exemptions:
         if exemption_matches(exemption, finding, now=now):
-            return Decision("skip", f"exempt: {exemption.get('reason') or 'no reason given'}")
+            reason = exemption.get("reason") or "no reason given"
+            return Decision("skip", f"exempt: {reason}", "exempt")
     if dry_run_requested or effective == "dry_run":
         return Decision("dry_run")
     return Decision("run")

@@ -30,6 +30,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from botocore.config import Config as BotoConfig
@@ -47,8 +48,10 @@ from ouroboros.executions.services import (
 )
 from ouroboros.models.executions import ExecutionContext
 from ouroboros.notify.outcomes import outcome_message
+from ouroboros.observability.logging import correlation_id_of, correlation_keys
+from ouroboros.observability.metrics import REACTOR_ERRORS, WORKFLOW_FAILURES, metric_record
 from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
-from ouroboros.securityhub.writeback import finding_workflow_update
+from ouroboros.securityhub.writeback import finding_workflow_update, ocsf_identity_of
 from ouroboros.workflow.contracts import (
     DispatchFailureInput,
     DispatchItem,
@@ -135,6 +138,9 @@ def _params(item: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def _dispatch(item: DispatchItem) -> TaskOutcome:
     finding = asff_parse(item["finding"] or {})
+    identity = ocsf_identity_of(item.get("ocsf"))
+    if identity is not None:  # it arrived as OCSF: written back through BatchUpdateFindingsV2
+        finding = replace(finding, ocsf=identity)
     params = _params(item)
     if params is None:  # never run a reactor on other parameters than the control's
         raise ValidationError("dispatch item: params must be an object")
@@ -166,12 +172,22 @@ def _dispatch(item: DispatchItem) -> TaskOutcome:
     if not dry_run:
         finding_workflow_update(finding=finding, status="NOTIFIED")
     clock = time.monotonic()
+    correlation = {**item_correlation(item), "execution_id": execution_id}
     payload = {
         "operation": "remediate",
         "finding": item["finding"],
         "params": params,
         "dry_run": dry_run,
+        "correlation": correlation,  # for the reactor's log line (`reactor_sdk.handler`)
     }
+    logger.info(
+        "execution %s: invoking reactor %s %s%s",
+        execution_id,
+        item["reactor_id"],
+        item["reactor_version"],
+        " (dry run)" if dry_run else "",
+        extra=correlation,
+    )
     try:
         if not item["function_arn"]:  # nothing to invoke: fail the run (recorded below)
             raise ValidationError("dispatch item: no function_arn")
@@ -198,6 +214,8 @@ def _dispatch(item: DispatchItem) -> TaskOutcome:
         if isinstance(exc, ThrottledError):
             _release(finding, key)
             raise ThrottledError(f"[execution {execution_id}] {message}") from exc
+        logger.warning("execution %s failed: %s", execution_id, message, extra=correlation)
+        metric_record(REACTOR_ERRORS, ReactorId=item["reactor_id"])
         raise ReactorExecutionError(f"[execution {execution_id}] {message}") from exc
     changes = result.get("changes") or []
     execution = execution_record(
@@ -217,7 +235,11 @@ def _dispatch(item: DispatchItem) -> TaskOutcome:
             f"{item['reactor_version']}: {len(changes)} change(s); execution {execution_id}"
         )
         finding_workflow_update(finding=finding, status="RESOLVED", note=note)
-    return {"result": {"messages": [outcome_message(execution=execution)], "status": "succeeded"}}
+    logger.info(
+        "execution %s succeeded: %d change(s)", execution_id, len(changes), extra=correlation
+    )
+    done = outcome_message(execution=execution, correlation_id=correlation.get("correlation_id"))
+    return {"result": {"messages": [done], "status": "succeeded"}}
 
 
 def _now() -> str:
@@ -233,10 +255,41 @@ def dispatch_failure_record(*, item: Mapping[str, Any]) -> TaskOutcome:
     are read as a `DispatchFailureInput` (a missing one as None, a bad finding or error as none).
     """
     failure = dispatch_failure_of(item)
+    metric_record(WORKFLOW_FAILURES)
     return _failure_record(failure, rollback_item_of(item))
 
 
+def item_correlation(item: object) -> dict[str, str]:
+    """The correlation keys of a Dispatch or Record Dispatch Failure input, for its log lines
+    (`ouroboros.observability.logging`); what can be read of a malformed one, never an error."""
+    if not isinstance(item, Mapping):
+        return {}
+    keys = correlation_keys(
+        control_id=item.get("control_id"),
+        reactor_id=item.get("reactor_id"),
+        execution_id=item.get("execution_id"),  # a rollback's own execution
+    )
+    try:
+        finding = asff_parse(item.get("finding") or {})
+    except Exception:
+        return keys
+    version = str(item.get("idempotency_key") or finding.updated_at)
+    correlation_id = item.get("correlation_id") or correlation_id_of(
+        finding_id=finding.finding_id, version=version
+    )
+    return {
+        **correlation_keys(
+            correlation_id=correlation_id,
+            finding_id=finding.finding_id,
+            control_id=finding.control_id,
+            account=finding.account_id,
+        ),
+        **keys,
+    }
+
+
 def _failure_record(item: DispatchFailureInput, rollback: RollbackItem | None) -> TaskOutcome:
+    cid = item_correlation(item).get("correlation_id")
     error = item["error"]
     error = error if isinstance(error, Mapping) else {}
     name = str(error.get("Error") or "Error")[:200]
@@ -250,12 +303,22 @@ def _failure_record(item: DispatchFailureInput, rollback: RollbackItem | None) -
     recorded = _RECORDED.search(str(cause))
     if recorded:  # the dispatch recorded the failed execution itself
         execution = execution_get(execution_id=recorded.group(1))
-        return {"result": {"messages": [outcome_message(execution=execution)], "status": "failed"}}
+        return {
+            "result": {
+                "messages": [outcome_message(execution=execution, correlation_id=cid)],
+                "status": "failed",
+            }
+        }
     if rollback is not None:  # a rollback that failed before it ran: end it, release its claim
         from ouroboros.workflow.rollback import rollback_failure_record  # imports this module
 
         execution = rollback_failure_record(rollback, error=f"{name}: {cause}")
-        return {"result": {"messages": [outcome_message(execution=execution)], "status": "failed"}}
+        return {
+            "result": {
+                "messages": [outcome_message(execution=execution, correlation_id=cid)],
+                "status": "failed",
+            }
+        }
     execution = execution_record(
         finding=finding,
         status="failed",
@@ -271,4 +334,9 @@ def _failure_record(item: DispatchFailureInput, rollback: RollbackItem | None) -
         sfn_execution_arn=item["sfn_execution_arn"],
         finished_at=_now(),
     )
-    return {"result": {"messages": [outcome_message(execution=execution)], "status": "failed"}}
+    return {
+        "result": {
+            "messages": [outcome_message(execution=execution, correlation_id=cid)],
+            "status": "failed",
+        }
+    }

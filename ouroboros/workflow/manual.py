@@ -25,6 +25,7 @@ from ouroboros.executions.services import execution_record
 from ouroboros.models import ControlModel, LocalReactorModel
 from ouroboros.models.controls import KIND_CONTROL
 from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
+from ouroboros.securityhub.ocsf import ocsf_to_asff
 from ouroboros.workflow.provenance import finding_provenance_problem
 
 
@@ -35,16 +36,36 @@ def state_machine_arn() -> str:
 
 
 def finding_fetch(*, finding_id: str) -> dict[str, Any]:
-    """The finding as Security Hub holds it now; `NotFoundError` when it has none."""
-    found = client("securityhub").get_findings(
-        Filters={"Id": [{"Value": finding_id, "Comparison": "EQUALS"}]}, MaxResults=1
-    )["Findings"]
-    # Only an exact match counts (an emulator that ignores the filter must not remediate another).
-    found = [f for f in found if f.get("Id") == finding_id]
-    if not found:
-        raise NotFoundError(f"finding {finding_id} not found in Security Hub")
-    finding: dict[str, Any] = found[0]
-    return finding
+    """The finding as Security Hub holds it now (ASFF); `NotFoundError` when it has none.
+
+    With ``OUROBOROS_SECURITYHUB_V2`` ``on``, a finding ``GetFindings`` does not know is looked up
+    with ``GetFindingsV2``; with ``only``, there alone. A V2 finding is returned as its
+    ASFF-shaped conversion (`ocsf_to_asff`, what reactors get); the write-back finds its V2
+    handle on the stored item (`ouroboros.securityhub.writeback`).
+    """
+    mode = get_config().securityhub_v2
+    securityhub = client("securityhub")
+    if mode != "only":
+        found = securityhub.get_findings(
+            Filters={"Id": [{"Value": finding_id, "Comparison": "EQUALS"}]}, MaxResults=1
+        )["Findings"]
+        # Only an exact match counts (an emulator that ignores the filter must not remediate
+        # another).
+        found = [f for f in found if f.get("Id") == finding_id]
+        if found:
+            return dict(found[0])
+    if mode != "off":
+        uid = {
+            "FieldName": "finding_info.uid",
+            "Filter": {"Value": finding_id, "Comparison": "EQUALS"},
+        }
+        found = securityhub.get_findings_v2(
+            Filters={"CompositeFilters": [{"StringFilters": [uid]}]}, MaxResults=1
+        )["Findings"]
+        found = [f for f in found if (f.get("finding_info") or {}).get("uid") == finding_id]
+        if found:
+            return ocsf_to_asff(found[0])
+    raise NotFoundError(f"finding {finding_id} not found in Security Hub")
 
 
 def remediation_start(*, finding_id: str, actor: str, dry_run: bool = False) -> str:

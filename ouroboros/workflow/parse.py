@@ -2,11 +2,18 @@
 
 Accepted inputs:
 
-- a "Security Hub Findings - Imported" event (trigger ``event``);
+- a "Security Hub Findings - Imported" event (trigger ``event``), or a "Findings Imported V2"
+  event carrying OCSF findings (trigger ``event``): each is parsed with
+  `ouroboros.securityhub.ocsf.finding_parse`, judged like an ASFF finding, and its item carries
+  the ASFF-shaped conversion (what the reactor gets) plus its V2 identity (``ocsf``: the
+  write-back goes through ``BatchUpdateFindingsV2``);
 - a "Security Hub Findings - Custom Action" event (trigger ``custom_action``; the actor is the
   custom action's name);
 - a manual start: ``{"detail": {"findings": [...]}, "ouroboros": {"trigger": "manual",
   "actor": "alice", "dry_run": true, "request_id": "..."}}`` (`remediation_start` builds it);
+  a bulk run (`ouroboros.findings.bulk`) names its findings instead, ``"ouroboros":
+  {..., "finding_ids": [at most 100 ids]}``, read from the findings table
+  (`ouroboros.workflow.finding_ids`);
 - a rollback: ``{"detail": {"findings": [one]}, "ouroboros": {"trigger": "rollback", "actor":
   ..., "rollback_of": <execution id>, "execution_id": <the rollback's id>}}``
   (`ouroboros.workflow.rollback.execution_rollback_start` builds it): one
@@ -24,6 +31,7 @@ takes.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -38,15 +46,25 @@ from ouroboros.executions.services import (
 )
 from ouroboros.models import ControlModel, LocalReactorModel
 from ouroboros.models.controls import KIND_CONTROL
-from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
+from ouroboros.observability.logging import correlation_id_of, correlation_keys
+from ouroboros.observability.metrics import SKIPS, metric_record
+from ouroboros.securityhub.asff import NormalizedFinding
+from ouroboros.securityhub.ocsf import CLASS_COMPLIANCE, finding_parse
+from ouroboros.securityhub.writeback import ocsf_identity_dump
 from ouroboros.workflow.contracts import DispatchItem, ParseOutput
 from ouroboros.workflow.decision import Trigger, finding_decide
+from ouroboros.workflow.finding_ids import findings_by_ids
 from ouroboros.workflow.provenance import SECURITY_HUB_PRODUCT, finding_provenance_problem
 from ouroboros.workflow.rollback import rollback_item_build
 
 logger = logging.getLogger(__name__)
 
 CUSTOM_ACTION = "Security Hub Findings - Custom Action"
+#: Security Hub's own OCSF product (``metadata.product.uid``), as the V2 alternative of the
+#: Imported rule narrows on it (``arn:aws*:securityhub:*::productv2/aws/securityhub``).
+SECURITY_HUB_PRODUCT_V2 = re.compile(
+    r"arn:aws(?:-[a-z]+)*:securityhub:[a-z]{2}(?:-[a-z]+)+-\d+::productv2/aws/securityhub"
+)
 #: A skip reason quotes the input; an oversized input must not make its audit record too big.
 SKIP_REASON_MAX = 2000
 
@@ -112,6 +130,16 @@ def _exemptions(control: ControlModel | None) -> list[dict[str, Any]]:
     ]
 
 
+def _findings_named(finding_ids: Any) -> list[dict[str, Any]]:
+    """The stored findings a bulk run names (`ouroboros.workflow.finding_ids`)."""
+    if not isinstance(finding_ids, list) or not all(isinstance(i, str) for i in finding_ids):
+        raise ParseFailedError("ouroboros.finding_ids: expected a list of finding ids")
+    try:
+        return findings_by_ids(finding_ids)
+    except ValueError as exc:
+        raise ParseFailedError(f"ouroboros.finding_ids: {exc}") from None
+
+
 def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> ParseOutput:
     """Parse an input (see the module docstring) into ``{"items": [...]}``."""
     if not isinstance(event, Mapping):
@@ -127,6 +155,8 @@ def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> ParseOu
         )
         return {"items": list(rollbacks)}
     trigger, actor, dry_run, request_id = _trigger(event)
+    if trigger == "manual" and isinstance(request, Mapping) and "finding_ids" in request:
+        findings = [*findings, *_findings_named(request["finding_ids"])]
     controls: dict[str, ControlModel | None] = {}
     reactors: dict[str, LocalReactorModel | None] = {}
     now = datetime.now(UTC)
@@ -136,7 +166,7 @@ def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> ParseOu
     )
     for raw in findings:
         try:
-            finding = asff_parse(raw)
+            finding = finding_parse(raw)
         except ValidationError as exc:
             execution_record(
                 finding=None,
@@ -144,6 +174,7 @@ def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> ParseOu
                 skip_reason=f"invalid finding: {exc}"[:SKIP_REASON_MAX],
                 **origin,
             )
+            metric_record(SKIPS, Reason="invalid_finding")
             continue
         control = _control(finding.control_id, controls) if finding.control_id else None
         reactor_id = control.reactor_id if control else None
@@ -162,8 +193,9 @@ def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> ParseOu
             now=now,
             provenance_problem=finding_provenance_problem(finding.raw),
         )
+        keys = _log_keys(finding, _version(finding, origin, request_id), reactor_id)
         if decision.action == "skip":
-            execution_record(
+            skipped = execution_record(
                 finding=finding,
                 status="skipped",
                 skip_reason=decision.reason[:SKIP_REASON_MAX],
@@ -171,17 +203,37 @@ def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> ParseOu
                 mode=control.mode if control else None,
                 **origin,
             )
-            logger.info("finding %s skipped: %s", finding.finding_id, decision.reason)
+            keys["execution_id"] = skipped.execution_id
+            logger.info("finding %s skipped: %s", finding.finding_id, decision.reason, extra=keys)
+            metric_record(SKIPS, Reason=decision.code)
             continue
         assert reactor is not None and control is not None
         items.append(
-            _item(raw, finding, control, reactor, decision.action == "dry_run", request_id, origin)
+            _item(finding, control, reactor, decision.action == "dry_run", request_id, origin)
         )
+        logger.info("finding %s: %s", finding.finding_id, decision.action, extra=keys)
     return {"items": items}
 
 
+def _version(finding: NormalizedFinding, origin: _Origin, request_id: str) -> str:
+    """The finding's version as the workflow keys it: its ``UpdatedAt`` for an event, the
+    request for a manual start or a custom action (the idempotency key of its item)."""
+    trigger = origin["trigger"]
+    return finding.updated_at if trigger == "event" else f"{trigger}#{request_id}"
+
+
+def _log_keys(finding: NormalizedFinding, version: str, reactor_id: str | None) -> dict[str, str]:
+    """The correlation keys of a finding's log lines (`ouroboros.observability.logging`)."""
+    return correlation_keys(
+        correlation_id=correlation_id_of(finding_id=finding.finding_id, version=version),
+        finding_id=finding.finding_id,
+        control_id=finding.control_id,
+        reactor_id=reactor_id,
+        account=finding.account_id,
+    )
+
+
 def _item(
-    raw: Mapping[str, Any],
     finding: NormalizedFinding,
     control: ControlModel,
     reactor: LocalReactorModel,
@@ -190,9 +242,10 @@ def _item(
     origin: _Origin,
 ) -> DispatchItem:
     trigger = origin["trigger"]
-    key = finding.updated_at if trigger == "event" else f"{trigger}#{request_id}"
+    key = _version(finding, origin, request_id)
     return {
-        "finding": dict(raw),
+        # The ASFF as received, or the ASFF-shaped conversion of an OCSF finding.
+        "finding": dict(finding.raw),
         "control_id": finding.control_id,
         "mode": control.mode,
         "dry_run": dry_run,
@@ -204,18 +257,32 @@ def _item(
         "actor": origin["actor"],
         "sfn_execution_arn": origin["sfn_execution_arn"],
         "params": control_params_effective(reactor=reactor, params=control_params(control)),
+        "correlation_id": correlation_id_of(finding_id=finding.finding_id, version=key),
+        "ocsf": ocsf_identity_dump(finding),
     }
 
 
 def _imported_rule_matches(findings: list[NormalizedFinding]) -> bool:
     """Whether the "Findings - Imported" rule of ``statemachine/rules.json`` matches an event
-    carrying ``findings``. EventBridge flattens arrays of objects: each field matches when any
-    finding's value matches, not necessarily the same finding's."""
-    return (
-        any(SECURITY_HUB_PRODUCT.fullmatch(str(f.raw.get("ProductArn", ""))) for f in findings)
-        and any(f.compliance_status == "FAILED" for f in findings)
-        and any(f.record_state == "ACTIVE" for f in findings)
-        and any(f.workflow_status == "NEW" for f in findings)
+    carrying ``findings``: its ASFF alternative on the ASFF findings, or its OCSF one ("Findings
+    Imported V2") on the OCSF findings. EventBridge flattens arrays of objects: each field matches
+    when any finding's value matches, not necessarily the same finding's."""
+    asff = [f for f in findings if f.ocsf is None]
+    ocsf = [f.ocsf for f in findings if f.ocsf is not None]
+    return bool(
+        (
+            any(SECURITY_HUB_PRODUCT.fullmatch(str(f.raw.get("ProductArn", ""))) for f in asff)
+            and any(f.compliance_status == "FAILED" for f in asff)
+            and any(f.record_state == "ACTIVE" for f in asff)
+            and any(f.workflow_status == "NEW" for f in asff)
+        )
+        or (
+            any(SECURITY_HUB_PRODUCT_V2.fullmatch(i.product_uid) for i in ocsf)
+            and any(i.class_uid == CLASS_COMPLIANCE for i in ocsf)
+            and any(f.compliance_status == "FAILED" for f in findings if f.ocsf is not None)
+            and any(f.record_state == "ACTIVE" for f in findings if f.ocsf is not None)
+            and any(i.status_id == 1 for i in ocsf)
+        )
     )
 
 
@@ -238,7 +305,7 @@ def imported_impostors_record(*, event: Mapping[str, Any]) -> int:
     findings: list[NormalizedFinding] = []
     for raw in raws:
         try:
-            findings.append(asff_parse(raw))
+            findings.append(finding_parse(raw))
         except ValidationError:
             continue
     if _imported_rule_matches(findings):
@@ -271,6 +338,8 @@ def imported_impostors_record(*, event: Mapping[str, Any]) -> int:
             actor="eventbridge",
             sfn_execution_arn=None,
         )
-        logger.info("finding %s skipped: %s", finding.finding_id, problem)
+        keys = _log_keys(finding, finding.updated_at, control.reactor_id)
+        logger.info("finding %s skipped: %s", finding.finding_id, problem, extra=keys)
+        metric_record(SKIPS, Reason="provenance")
         recorded += 1
     return recorded

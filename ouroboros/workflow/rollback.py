@@ -64,10 +64,11 @@ from ouroboros.models import ControlModel, ExecutionModel, LocalReactorModel
 from ouroboros.models.controls import KIND_CONTROL
 from ouroboros.models.executions import ExecutionContext
 from ouroboros.notify.outcomes import outcome_message
+from ouroboros.observability.metrics import REACTOR_ERRORS, metric_record
 from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
 from ouroboros.securityhub.writeback import finding_workflow_update
 from ouroboros.workflow.contracts import RollbackItem, TaskOutcome
-from ouroboros.workflow.dispatch import reactor_function_invoke
+from ouroboros.workflow.dispatch import item_correlation, reactor_function_invoke
 from ouroboros.workflow.manual import finding_fetch, state_machine_arn
 
 logger = logging.getLogger(__name__)
@@ -287,6 +288,8 @@ def rollback_dispatch(item: RollbackItem) -> TaskOutcome:
         **context,
     )
     clock = time.monotonic()
+    correlation = {**item_correlation(item), "execution_id": rollback_id}
+    logger.info("rollback %s of execution %s", rollback_id, original_id, extra=correlation)
     try:
         if not item["function_arn"]:
             raise ValidationError("rollback item: no function_arn")
@@ -296,12 +299,15 @@ def rollback_dispatch(item: RollbackItem) -> TaskOutcome:
                 "operation": "rollback",
                 "finding": item["finding"],
                 "rollback_data": original.rollback.as_dict() if original.rollback else {},
+                "correlation": correlation,
             },
         )
     except Exception as exc:
         message = str(exc) if isinstance(exc, OuroborosError) else f"{type(exc).__name__}: {exc}"
         elapsed = int((time.monotonic() - clock) * 1000)
         _failed(original, running, message, sfn, duration_ms=elapsed)
+        logger.warning("rollback %s failed: %s", rollback_id, message, extra=correlation)
+        metric_record(REACTOR_ERRORS, ReactorId=item["reactor_id"])
         raise ReactorExecutionError(f"[execution {rollback_id}] {message}") from exc
     original.update(actions=[ExecutionModel.status.set("rolled_back")])
     execution = execution_record(
@@ -321,7 +327,8 @@ def rollback_dispatch(item: RollbackItem) -> TaskOutcome:
         finding_last_remediation_set(
             finding_id=original.finding_id, execution=execution, status="rolled_back"
         )
-    return {"result": {"messages": [outcome_message(execution=execution)], "status": "succeeded"}}
+    done = outcome_message(execution=execution, correlation_id=correlation.get("correlation_id"))
+    return {"result": {"messages": [done], "status": "succeeded"}}
 
 
 def rollback_failure_record(item: RollbackItem, *, error: str) -> ExecutionModel:

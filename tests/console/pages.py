@@ -37,6 +37,10 @@ def read_urls(seeded: Seeded) -> list[str]:
         {"q": hostile.resource_id},
         {"q": "public read"},
         {"q": "S3", "search_in": "title"},
+        {"q": "arn:aws:s3:::", "search_in": "resource"},
+        {"group": "control"},
+        {"group": "account", "severity": "CRITICAL"},
+        {"group": "resource"},
     ]
     return [
         reverse("home"),

@@ -130,6 +130,8 @@ def world(ddb_tables: str, make_user: Callable[[str], Any]) -> World:
         "finding_id": seeded.hostile.finding_id,
         "execution_id": seeded.executions[0].execution_id,
         "token_id": str(token.pk),
+        "job_id": "00000000-0000-4000-8000-000000000021",  # a findings export (none: 404)
+        "entry_id": "1",  # a bulk action's summary (an audit entry; none: 404)
     }
     body = {
         "reactor_id": REACTOR,

@@ -1,17 +1,21 @@
-"""Chart geometry: bars scale to the largest value, columns stack statuses per day."""
+"""Chart geometry: bars scale to the largest value, columns stack outcomes per day."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from console.dashboard.charts import (
     BAR_AREA,
     LABEL_WIDTH,
+    LEFT,
     bar_chart,
-    mttr_chart,
     remediation_chart,
+    ttr_chart,
 )
 from ouroboros.aggregates.dashboard import DayRemediations
+from ouroboros.aggregates.remediation import ttr_bucket
 
 
 def test_bars_scale_to_the_largest_value_and_keep_zero_bars_empty() -> None:
@@ -36,38 +40,42 @@ def test_an_empty_chart_has_a_height_and_no_bars() -> None:
     assert chart.bars == [] and chart.height > 0 and chart.total == 0
 
 
-def test_remediation_columns_stack_statuses_from_the_axis_up() -> None:
+def test_remediation_columns_stack_outcomes_from_the_axis_up_across_the_full_width() -> None:
     first = date(2024, 5, 1)
     days = [DayRemediations(first + timedelta(days=n)) for n in range(3)]
-    days[1].by_status = {"failed": 1, "succeeded": 3}
+    days[1].by_outcome = {"skipped": 1, "fixed": 3}
 
-    chart = remediation_chart(days, width=330)
+    chart = remediation_chart(days)
 
     busy = chart.columns[1]
     assert chart.maximum == 4 and chart.total == 4
-    assert [s.css for s in busy.segments] == ["ex-succeeded", "ex-failed"]
-    succeeded, failed = busy.segments
-    assert succeeded.y + succeeded.height == chart.plot_height
-    assert failed.y + failed.height == succeeded.y
-    assert round(succeeded.height + failed.height) == chart.plot_height
+    assert [s.css for s in busy.segments] == ["ex-fixed", "ex-skipped"]
+    fixed, skipped = busy.segments
+    assert fixed.y + fixed.height == chart.plot_height
+    assert skipped.y + skipped.height == fixed.y
+    assert round(fixed.height + skipped.height) == chart.plot_height
     assert chart.columns[0].segments == []
     assert [t.label for t in chart.ticks] == ["May 01", "May 02", "May 03"]
-    assert chart.statuses == ["succeeded", "failed"]
+    assert chart.outcomes == ["fixed", "skipped"]
+    # Percent of the panel: from the axis labels' gutter to the right edge.
+    last = chart.columns[-1]
+    assert chart.columns[0].x == pytest.approx(LEFT, abs=0.2)
+    assert last.x + last.width == pytest.approx(100, abs=0.2)
 
 
-def test_mttr_columns_scale_to_the_slowest_day_and_skip_days_without_fixes() -> None:
+def test_ttr_columns_show_each_days_median_scaled_to_the_slowest_day() -> None:
     first = date(2024, 5, 1)
     days = [DayRemediations(first + timedelta(days=n)) for n in range(3)]
-    days[0].fixed_seconds, days[0].fixed_count = 4 * 3600, 2  # 2 h mean
-    days[2].fixed_seconds, days[2].fixed_count = 4 * 3600, 1  # 4 h mean
+    days[0].histogram = {ttr_bucket(3600): 2, ttr_bucket(10 * 86400): 1}  # median 1 h
+    days[2].histogram = {ttr_bucket(4 * 3600): 1}
 
-    chart = mttr_chart(days, width=330)
+    chart = ttr_chart(days)
 
-    assert chart.maximum_seconds == 4 * 3600
-    [two_hours] = chart.columns[0].segments
+    assert chart.maximum_seconds == days[2].median_seconds
+    [one_hour] = chart.columns[0].segments
     [four_hours] = chart.columns[2].segments
     assert four_hours.height == chart.plot_height and four_hours.y == 0
-    assert two_hours.height == chart.plot_height / 2
-    assert two_hours.y + two_hours.height == chart.plot_height
+    assert one_hour.height == pytest.approx(chart.plot_height / 4, rel=0.2)
+    assert one_hour.y + one_hour.height == pytest.approx(chart.plot_height)
     assert chart.columns[1].segments == [] and chart.columns[1].total == 0
-    assert "2.0 h mean, 2 fixed" in two_hours.title
+    assert "h median, 3 fixed" in one_hour.title

@@ -40,6 +40,30 @@ def test_every_page_renders_without_a_scan(
     assert dynamodb_calls.count("Query") > len(read_urls(seeded))
 
 
+def test_facets_and_an_export_read_without_a_scan(
+    seeded: Seeded,
+    as_role: Callable[[str], Client],
+    dynamodb_calls: list[str],
+    settings: Any,
+) -> None:
+    from console.jobs.models import ExportJob
+
+    settings.EXPORT_RUNNER = "inline"
+    client = as_role("operator")
+    critical = len([f for f in seeded.findings if f.severity_label == "CRITICAL"])
+
+    listing = client.get(reverse("finding_list"), {"severity": "CRITICAL"})
+    exported = client.post(
+        reverse("finding_export"), {"query": "severity=CRITICAL&sort=updated", "format": "json"}
+    )
+
+    assert listing.context["total"] == critical
+    assert exported.status_code == 302
+    job = ExportJob.objects.get()
+    assert (job.status, job.rows) == ("done", critical)
+    assert "Scan" not in dynamodb_calls and "Query" in dynamodb_calls
+
+
 def test_the_scan_detector_detects_a_scan(seeded: Seeded, dynamodb_calls: list[str]) -> None:
     from ouroboros.models import FindingModel
 

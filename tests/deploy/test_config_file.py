@@ -34,6 +34,7 @@ external_id = "ouroboros-4f1c2a"
 trusted_origins = ["https://ouroboros.example.com"]
 trusted_product_arns = ["arn:aws:securityhub:eu-west-1::product/aws/guardduty"]
 account_scope = ["111122223333", "444455556666"]
+securityhub_v2 = "on"
 
 [hub]
 role_arn = "arn:aws:iam::999988887777:role/ouroboros-prod-hub-read"
@@ -73,6 +74,8 @@ def test_every_value_of_the_file_reaches_the_functions_that_read_it(tmp_path: Pa
         assert env["OUROBOROS_HUB_TABLE_PREFIX"] == "hub"
         assert env["OUROBOROS_ACCOUNT_SCOPE"] == "111122223333,444455556666"
         assert env["OUROBOROS_TRUSTED_PRODUCT_ARNS"].endswith("product/aws/guardduty")
+    for key in ("collect_findings", "finding_imported", "dispatch_finding"):
+        assert delivered_environment(settings, key)["OUROBOROS_SECURITYHUB_V2"] == "on"
     assert console["DJANGO_CSRF_TRUSTED_ORIGINS"] == "https://ouroboros.example.com"
     assert console["DJANGO_ALLOWED_HOSTS"] == (
         ".execute-api.eu-west-1.amazonaws.com,ouroboros.example.com"
@@ -108,6 +111,7 @@ def test_every_value_of_the_file_reaches_the_functions_that_read_it(tmp_path: Pa
         ('trusted_origins = ["http://plain.example.com"]', "is not an https:// origin"),
         ('[hub]\nrole_arn = "ouroboros-hub-read"', "is not an IAM role ARN"),
         ("stage = 5", "stage: expected a string"),
+        ('securityhub_v2 = "yes"', "securityhub_v2: 'yes': expected one of off, on, only"),
     ],
 )
 def test_a_value_that_cannot_be_deployed_is_refused_by_name(text: str, message: str) -> None:

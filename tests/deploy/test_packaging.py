@@ -236,7 +236,9 @@ def packages(tmp_path_factory: pytest.TempPathFactory) -> Packages:
 @pytest.mark.timeout(1200)
 def test_console_package_ships_each_asset_once(packages: Packages) -> None:
     names = zipfile.ZipFile(packages.console).namelist()
-    assert packages.console.stat().st_size <= 20 * MB
+    # 21 MiB: Powertools' logging and metrics (about 0.6 MiB) came in with the core's workflow
+    # modules the console imports (structured logs and metrics, issue 26).
+    assert packages.console.stat().st_size <= 21 * MB
     assert not [n for n in names if n.endswith((".map", ".br"))]
     # The Swagger UI / ReDoc assets: only the collected copy WhiteNoise serves, hashed and gzip.
     assert not [n for n in names if n.startswith("drf_spectacular_sidecar/static/")]

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from console.jobs.management.commands.bootstrap import EvaluatorJudge
+from deploy.alarms import ALARMS
 from deploy.bootstrap import bootstrap_run
 from deploy.check import deployment_problems
 from deploy.functions import function_get, functions_for
@@ -213,6 +214,35 @@ def test_state_machine_calls_the_deployed_task_functions(aws: Rehearsal) -> None
         assert deployment.function_arn(function_get(key)) in machine["definition"]
 
 
+def test_the_alarms_watching_failures_exist_with_the_documented_thresholds(aws: Rehearsal) -> None:
+    """A failing reactor raises ``ReactorErrors`` (the local runtime's workflow tests show it);
+    its alarm, and the one on failed executions, are as `deploy.alarms.ALARMS` and the README's
+    Runbook document them (`tests/deploy/test_alarms.py` keeps those two equal)."""
+    cloudwatch = client("cloudwatch")
+    found = cloudwatch.describe_alarms(AlarmNamePrefix=f"ouroboros-{STAGE}-")["MetricAlarms"]
+    alarms = {a["AlarmName"].removeprefix(f"ouroboros-{STAGE}-"): a for a in found}
+    assert sorted(alarms) == sorted({spec.key for spec in ALARMS})
+    documented = {spec.key: spec for spec in ALARMS if spec.side == "consumer"}
+    for key, metric in (
+        ("reactor-errors", "ReactorErrors"),
+        ("workflow-failed", "ExecutionsFailed"),
+    ):
+        alarm, spec = alarms[key], documented[key]
+        assert alarm["MetricName"] == metric
+        assert (alarm["Threshold"], alarm["Period"], alarm["Statistic"]) == (
+            spec.threshold,
+            spec.period,
+            spec.statistic,
+        )
+        assert spec.condition == "Sum >= 1 over 5 min"
+    machine = deployment_current("consumer").state_machine_arn
+    assert alarms["workflow-failed"]["Dimensions"] == [
+        {"Name": "StateMachineArn", "Value": machine}
+    ]
+    dashboards = {d["DashboardName"] for d in cloudwatch.list_dashboards()["DashboardEntries"]}
+    assert {f"ouroboros-{STAGE}-consumer", f"ouroboros-{STAGE}-hub"} <= dashboards
+
+
 def test_packages_hold_what_runs_and_nothing_else(aws: Rehearsal) -> None:
     console = zipfile.ZipFile(aws.build / "console.zip").namelist()
     workers = zipfile.ZipFile(aws.build / "workers.zip").namelist()
@@ -280,6 +310,8 @@ def test_teardown_keeps_protected_tables_unless_asked(aws: Rehearsal) -> None:
     actions = _actions(first)
     assert actions[f"state machine: ouroboros-{STAGE}-security-hub-finding-reactor"] == "deleted"
     assert actions[f"dynamodb table: cmdb_{STAGE}_security_findings"] == "kept"
+    assert actions[f"cloudwatch alarm: ouroboros-{STAGE}-reactor-errors"] == "deleted"
+    assert actions[f"cloudwatch dashboard: ouroboros-{STAGE}-consumer"] == "deleted"
     assert client("dynamodb").describe_table(TableName=f"cmdb_{STAGE}_security_findings")
     again = teardown_run("consumer", delete_tables=True)
     assert _actions(again)[f"state machine: ouroboros-{STAGE}-security-hub-finding-reactor"] == (

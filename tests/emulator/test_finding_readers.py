@@ -66,3 +66,20 @@ def test_a_registered_reader_is_asked_first_and_named_in_refusals(
 def test_registering_a_format_twice_keeps_one(extra_reader: None) -> None:
     finding_reader_register(_OcsfLike())
     assert [r.name for r in readers()].count("OCSF-test") == 1
+
+
+def test_the_ocsf_reader_takes_every_v2_shape_and_asff_findings_beside(tmp_path: Path) -> None:
+    event = load_event("ocsf/09_guardduty_detection_finding_in_FindingsImportedV2_event.json")
+    finding = load_event("ocsf/02_shcspm_control_SQS.1_compliance_fail_new.json")
+    asff_event = load_event("eventbridge_events/asr_imported_afsbp_ec2.7.json")
+    shapes = {"one": finding, "list": [finding, finding], "response": {"Findings": [finding]}}
+    shapes |= {"event": event, "events": [event, event], "mixed": [asff_event, event]}
+    for name, document in shapes.items():
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(document))
+        read = findings_read(path)
+        assert read.format == "OCSF"
+        assert len(read.findings) == {"list": 2, "events": 2, "mixed": 2}.get(name, 1)
+    only_asff = tmp_path / "asff.json"
+    only_asff.write_text(json.dumps(asff_event))
+    assert findings_read(only_asff).format == "ASFF"  # V1 files stay with the ASFF reader

@@ -63,8 +63,14 @@ def _stored(hub: Any) -> dict[str, dict[str, Any]]:
     return found
 
 
+def _stored_v2(hub: Any) -> set[str]:
+    pages = hub.get_paginator("get_findings_v2").paginate()
+    return {f["finding_info"]["uid"] for page in pages for f in page["Findings"]}
+
+
 def _findings_of(document: Any) -> list[dict[str, Any]] | None:
-    """The findings a file holds, counted from its JSON (independently of the readers)."""
+    """The findings a file holds, counted from its JSON (independently of the readers):
+    ASFF ones (``SchemaVersion``) and OCSF ones (``finding_info``, Security Hub V2)."""
     if isinstance(document, list):
         inner = [_findings_of(item) for item in document]
         return None if any(i is None for i in inner) else [f for i in inner for f in i or []]
@@ -74,7 +80,7 @@ def _findings_of(document: Any) -> list[dict[str, Any]] | None:
         return document["Findings"]
     if isinstance((document.get("detail") or {}).get("findings"), list):
         return document["detail"]["findings"]
-    return [document] if "SchemaVersion" in document else None
+    return [document] if "SchemaVersion" in document or "finding_info" in document else None
 
 
 def _import(*paths: Path) -> tuple[str, str, bool]:
@@ -119,7 +125,9 @@ def test_every_file_under_tests_events_in_one_command(hub: Any) -> None:
         assert f"refused {path}:" in err
         assert f"{path}: not JSON" in err or f"{path}: not a findings file" in err
     assert "Traceback" not in out + err
-    assert set(_stored(hub)) == {f["Id"] for f in expected}
+    assert set(_stored(hub)) == {f["Id"] for f in expected if "finding_info" not in f}
+    ocsf = {f["finding_info"]["uid"] for f in expected if "finding_info" in f}
+    assert len(ocsf) >= 8 and _stored_v2(hub) == ocsf  # tests/events/ocsf, kept as OCSF
 
 
 def test_custom_action_keys_are_dropped_with_one_notice_naming_them(hub: Any) -> None:
@@ -195,3 +203,46 @@ def test_ids_too_long_or_with_control_characters_are_refused_at_import(
     assert f"{path}: finding 1 ({shown}" in err and reason in err
     assert "\x00" not in out + err  # never written raw
     assert _stored(hub) == {}
+
+
+def test_ocsf_files_and_v2_events_go_in_as_ocsf_in_files_mixing_formats(
+    hub: Any, tmp_path: Path
+) -> None:
+    v2_event = load_event("ocsf/09_guardduty_detection_finding_in_FindingsImportedV2_event.json")
+    v1_event = load_event("eventbridge_events/asr_imported_afsbp_ec2.7.json")
+    sqs = load_event("ocsf/02_shcspm_control_SQS.1_compliance_fail_new.json")
+    mixed = _write(tmp_path, "mixed-events.json", [v1_event, v2_event])
+    response = _write(tmp_path, "get-findings-v2.json", {"Findings": [sqs]})
+
+    out, err, failed = _import(mixed, response)
+
+    assert not failed and err == ""
+    assert "3 findings imported from 2 of 2 file(s)" in out
+    assert set(_stored(hub)) == {v1_event["detail"]["findings"][0]["Id"]}
+    v2_uid = v2_event["detail"]["findings"][0]["finding_info"]["uid"]
+    assert _stored_v2(hub) == {v2_uid, sqs["finding_info"]["uid"]}
+    (stored,) = hub.get_findings_v2(
+        Filters={
+            "CompositeFilters": [
+                {"StringFilters": [{"FieldName": "finding_info.uid", "Filter": {"Value": v2_uid}}]}
+            ]
+        }
+    )["Findings"]
+    assert stored["finding_info"]["modified_time_dt"] > "2026"  # re-stamped: a fresh detection
+    assert stored["metadata"] == v2_event["detail"]["findings"][0]["metadata"]
+
+
+def test_a_bad_ocsf_finding_refuses_its_file_by_position_and_uid(hub: Any, tmp_path: Path) -> None:
+    sqs = load_event("ocsf/02_shcspm_control_SQS.1_compliance_fail_new.json")
+    no_account = copy.deepcopy(sqs)
+    del no_account["cloud"]
+    del no_account["resources"][0]["owner"]
+    path = _write(tmp_path, "ocsf.json", [sqs, no_account])
+
+    _, err, failed = _import(path)
+
+    assert failed and "Traceback" not in err
+    shown = sqs["finding_info"]["uid"][:97] + "..."  # a long uid is cut at 100 characters
+    assert f"{path}: OCSF finding 2 ({shown}) refused: " in err
+    assert "cloud.account.uid" in err
+    assert _stored_v2(hub) == set()  # the file is refused whole

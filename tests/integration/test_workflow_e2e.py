@@ -5,10 +5,12 @@ account, the finding RESOLVED, the execution and the notification recorded."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +25,13 @@ from ouroboros.executions.selectors import executions_of_finding
 from ouroboros.models import ControlModel, ExecutionModel, LocalReactorModel
 from ouroboros.models.controls import Exemption
 from ouroboros.notify.delivery import notification_deliveries_list
+from ouroboros.observability.logging import correlation_id_of
+from ouroboros.observability.metric_files import (
+    METRICS_FILE,
+    metric_records_read,
+    metric_totals,
+)
+from ouroboros.observability.metrics import REACTOR_ERRORS, REMEDIATIONS, SKIPS
 from ouroboros.reactors.services import reactor_install
 from ouroboros.workflow.manual import remediation_start
 from ouroboros.workflow.rollback import execution_rollback_start
@@ -101,7 +110,12 @@ def executions(finding_id: str, status: str | None = None) -> list[ExecutionMode
     return [e for e in items if status is None or e.status == status]
 
 
-def test_public_bucket_is_fixed_end_to_end(local_runtime: Any) -> None:
+def test_public_bucket_is_fixed_end_to_end(
+    local_runtime: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The bucket is fixed, the finding RESOLVED, the notification delivered; and the finding's
+    correlation id is in the JSON log lines of Parse, Dispatch, the reactor, Send Notification
+    and the subscriber, each logging as its own function (issue 26)."""
     installed_s3_reactor()
     assert "PublicRead" in policy_sids(BUCKET)
     finding = s3_finding(BUCKET)
@@ -122,6 +136,41 @@ def test_public_bucket_is_fixed_end_to_end(local_runtime: Any) -> None:
         "the notification",
     )
     assert delivered[0]["message"]["status"] == "succeeded"
+
+    correlation_id = delivered[0]["message"]["correlation_id"]
+    assert correlation_id == correlation_id_of(
+        finding_id=finding["Id"], version=str(execution.finding_updated_at)
+    )
+    lines = json_log_lines(capsys.readouterr().out)
+    followed = [line for line in lines if line.get("correlation_id") == correlation_id]
+    assert {line["service"] for line in followed} >= {
+        "parse_finding",
+        "dispatch_finding",
+        "send_notification",
+        "notify_subscriber",
+    }
+    reactor = [line for line in followed if line["message"].startswith("reactor s3-public-read")]
+    assert reactor and reactor[0]["execution_id"] == execution.execution_id
+    assert {line["finding_id"] for line in followed} == {finding["Id"]}
+    assert {line["account"] for line in followed} == {MEMBER}
+    assert all(line["control_id"] == "S3.2" for line in followed)
+
+
+def json_log_lines(out: str) -> list[dict[str, Any]]:
+    """The JSON log lines among what the functions wrote to stdout."""
+    lines = []
+    for line in out.splitlines():
+        if line.startswith("{"):
+            with contextlib.suppress(ValueError):
+                lines.append(json.loads(line))
+    return [line for line in lines if "message" in line]
+
+
+def remediation_metrics(data_dir: Path, outcome: str) -> float:
+    """The ``Remediations`` of S3.2 with ``outcome`` the local runtime recorded."""
+    totals = metric_totals(metric_records_read(data_dir / METRICS_FILE))
+    wanted = (REMEDIATIONS, (("ControlId", "S3.2"), ("Outcome", outcome)))
+    return sum(t.total for t in totals if (t.name, t.dimensions) == wanted)
 
 
 def imported_event(findings: list[dict[str, Any]], event_id: str) -> dict[str, Any]:
@@ -213,6 +262,12 @@ def test_a_failing_reactor_is_recorded_and_the_other_findings_still_succeed(
     )
     assert delivered[0]["message"]["status"] == "failed"
     assert hub_finding(bad["Id"])["Workflow"]["Status"] != "RESOLVED"
+    # Issue 26: the failure is counted (what the reactor-errors alarm and the dashboard read).
+    assert remediation_metrics(local_runtime.data_dir, "failed") == 1
+    assert remediation_metrics(local_runtime.data_dir, "remediated") >= 1  # the good one
+    totals = metric_totals(metric_records_read(local_runtime.data_dir / METRICS_FILE))
+    errors = [t for t in totals if t.name == REACTOR_ERRORS]
+    assert [(t.dimensions, t.total) for t in errors] == [((("ReactorId", "s3-public-read"),), 1)]
 
 
 def test_an_exempt_resource_is_never_changed_and_its_skip_is_recorded(local_runtime: Any) -> None:
@@ -235,6 +290,8 @@ def test_an_exempt_resource_is_never_changed_and_its_skip_is_recorded(local_runt
     skipped = wait_for(lambda: executions(finding["Id"], "skipped"), "the skip", 90)
     assert len(skipped) == 1
     assert skipped[0].skip_reason == "exempt: public website, approved by security"
+    totals = metric_totals(metric_records_read(local_runtime.data_dir / METRICS_FILE))
+    assert [t.total for t in totals if (t.name, t.dimensions) == (SKIPS, (("Reason", "exempt"),))]
     wait_for(lambda: executions_settled(state_machine_arn()), "the execution", 60)
     assert "PublicRead" in policy_sids(BUCKET)
     assert not executions(finding["Id"], "succeeded")

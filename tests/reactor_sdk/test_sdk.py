@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ from reactor_sdk import (
 )
 from reactor_sdk.errors import DuplicateReactorError
 from reactor_sdk.finding import finding_control_id
+from reactor_sdk.handler import reactor_handler
 from reactor_sdk.params import params_validate
 from reactor_sdk.registry import Registry
 from tests.conftest import load_event
@@ -216,3 +218,22 @@ def test_describe_is_the_manifest_of_the_class() -> None:
     assert manifest["description"].startswith("Records what it was given.\n\nA stand-in")
     assert manifest["permissions"] == [{"actions": ["s3:GetBucketPolicy"], "resources": ["*"]}]
     assert manifest["entry_point"] == f"{__name__}.handler"
+
+
+def test_an_invocation_is_logged_with_the_workflows_correlation_keys(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 26: the line a reactor writes carries the keys Dispatch sends (known keys only)."""
+    finding = load_event("asff_findings/asr_afsbp_s3.2.json")
+    correlation = {"correlation_id": "c-9", "execution_id": "e-9", "password": "hunter2"}
+    caplog.set_level(logging.INFO, logger="reactor_sdk.handler")
+    event = {"finding": finding, "dry_run": True, "correlation": correlation}
+    reactor_invoke(_Recorder, event, session_factory=lambda f: "s")
+    with pytest.raises(ReactorInputError):
+        reactor_handler(_Recorder)({**event, "operation": "explode"}, None)
+    done, failed = [r for r in caplog.records if r.name == "reactor_sdk.handler"]
+    for record in (done, failed):
+        keys = {k: v for k, v in vars(record).items() if k.endswith("_id")}
+        assert (keys["correlation_id"], keys["execution_id"]) == ("c-9", "e-9")
+        assert "c-9" in record.getMessage() and not hasattr(record, "password")
+    assert failed.levelname == "WARNING" and "ReactorInputError" in failed.getMessage()

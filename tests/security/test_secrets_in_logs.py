@@ -1,5 +1,6 @@
 """Secrets never reach a log line: webhook URLs on the notify path, API token secrets on the
-token-creation paths, SSM SecureStrings and assumed-role credentials in botocore's DEBUG output.
+token-creation paths, SSM SecureStrings and assumed-role credentials in botocore's DEBUG output,
+and nothing of the kind in the deployed functions' JSON lines (`ouroboros.observability.logging`).
 
 Everything is logged at DEBUG, botocore, urllib3 and Django's SQL logger included, and captured
 twice: by ``caplog`` (the records) and by ``capfd`` (what reaches the process's stdout / stderr
@@ -27,12 +28,14 @@ from lambdas import notify_subscriber, send_notification
 from ouroboros.aws import client, member_session
 from ouroboros.aws.parameters import parameter_get
 from ouroboros.config import get_config, reset_config
+from ouroboros.observability.logging import function_handler
 from tests.console.api.conftest import make_user
 from tests.http_server import http_server_running
 
 NOISY = ("botocore", "boto3", "urllib3", "moto", "django", "django.db.backends", "ouroboros")
 HOOK_SECRET = "T0KEN-in-the-webhook-url-3f9a"
 PARAMETER_SECRET = "secret-from-ssm-71c2"
+CORRELATION_ID = "c0ffee0123456789abcd"
 
 MESSAGE = {
     "execution_id": "2026-11-27T10:00:00.000Z#abcd",
@@ -127,11 +130,17 @@ def test_the_notify_path_never_logs_a_webhook_url(
     capfd.readouterr()
     everything_logged.clear()
 
-    published = send_notification.handler({"messages": [MESSAGE]})
-    event = {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": json.dumps(MESSAGE)}}]}
+    message = {**MESSAGE, "correlation_id": CORRELATION_ID}
+    published = send_notification.handler({"messages": [message]})
+    event = {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": json.dumps(message)}}]}
     delivered = notify_subscriber.handler(event)
 
     logged = _logged(everything_logged, capfd)
+    json_lines = [json.loads(line) for line in logged.splitlines() if line.startswith("{")]
+    # The functions' JSON logger (ouroboros.observability.logging) wrote its lines too.
+    assert {
+        line["service"] for line in json_lines if line.get("correlation_id") == CORRELATION_ID
+    } >= {"send_notification", "notify_subscriber"}
     assert published and delivered == {"delivered": 1}
     assert sorted(p.split("/")[1] for p in Hook.posted).count("fail") == 3  # retried
     assert {"slack", "wechat"} <= {p.split("/")[1] for p in Hook.posted}
@@ -139,6 +148,28 @@ def test_the_notify_path_never_logs_a_webhook_url(
     assert "notification to webhook failed" in logged
     assert HOOK_SECRET not in logged
     assert PARAMETER_SECRET not in logged
+
+
+def test_the_functions_json_logger_never_writes_a_secret(capfd: pytest.CaptureFixture[str]) -> None:
+    """What a function's JSON lines carry (message, ``extra`` keys, an exception's text) is
+    redacted: a webhook URL keeps its host only, a token-named key or an API token its name."""
+    url = f"https://hooks.example.com/services/{HOOK_SECRET}"
+
+    @function_handler("notify_subscriber", correlation=lambda event: {"correlation_id": "c-1"})
+    def careless(event: dict[str, Any], context: Any = None) -> None:
+        logging.getLogger("ouroboros.notify.delivery").warning(
+            "posting to %s", url, extra={"webhook_url": url, "api_token": f"ouro_r_{HOOK_SECRET}"}
+        )
+        raise RuntimeError(f"could not post to {url}")
+
+    capfd.readouterr()
+    with pytest.raises(RuntimeError):
+        careless({})
+    out, err = capfd.readouterr()
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert [line["level"] for line in lines] == ["WARNING", "ERROR"]  # both were written
+    assert lines[0]["message"].startswith("posting to https://hooks.example.com/")
+    assert HOOK_SECRET not in out + err
 
 
 @pytest.mark.functional

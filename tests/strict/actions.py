@@ -50,6 +50,7 @@ ACTION_NAMES: dict[tuple[str, str], str] = {
     ("lambda", "Invoke"): "InvokeFunction",
     ("lambda", "InvokeAsync"): "InvokeAsync",
     ("securityhub", "GetFindingsV2"): "GetFindings",
+    ("securityhub", "BatchUpdateFindingsV2"): "BatchUpdateFindings",
     # API Gateway authorizes by HTTP verb on the resource path.
     ("apigateway", "GetAccount"): "GET",
     ("apigateway", "GetStage"): "GET",

@@ -84,13 +84,19 @@ def test_s3_operations_authorized_under_other_names() -> None:
     ]
 
 
-def test_get_findings_v2_is_get_findings_and_updates_act_on_the_hub_of_their_region() -> None:
+def test_v2_calls_are_v1_actions_and_updates_act_on_the_hub_of_their_region() -> None:
     needs = call_needs(call("securityhub", "GetFindingsV2", {}))
     assert [n.action for n in needs] == ["securityhub:GetFindings"]
     update = call("securityhub", "BatchUpdateFindings", {}, region="eu-west-1")
     [needed] = call_needs(update)
     assert needed.resource == f"arn:aws:securityhub:eu-west-1:{ACCOUNT}:hub/default"
     assert needed.context["aws:RequestedRegion"] == "eu-west-1"
+    update_v2 = call("securityhub", "BatchUpdateFindingsV2", {}, region="eu-west-1")
+    [needed_v2] = call_needs(update_v2)
+    assert (needed_v2.action, needed_v2.resource) == (
+        "securityhub:BatchUpdateFindings",
+        f"arn:aws:securityhub:eu-west-1:{ACCOUNT}:hub/default",
+    )
 
 
 def test_an_ssm_parameter_arn_drops_the_leading_slash() -> None:

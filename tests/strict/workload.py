@@ -12,8 +12,12 @@ finding in member account 222222222222 and in Security Hub):
   one of a control without a reactor (skipped); ``dispatch_finding`` runs the reactor (the local
   Lambda runner runs its artifact) and writes the workflow status back to Security Hub in the
   finding's region; ``dispatch_failure`` records a failure; ``send_notification`` publishes;
-- the console renders the finding, execution, dashboard and Hub catalog pages, starts
-  "Remediate now" and asks for the rollback of the remediation (which starts the workflow);
+  ``notify_subscriber`` delivers the message and records the delivery;
+- the console renders the finding, execution, dashboard, notifications and Hub catalog pages, sets
+  the finding's workflow status with a bulk action (BatchUpdateFindings in the finding's region),
+  starts "Remediate now" and asks for the rollback of the remediation (which starts the workflow),
+  and exports the findings list to the deployment's export bucket (as on AWS: S3, the console's
+  ``exports_write`` grant) and follows the download link (a pre-signed URL);
   ``parse_finding`` and ``dispatch_finding`` then run that rollback: the reactor restores the
   policy, the control gets the rollback's exemption, the finding is set NEW again.
 
@@ -29,10 +33,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 import botocore.handlers
 from botocore.awsrequest import AWSResponse
+from django.test import override_settings
 
 from emulator.lambda_invoke import LocalLambda
 from lambdas import (
@@ -40,6 +45,7 @@ from lambdas import (
     dispatch_failure,
     dispatch_finding,
     hub_verify,
+    notify_subscriber,
     parse_finding,
     reactor_installer,
     send_notification,
@@ -66,6 +72,8 @@ VERSION = "1.0.0"
 #: The finding's region: not the deployment's (us-east-1), as in an aggregated Security Hub.
 FINDING_REGION = "eu-west-1"
 SKIPPED_CONTROL = "EC2.2"
+#: The note of the console's bulk workflow-status action.
+BULK_NOTE = "strict workload: triaged"
 Records = list[tuple[str, dict[str, Any] | None, dict[str, Any] | None]]
 
 
@@ -115,6 +123,7 @@ def _stage(finding: dict[str, Any]) -> None:
     policy = {"Version": "2012-10-17", "Statement": [PUBLIC, OWNER]}
     s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
     client("securityhub").batch_import_findings(Findings=[finding])
+    client("s3").create_bucket(Bucket=_export_bucket())
     config = get_config()
     client("sns").create_topic(Name=config.notification_topic_name)
     client("stepfunctions").create_state_machine(
@@ -190,6 +199,8 @@ def _remediate(finding: dict[str, Any], skipped: dict[str, Any]) -> str:
     [message] = outcome["result"]["messages"]
     assert message["status"] == "succeeded", message
     assert send_notification.handler(dict(outcome["result"]))["published"] == 1
+    sns = {"Records": [{"Sns": {"MessageId": "m-1", "Message": json.dumps(message)}}]}
+    assert notify_subscriber.handler(sns)["delivered"] == 1  # recorded for the console
     cause = json.dumps({"errorMessage": "Rate exceeded", "errorType": "ThrottledError"})
     failed = {**items[0], "error": {"Error": "ThrottledError", "Cause": cause}}
     assert dispatch_failure.handler(failed)["result"]["status"] == "failed"
@@ -199,12 +210,61 @@ def _remediate(finding: dict[str, Any], skipped: dict[str, Any]) -> str:
 def _console(finding: dict[str, Any], execution_id: str) -> None:
     operator = logged_in("strict-operator", "operator")
     execution = quote(execution_id, safe="")
-    pages = ("/", "/findings/", "/executions/", f"/executions/{execution}/", "/reactors/")
+    pages = (
+        "/",
+        "/findings/",
+        "/executions/",
+        f"/executions/{execution}/",
+        "/reactors/",
+        "/notifications/",
+    )
     for page in pages:
         assert operator.get(page).status_code == 200, page
     assert operator.get("/findings/detail/", {"id": finding["Id"]}).status_code == 200
+    bulk = {
+        "scope": "selected",
+        "id": finding["Id"],
+        "action": "workflow",
+        "status": "NOTIFIED",
+        "note": BULK_NOTE,
+    }
+    done = operator.post("/findings/bulk/", bulk)
+    assert done.status_code == 302 and done["Location"].startswith("/findings/bulk/"), done
+    assert operator.get(done["Location"]).status_code == 200
     assert operator.post(f"/findings/{finding['Id']}/remediate/").status_code == 302
     assert operator.post(f"/executions/{execution}/rollback/").status_code == 302
+    _export(operator)
+
+
+def _export_bucket() -> str:
+    """The bucket bootstrap creates for exports (`deploy.naming.Deployment.export_bucket`)."""
+    return f"ouroboros-{get_config().stage}-exports-123456789012"
+
+
+def _export(operator: Any) -> None:
+    """Export the list to S3 as deployed (``OUROBOROS_EXPORT_BUCKET``), then its download link."""
+    storage = {  # what console/settings/base.py makes of OUROBOROS_EXPORT_BUCKET
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _export_bucket(),
+            "location": "exports",
+            "file_overwrite": True,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            "signature_version": "s3v4",
+        },
+    }
+    with override_settings(EXPORT_STORAGE=storage, EXPORT_RUNNER="inline"):
+        started = operator.post("/findings/exports/", {"query": "", "format": "csv"})
+        assert started.status_code == 302, started
+        download = operator.get(f"{started['Location']}download/")
+    assert download.status_code == 302, download
+    assert "X-Amz-Signature=" in download["Location"], download["Location"]
+    key = urlparse(download["Location"]).path.lstrip("/")
+    assert key.startswith("exports/findings-"), download["Location"]
+    body = client("s3").get_object(Bucket=_export_bucket(), Key=key)["Body"].read()
+    assert body.startswith(b"finding_id"), body[:80]
 
 
 def _rollback(execution_id: str) -> None:
@@ -242,6 +302,8 @@ def workload_run(data_dir: Path) -> None:
         execution_id = _remediate(finding, skipped)
         assert {u["Workflow"]["Status"] for u in updates} == {"NOTIFIED", "RESOLVED"}
         _console(finding, execution_id)
+        [triaged] = [u for u in updates if u.get("Note", {}).get("Text") == BULK_NOTE]
+        assert triaged["FindingIdentifiers"][0]["Id"] == finding["Id"]
         _rollback(execution_id)
         assert updates[-1]["Workflow"]["Status"] == "NEW"
         _reinstall_and_uninstall()

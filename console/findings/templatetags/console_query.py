@@ -13,6 +13,8 @@ from django.forms import BoundField
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from console.findings.templatetags.console_time import utc_text
+
 register = template.Library()
 SELECTED = mark_safe(" selected")
 
@@ -22,6 +24,8 @@ def query_with(context: dict[str, Any], **changes: Any) -> str:
     params = context["request"].GET.copy()
     if "cursor" not in changes:
         params.pop("cursor", None)
+    if "trail" not in changes:
+        params.pop("trail", None)  # the previous pages of the list's pager (a cursor trail)
     for key, value in changes.items():
         if value is None or value == "":
             params.pop(key, None)
@@ -29,6 +33,21 @@ def query_with(context: dict[str, Any], **changes: Any) -> str:
             params[key] = str(value)
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context: dict[str, Any], field: str, label: str) -> str:
+    """A column header link sorting by ``field``: descending first, then flipping direction."""
+    current = str(context.get("sort") or "")
+    target = field if current == f"-{field}" else f"-{field}"
+    arrow = {f"-{field}": " ↓", field: " ↑"}.get(current, "")
+    return format_html(
+        '<a href="{}" class="{}">{}{}</a>',
+        query_with(context, sort=target),
+        "sorted" if arrow else "",
+        label,
+        arrow,
+    )
 
 
 @register.filter
@@ -88,5 +107,5 @@ def text_field(field: BoundField, datalist: str = "") -> str:
 
 @register.filter
 def minute(timestamp: str | None) -> str:
-    """An ISO 8601 timestamp shown to the minute: ``2024-05-01 00:00``."""
-    return timestamp[:16].replace("T", " ") if timestamp else "—"
+    """An ISO 8601 timestamp shown to the minute, in UTC: ``2024-05-01 00:00 UTC``."""
+    return utc_text(timestamp)

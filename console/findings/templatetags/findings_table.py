@@ -19,23 +19,45 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from console.findings.templatetags.console_query import minute
+from ouroboros.securityhub.console_links import finding_console_url, resource_console_url
 
 register = template.Library()
 
 _ROW = (
-    '<tr><td><span class="badge sev-{sev}">{sev}</span></td>'
-    '<td class="title"><a href="{detail}?id={fid}">{title}</a></td>'
+    '<tr>{select}<td><span class="badge sev-{sev}">{sev}</span></td>'
+    '<td class="title"><a href="{detail}?id={fid}">{title}</a>{finding_link}</td>'
     "<td>{control}</td>"
     '<td><a href="{account_href}">{account}</a></td>'
     '<td class="nowrap">{region}</td>'
     '<td class="resource"><span class="muted">{rtype}</span><br>'
-    '<span class="mono">{resource}</span></td>'
+    '<span class="mono">{resource}</span>{resource_link}</td>'
     '<td><span class="status st-{cstatus}">{compliance}</span></td>'
     "<td>{workflow}</td>"
     '<td class="nowrap">{observed}</td>'
     '<td class="nowrap">{updated}</td></tr>'
 )
 _NONE = '<span class="muted">—</span>'
+#: The selection box of a row, in the bulk form of ``findings/_bulk.html`` (operators only).
+_SELECT = (
+    '<td class="select"><input type="checkbox" name="id" value="{fid}" form="bulk-form" '
+    'aria-label="Select this finding"></td>'
+)
+_CONSOLE_LINK = (
+    ' <a class="console-link" href="{href}" rel="noopener noreferrer" target="_blank" '
+    'title="{title}">↗</a>'
+)
+
+
+def _v2_badge(finding: Any) -> str:
+    """A "V2" badge on a finding seen in Security Hub V2 (OCSF), with its V2 status."""
+    if "ocsf" not in (finding.formats or ()):
+        return ""
+    status = escape(finding.ocsf_status or "unknown")
+    return f' <span class="badge fmt-ocsf" title="Security Hub V2 (OCSF): {status}">V2</span>'
+
+
+def _console_link(href: str | None, title: str) -> str:
+    return _CONSOLE_LINK.format(href=escape(href), title=title) if href else ""
 
 
 def _account_base(request: Any) -> str:
@@ -53,6 +75,7 @@ def finding_rows(context: dict[str, Any], items: list[Any]) -> SafeString:
     detail = reverse("finding_detail")
     controls = reverse("control_list")
     account_base = escape(_account_base(context["request"]))
+    selectable = bool(context.get("bulk"))
     rows = []
     for f in items:
         control = _NONE
@@ -62,6 +85,17 @@ def finding_rows(context: dict[str, Any], items: list[Any]) -> SafeString:
 
         rows.append(
             _ROW.format(
+                select=_SELECT.format(fid=escape(f.finding_id)) if selectable else "",
+                finding_link=_console_link(
+                    finding_console_url(finding_id=f.finding_id, region=f.region),
+                    "Open in the Security Hub console",
+                ),
+                resource_link=_console_link(
+                    resource_console_url(
+                        resource_type=f.resource_type, resource_id=f.resource_id, region=f.region
+                    ),
+                    "Open the resource in the AWS console",
+                ),
                 sev=escape(f.severity_label),
                 detail=detail,
                 fid=escape(quote(f.finding_id, safe="")),
@@ -74,7 +108,7 @@ def finding_rows(context: dict[str, Any], items: list[Any]) -> SafeString:
                 resource=escape(f.resource_id or "—"),
                 cstatus=escape(f.compliance_status or "NONE"),
                 compliance=escape(f.compliance_status or "—"),
-                workflow=escape(f.workflow_status or "—"),
+                workflow=escape(f.workflow_status or "—") + _v2_badge(f),
                 observed=escape(minute(f.first_observed_at)),
                 updated=escape(minute(f.updated_at)),
             )

@@ -124,6 +124,21 @@ MATRIX: dict[str, Route] = {
     ),
     "api/v1/audit": Route("api-audit", {"GET": Cell(ADMIN_READ)}),
     "api/v1/findings": Route("api-findings", {"GET": Cell(READ)}, setup=seed.finding_seed),
+    "api/v1/findings/bulk": Route(
+        "api-findings-bulk",
+        {
+            "POST": Cell(
+                WRITE,
+                body=lambda p: {
+                    "action": "workflow",
+                    "status": "SUPPRESSED",
+                    "note": "accepted risk",
+                    "finding_ids": [_finding_id()],
+                },
+            )
+        },
+        setup=seed.finding_seed,
+    ),
     "api/v1/findings/<finding:finding_id>": Route(
         "api-finding",
         {"GET": Cell(READ, kwargs=lambda p: {"finding_id": _finding_id()})},

@@ -26,6 +26,7 @@ OPERATIONS = {
     ("GET", "/api/v1/findings"): "finding_list",
     ("GET", "/api/v1/findings/{finding_id}"): "finding_get",
     ("POST", "/api/v1/findings/{finding_id}/remediate"): "finding_remediate",
+    ("POST", "/api/v1/findings/bulk"): "finding_bulk",
     ("GET", "/api/v1/controls"): "control_list",
     ("GET", "/api/v1/controls/{control_id}"): "control_get",
     ("PATCH", "/api/v1/controls/{control_id}"): "control_update",

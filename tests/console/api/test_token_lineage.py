@@ -145,5 +145,9 @@ def test_an_operator_manages_only_their_own_tokens(users: dict[str, Any]) -> Non
     assert_problem(operator.delete(f"/api/v1/tokens/{other.pk}"), 404)
     assert ApiToken.objects.get(pk=other.pk).revoked_at is None
     assert operator.delete(f"/api/v1/tokens/{created.json()['id']}").status_code == 204
-    # The console's token pages (tokens of any user) are for admins only.
-    assert operator.get("/tokens/").status_code == 403
+    # The console's token pages: an operator sees their own tokens there, never another user's.
+    page = operator.get("/tokens/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "mine" in body, body
+    assert "vera&#x27;s" not in body, body  # the other user's token name, escaped

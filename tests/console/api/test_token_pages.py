@@ -1,4 +1,5 @@
-"""Console pages of API tokens: admins only; the secret is shown once; revoking works."""
+"""Console pages of API tokens: admins manage all, operators their own; the secret is shown once;
+revoking works."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ def _login(user: Any) -> Client:
     return client
 
 
-def test_pages_are_for_admins_only(users: dict[str, Any]) -> None:
+def test_pages_are_for_operators_and_admins(users: dict[str, Any]) -> None:
     assert Client().get("/tokens/").status_code == 302
-    for username in ("nora", "vera", "opal"):
+    for username in ("nora", "vera"):
         client = _login(users[username])
         assert client.get("/tokens/").status_code == 403
         response = client.post(
@@ -91,3 +92,30 @@ def test_django_admin_lists_tokens_read_only(users: dict[str, Any], django_user_
     assert (
         admin.post(f"/admin/tokens/apitoken/{token.pk}/delete/", {"post": "yes"}).status_code == 403
     )
+
+
+def test_an_operator_creates_and_revokes_only_their_own_tokens(
+    users: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    opal, ada = _login(users["opal"]), _login(users["ada"])
+    ada.post("/tokens/create", {"user": users["ada"].pk, "name": "admins", "scope": "read"})
+    theirs = ApiToken.objects.get(name="admins")
+
+    # The owner field is ignored: an operator's token is always their own.
+    response = opal.post(
+        "/tokens/create", {"user": users["ada"].pk, "name": "mine", "scope": "write"}
+    )
+    secret = response.content.decode().split('<code id="new-token">')[1].split("</code>")[0]
+    mine = ApiToken.objects.get(name="mine")
+    listing = opal.get("/tokens/").content.decode()
+    refused = opal.post(f"/tokens/{theirs.pk}/revoke")
+    revoked = opal.post(f"/tokens/{mine.pk}/revoke")
+
+    assert response.status_code == 200 and mine.user == users["opal"]
+    assert f"token-{mine.pk}" in listing and f"token-{theirs.pk}" not in listing
+    assert secret not in listing
+    assert 'name="user"' not in listing
+    assert refused.status_code == 302 and ApiToken.objects.get(pk=theirs.pk).revoked_at is None
+    assert revoked.status_code == 302 and ApiToken.objects.get(pk=mine.pk).revoked_at
+    assert secret not in caplog.text
+    assert 'id="nav-my-tokens"' in listing

@@ -31,8 +31,9 @@ def test_rollback_goes_through_the_core_service(monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.mark.django_db
-def test_notifications_page_lists_deliveries_without_webhook_urls(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+@pytest.mark.functional
+def test_notifications_page_lists_deliveries_from_dynamodb_without_webhook_urls(
+    moto_aws: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
     from ouroboros.config import reset_config
     from ouroboros.notify import delivery

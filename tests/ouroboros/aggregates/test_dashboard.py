@@ -1,4 +1,4 @@
-"""The dashboard reads aggregates only; MTTR is kept on write by `remediation_time_add`."""
+"""The dashboard reads aggregates; time to remediate is kept on write by `remediation_time_add`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from ouroboros.aggregates import aggregate_add, aggregate_read
 from ouroboros.aggregates.dashboard import dashboard_get
-from ouroboros.aggregates.remediation import MTTR_AGGREGATE, remediation_time_add
+from ouroboros.aggregates.remediation import MTTR_AGGREGATE, remediation_time_add, ttr_bucket
 from tests.findings_factory import (
     finding_from_asff,
     findings_write,
@@ -52,15 +52,15 @@ def test_dashboard_counts_match_the_findings_written(ddb_tables: str) -> None:
     assert board.totals["findings_active"] == len(sample_asffs()) + 2
 
 
-def test_remediations_per_day_and_mttr_over_the_window(ddb_tables: str) -> None:
+def test_remediations_per_day_and_time_to_remediate_over_the_window(ddb_tables: str) -> None:
     today = date(2024, 5, 30)
     aggregate_add(
         "executions#day",
         {
-            "2024-05-29#succeeded": 3,
+            "2024-05-29#fixed": 3,
             "2024-05-29#failed": 1,
-            "2024-05-30#succeeded": 2,
-            "2024-03-01#succeeded": 50,  # outside the 30-day window
+            "2024-05-30#skipped": 2,
+            "2024-03-01#fixed": 50,  # outside the 30-day window
         },
     )
     observed = datetime(2024, 5, 29, 8, 0, tzinfo=UTC)
@@ -77,17 +77,17 @@ def test_remediations_per_day_and_mttr_over_the_window(ddb_tables: str) -> None:
 
     assert len(board.remediations) == 30
     assert board.remediations[-1].day == today
-    by_day = {d.day: d.by_status for d in board.remediations}
-    assert by_day[date(2024, 5, 29)] == {"succeeded": 3, "failed": 1}
-    assert by_day[date(2024, 5, 30)] == {"succeeded": 2}
-    assert sum(d.total for d in board.remediations) == 6
-    assert board.mttr_count == 2
-    assert board.mttr_seconds == pytest.approx(3 * 3600)
+    by_day = {d.day: d.by_outcome for d in board.remediations}
+    assert by_day[date(2024, 5, 29)] == {"fixed": 3, "failed": 1}
+    assert by_day[date(2024, 5, 30)] == {"skipped": 2}
+    assert board.outcomes == {"fixed": 3, "failed": 1, "skipped": 2} and board.fixed == 3
+    assert board.ttr_count == 2
+    assert board.ttr_median_seconds is not None
+    assert ttr_bucket(board.ttr_median_seconds) == ttr_bucket(2 * 3600)
     assert aggregate_read(MTTR_AGGREGATE)["2024-05-29#count"] == 2
     per_day = {d.day: d for d in board.remediations}
-    assert per_day[date(2024, 5, 29)].mttr_seconds == pytest.approx(3 * 3600)
     assert per_day[date(2024, 5, 29)].fixed_count == 2
-    assert per_day[date(2024, 5, 30)].mttr_seconds is None  # runs that day fixed nothing
+    assert per_day[date(2024, 5, 30)].median_seconds is None  # runs that day fixed nothing
 
 
 def test_top_controls_fall_back_to_all_findings_when_failed_is_not_kept(ddb_tables: str) -> None:
@@ -97,4 +97,4 @@ def test_top_controls_fall_back_to_all_findings_when_failed_is_not_kept(ddb_tabl
 
     assert board.controls_basis == "all"
     assert board.top_controls == [("EC2.2", 7), ("S3.2", 5)]
-    assert board.mttr_seconds is None
+    assert board.ttr_median_seconds is None

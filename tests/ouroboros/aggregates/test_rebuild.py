@@ -96,6 +96,18 @@ def test_a_finding_written_behind_the_writers_back_is_counted(ddb_tables: str) -
     report = aggregates_rebuild()
     assert [(d.aggregate_id, d.bucket, d.stored, d.actual) for d in report.drift] == [
         ("findings#account", f"ARCHIVED#{extra.account_id}", 1, 2),
+        (
+            f"findings#facet#account#{extra.account_id}",
+            f"ARCHIVED#severity#{extra.severity_label}",
+            1,
+            2,
+        ),
+        (
+            f"findings#facet#severity#{extra.severity_label}",
+            f"ARCHIVED#account#{extra.account_id}",
+            1,
+            2,
+        ),
         ("findings#severity", f"ARCHIVED#{extra.severity_label}", 1, 2),
         ("findings#state", "ARCHIVED", 1, 2),
     ]

@@ -1,4 +1,5 @@
-"""Ended executions feed the dashboard: ``executions#day`` per status and ``executions#mttr``.
+"""Ended executions feed the dashboard: ``executions#day`` per outcome, ``executions#mttr`` and
+the time-to-remediate histogram ``executions#ttr``.
 
 Uses the real AFSBP S3.2 sample (tests/events/SOURCES.md). Without the counting in
 `execution_record` the dashboard's remediation and MTTR charts stay empty in real runs.
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ouroboros.aggregates import aggregate_read
+from ouroboros.aggregates.remediation import ttr_bucket
 from ouroboros.executions.services import execution_id_new, execution_record
 from ouroboros.securityhub.asff import asff_parse
 from tests.conftest import load_event
@@ -32,7 +34,7 @@ def test_a_remediation_counts_once_per_day_and_adds_its_time(moto_aws: None) -> 
         execution_record(
             finding=finding, execution_id=execution_id, status="succeeded", finished_at=finished
         )
-    assert aggregate_read("executions#day") == {"2026-11-20#succeeded": 1}
+    assert aggregate_read("executions#day") == {"2026-11-20#fixed": 1}
     observed = datetime.fromisoformat(
         (finding.first_observed_at or finding.created_at).replace("Z", "+00:00")
     )
@@ -41,9 +43,10 @@ def test_a_remediation_counts_once_per_day_and_adds_its_time(moto_aws: None) -> 
         "2026-11-20#seconds": max(0, expected),
         "2026-11-20#count": 1,
     }
+    assert aggregate_read("executions#ttr") == {f"2026-11-20#b{ttr_bucket(max(0, expected))}": 1}
 
 
-def test_dry_runs_rollbacks_skips_and_failures_count_per_status_without_mttr(
+def test_dry_runs_rollbacks_skips_and_failures_count_apart_from_fixes_without_mttr(
     moto_aws: None,
 ) -> None:
     finding = _finding()
@@ -55,8 +58,10 @@ def test_dry_runs_rollbacks_skips_and_failures_count_per_status_without_mttr(
     execution_record(finding=finding, status="skipped", skip_reason="off", finished_at=at)
     execution_record(finding=finding, status="running")
     assert aggregate_read("executions#day") == {
-        f"{day}#succeeded": 2,
+        f"{day}#dry_run": 1,
+        f"{day}#rolled_back": 1,
         f"{day}#failed": 1,
         f"{day}#skipped": 1,
     }
     assert aggregate_read("executions#mttr") == {}
+    assert aggregate_read("executions#ttr") == {}

@@ -43,6 +43,8 @@ def _pynamodb_item(f: NormalizedFinding, digest: str) -> dict[str, Any]:
         collected_at=NOW,
         content_hash=digest,
         raw=zlib.compress(canonical_json(f.raw), RAW_COMPRESSION_LEVEL),
+        formats=["asff"],
+        source_format="asff",
     )
     finding_index_keys(model)
     return model.serialize()

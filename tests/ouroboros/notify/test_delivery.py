@@ -10,9 +10,18 @@ from typing import Any
 
 import pytest
 
+from ouroboros.aws import client
 from ouroboros.config import get_config, reset_config
-from ouroboros.notify.delivery import notification_deliveries_list, sns_event_deliver
+from ouroboros.models import NotificationModel
+from ouroboros.models.notifications import RETENTION_DAYS
+from ouroboros.notify import delivery
+from ouroboros.notify.delivery import (
+    notification_deliveries_list,
+    notification_list,
+    sns_event_deliver,
+)
 from ouroboros.notify.formats import slack_payload, wechat_payload
+from ouroboros.pagination import InvalidCursorError
 from tests.http_server import http_server_running
 
 MESSAGE = {
@@ -71,8 +80,12 @@ def test_formats_follow_each_channels_json() -> None:
     assert "FAILED" in failed["markdown"]["content"] and "boom" in failed["markdown"]["content"]
 
 
+@pytest.mark.functional
 def test_every_channel_is_posted_with_retries_and_no_url_is_logged_or_recorded(
-    receiver: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    moto_aws: None,
+    receiver: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     dead = "http://127.0.0.1:9/dead-secret-token"  # the discard port: connection refused
     monkeypatch.setenv("OUROBOROS_WECHAT_WEBHOOK_URL", f"{receiver}/wechat-secret-token")
@@ -90,7 +103,8 @@ def test_every_channel_is_posted_with_retries_and_no_url_is_logged_or_recorded(
     channels = records[0]["channels"]
     assert channels["wechat"].startswith("ok") and channels["slack"].startswith("ok")
     assert channels["webhook"].startswith("failed: connection error")
-    stored = (get_config().data_dir / "notifications.jsonl").read_text()
+    stored = json.dumps(client("dynamodb").scan(TableName=NotificationModel.Meta.table_name))
+    assert "connection error" in stored
     everything = caplog.text + stored + repr(get_config()) + json.dumps(records)
     assert "secret-token" not in everything
     assert notification_deliveries_list()[0]["message"]["execution_id"] == MESSAGE["execution_id"]
@@ -98,16 +112,15 @@ def test_every_channel_is_posted_with_retries_and_no_url_is_logged_or_recorded(
 
 @pytest.mark.functional
 def test_a_channel_whose_parameter_was_never_created_is_not_configured_not_failed(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    moto_aws: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Every deployment names the three webhook parameters; only the created ones are posted to."""
     import boto3
-    from moto import mock_aws
 
     from ouroboros.aws import reset_sessions
     from ouroboros.aws.parameters import parameter_get
 
-    with mock_aws(), http_server_running(Receiver) as base:
+    with http_server_running(Receiver) as base:
         boto3.client("ssm").put_parameter(
             Name="/ouroboros/prod/slack-webhook-url", Value=f"{base}/slack", Type="SecureString"
         )
@@ -128,3 +141,37 @@ def test_a_channel_whose_parameter_was_never_created_is_not_configured_not_faile
     assert record["channels"]["webhook"] == "not configured"
     assert [path for path, _ in Receiver.received] == ["/slack"]
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+@pytest.mark.functional
+def test_deliveries_are_stored_with_a_ttl_and_paged_newest_first_by_an_index(
+    moto_aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OUROBOROS_SLACK_WEBHOOK_URL", "https://hooks.example.com/x")
+    reset_config()
+    monkeypatch.setattr(delivery, "channel_post", lambda *args, **kwargs: "ok (200)")
+    for n in range(5):
+        delivery.notification_deliver(message={**MESSAGE, "execution_id": f"e-{n}"})
+    operations: list[str] = []
+    ddb = NotificationModel._get_connection().connection.client
+    ddb.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **kw: operations.append(model.name)
+    )
+
+    first = notification_list(limit=2)
+    second = notification_list(limit=2, cursor=first.next_cursor)
+    last = notification_list(limit=2, cursor=second.next_cursor)
+
+    shown = [d.message["execution_id"] for d in first.items + second.items + last.items]
+    assert shown == ["e-4", "e-3", "e-2", "e-1", "e-0"]
+    assert last.next_cursor is None
+    assert set(operations) == {"Query"}  # time-index, never a Scan
+    assert first.items[0].channels == {"slack": "ok (200)"}
+    item = NotificationModel.from_raw_data(
+        client("dynamodb").scan(TableName=NotificationModel.Meta.table_name)["Items"][0]
+    )
+    kept = item.expires_at - first.items[0].at
+    assert abs(kept.total_seconds() - RETENTION_DAYS * 86400) < 120
+    with pytest.raises(InvalidCursorError):
+        notification_list(limit=2, cursor=first.next_cursor + "x")
+    assert notification_deliveries_list(limit=1)[0]["message"]["execution_id"] == "e-4"

@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
+from ouroboros.aws import client
 from ouroboros.config import get_config, reset_config
+from ouroboros.models import NotificationModel
 from ouroboros.notify import webhooks
 from ouroboros.notify.delivery import channel_post, notification_deliver
 from ouroboros.notify.webhooks import WebhookRefused, webhook_url_check
@@ -138,8 +140,9 @@ def test_http_to_a_loopback_receiver_is_posted_locally_and_refused_in_aws(
     assert SECRET not in caplog.text
 
 
+@pytest.mark.functional
 def test_a_refused_url_is_recorded_with_its_reason_and_never_the_url(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    moto_aws: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("OUROBOROS_WEBHOOK_URL", f"ftp://files.example.com/{SECRET}")
     monkeypatch.setenv("OUROBOROS_SLACK_WEBHOOK_URL", f"https://169.254.169.254/{SECRET}")
@@ -150,8 +153,9 @@ def test_a_refused_url_is_recorded_with_its_reason_and_never_the_url(
         "slack": "refused: host resolves to a link-local address",
         "webhook": "refused: scheme not allowed (https only)",
     }
-    stored = (get_config().data_dir / "notifications.jsonl").read_text()
-    assert SECRET not in caplog.text + stored + json.dumps(record)
+    stored = json.dumps(client("dynamodb").scan(TableName=NotificationModel.Meta.table_name))
+    assert "refused: scheme not allowed" in stored  # the record is there...
+    assert SECRET not in caplog.text + stored + json.dumps(record)  # ...without the URL
 
 
 def test_a_redirect_to_another_host_is_refused_and_never_followed(

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from ouroboros.aggregates import aggregate_read
+from ouroboros.aggregates import TRANSACT_MAX_ACTIONS, aggregate_read
 from ouroboros.aggregates.rebuild import aggregates_rebuild
-from ouroboros.findings.services import BatchWriteError, finding_writer_client
+from ouroboros.findings.services import BatchWriteError, FindingDeltas, finding_writer_client
 from ouroboros.models import FindingModel
 from ouroboros.securityhub import collect_findings as collector
 from ouroboros.securityhub.collect_findings import findings_ingest
@@ -44,9 +44,19 @@ def test_deltas_flushed_along_the_way_and_at_the_end_match_a_recount(
 ) -> None:
     monkeypatch.setattr(collector, "AGGREGATE_FLUSH", 50)
     transactions: list[int] = []
+    flushes: list[int] = []  # the aggregate actions of each flush that had deltas
+    flush = FindingDeltas.flush
 
     def count(params: dict[str, Any], **_: Any) -> None:
         transactions.append(len(params["TransactItems"]))
+
+    def flush_counted(self: FindingDeltas, **kwargs: Any) -> int:
+        actions = flush(self, **kwargs)
+        if actions:
+            flushes.append(actions)
+        return actions
+
+    monkeypatch.setattr(FindingDeltas, "flush", flush_counted)
 
     ddb = finding_writer_client()
     ddb.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", count)
@@ -57,8 +67,16 @@ def test_deltas_flushed_along_the_way_and_at_the_end_match_a_recount(
         ddb.meta.events.unregister("provide-client-params.dynamodb.TransactWriteItems", count)
     assert (report.read, report.written) == (180, 180)
     # Six batches of 30, flushed after every 60 findings: three flushes, not six.
-    assert len(transactions) == 3
-    assert report.upsert.aggregate_writes == sum(transactions)
+    assert len(flushes) == 3
+    # Each flush writes its buckets (state, severity, facets...) in TransactWriteItems calls of
+    # at most 100 actions, one flush after the other.
+    expected = [
+        min(TRANSACT_MAX_ACTIONS, actions - start)
+        for actions in flushes
+        for start in range(0, actions, TRANSACT_MAX_ACTIONS)
+    ]
+    assert transactions == expected
+    assert report.upsert.aggregate_writes == sum(transactions) == sum(flushes)
     assert aggregate_read("findings#state") == {"ACTIVE": 180}
     assert aggregates_rebuild(check=True).drift == []
     again = findings_ingest(pages=pages, now=NOW, batch_size=30)

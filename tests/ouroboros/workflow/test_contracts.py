@@ -12,6 +12,7 @@ import pytest
 
 from ouroboros.errors import ReactorExecutionError, ValidationError
 from ouroboros.models import ControlModel, ExecutionModel, LocalReactorModel
+from ouroboros.observability.logging import correlation_id_of
 from ouroboros.workflow.contracts import (
     DispatchFailureInput,
     DispatchItem,
@@ -40,6 +41,9 @@ WIRE_KEYS = [
     "actor",
     "sfn_execution_arn",
     "params",
+    "correlation_id",
+    # The V2 identity of a finding that arrived as OCSF ("Findings Imported V2"), else None.
+    "ocsf",
 ]
 
 
@@ -89,6 +93,10 @@ def test_an_event_item_is_exactly_what_parse_wrote_before(installed: None) -> No
                 "actor": "eventbridge",
                 "sfn_execution_arn": "arn:aws:states:us-east-1:1:execution:x:y",
                 "params": {},
+                "correlation_id": correlation_id_of(
+                    finding_id=finding["Id"], version=finding["UpdatedAt"]
+                ),
+                "ocsf": None,
             }
         ]
     }

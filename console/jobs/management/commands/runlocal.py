@@ -6,7 +6,8 @@ printed once), then serves the console on http://127.0.0.1:8000 (``--port``; ``m
 PORT=8101``) until Ctrl-C, and stops everything it started.
 
 The start is quiet: a few lines ending with the console URL and the admin user; the runtime's and
-the console's log lines go to ``<data dir>/runlocal.log`` (``-v 2`` prints them here instead).
+the console's log lines go to ``<data dir>/runlocal.log`` (``-v 2`` prints them here instead),
+the functions' JSON log lines too (`ouroboros.observability.logging`).
 Warnings and errors are always printed.
 
 The local Hub starts with every official reactor published (and verified in the background);
@@ -43,12 +44,22 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console.access.services import admin_user_ensure
+from console.audit.services import audit_recorder
 from console.hub.management.commands.hub_publish import official_packages
 from emulator.demo import demo_seed
-from emulator.demo_remediation import DEMO_REACTOR, DemoRemediation
+from emulator.demo_remediation import (
+    DEMO_ACTOR,
+    DEMO_CONTROL,
+    DEMO_MODE,
+    DEMO_OCSF_CONTROL,
+    DEMO_OCSF_REACTOR,
+    DEMO_REACTOR,
+    DemoRemediation,
+)
 from emulator.dynamodb_local import DynamoDBLocalBusyError
 from emulator.runtime import LocalRuntime, RuntimeAlreadyRunningError
 from ouroboros.config import get_config
+from ouroboros.observability.logging import log_lines_to
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +92,13 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0, interactive=False)
         password = admin_user_ensure(password=os.environ.get("OUROBOROS_ADMIN_PASSWORD"))
         runtime = LocalRuntime(data_dir=data_dir)
-        demo_loop = DemoRemediation(announce=self.stdout.write)
+        demo_loop = DemoRemediation(
+            announce=self.stdout.write, audit=audit_recorder(actor_name=DEMO_ACTOR)
+        )
         quiet = open(os.devnull, "w")  # noqa: SIM115 (closed in the finally below)
+        # The functions' JSON log and metric lines (stdout on Lambda) go to the log file too.
+        lines = None if verbose else log_path.open("a", encoding="utf-8")
+        log_lines_to(lines)
         try:
             endpoints = runtime.start()
             report = demo_seed()
@@ -93,7 +109,7 @@ class Command(BaseCommand):
                 skip_existing=True,
                 stdout=self.stdout if verbose else quiet,
             )
-            demo_loop.start()  # installs s3-public-read, assigns it to S3.2 (auto), once
+            demo_loop.start()  # installs and assigns the demo's reactors (S3.2, SQS.1), once
             self.stdout.write(
                 self.style.SUCCESS("Local runtime up")
                 + f" (DynamoDB: {endpoints.dynamodb_backend}; data folder: {data_dir})"
@@ -107,7 +123,10 @@ class Command(BaseCommand):
                 )
             else:
                 self.stdout.write(f"  log: {log_path} (`-v 2` prints it here)")
-            self.stdout.write("  demo remediation: s3-public-read on S3.2 (auto), see Executions")
+            self.stdout.write(
+                f"  demo remediation: {DEMO_REACTOR} on {DEMO_CONTROL}, {DEMO_OCSF_REACTOR} on "
+                f"{DEMO_OCSF_CONTROL} (OCSF), {DEMO_MODE}: see Executions"
+            )
             for warning in runtime.warnings:
                 self.stdout.write(self.style.WARNING(warning))
             if password:
@@ -141,6 +160,9 @@ class Command(BaseCommand):
             with _stacks_if_slow(log_path):
                 demo_loop.stop()
                 runtime.stop()
+            log_lines_to(None)
+            if lines is not None:
+                lines.close()
             quiet.close()
             self.stdout.write("Local runtime stopped.")
 

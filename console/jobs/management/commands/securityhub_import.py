@@ -1,4 +1,4 @@
-"""``python manage.py securityhub_import FILE...``: load ASFF into the local Security Hub."""
+"""``python manage.py securityhub_import FILE...``: ASFF and OCSF into the local Security Hub."""
 
 from __future__ import annotations
 
@@ -13,16 +13,22 @@ from ouroboros.errors import OuroborosError
 
 class Command(BaseCommand):
     help = (
-        "Load findings (a finding, a list, a GetFindings response or an EventBridge event per "
-        "file) into the running local runtime's Security Hub; emits their Imported events."
+        "Load findings (a finding, a list, a GetFindings or GetFindingsV2 response or an "
+        "EventBridge event per file) into the running local runtime's Security Hub; emits their "
+        "Imported events. ASFF findings go in with BatchImportFindings; OCSF findings (Security "
+        "Hub V2, 'Findings Imported V2' events) through a local-only import that AWS does not "
+        "have (on AWS only the products write V2 findings), emitting 'Findings Imported V2'."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("files", nargs="+", type=Path, help="JSON files with findings")
+        parser.add_argument(
+            "files", nargs="+", type=Path, help="JSON files with ASFF and/or OCSF findings"
+        )
         parser.add_argument(
             "--keep-timestamps",
             action="store_true",
-            help="keep UpdatedAt as in the files (default: now, as a fresh detection)",
+            help="keep UpdatedAt (OCSF: finding_info.modified_time) as in the files "
+            "(default: now, as a fresh detection)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
