@@ -21,6 +21,9 @@ one; move it here). Keys (every one optional; unknown keys are refused, so a typ
   on AWS (a Lambda's disk is neither kept nor shared);
 - ``securityhub_v2``: ``off`` (default), ``on`` or ``only``: the new AWS Security Hub's OCSF
   findings and V2 APIs (``OUROBOROS_SECURITYHUB_V2``, `ouroboros.config`);
+- ``ticket_connector_id``: the new Security Hub's connector (Jira Cloud, ServiceNow) tickets are
+  opened through (``OUROBOROS_TICKET_CONNECTOR_ID``, `ouroboros.tickets`); without it, tickets go
+  to the ticket webhook (the SSM parameter ``/ouroboros/<stage>/ticket-webhook-url``);
 - ``[hub]``: where the Hub is, as ``bootstrap --role hub`` prints it. Both sides: ``bucket``,
   ``table_prefix``, ``stage``, ``region`` (``OUROBOROS_HUB_BUCKET``, ``_TABLE_PREFIX``,
   ``_STAGE``, ``_REGION``); the consumer: ``role_arn``, ``external_id``, ``public_key``
@@ -66,6 +69,7 @@ _ORIGIN = re.compile(r"https://[a-z0-9.-]+(:\d{1,5})?")
 _SUBNET = re.compile(r"subnet-[0-9a-f]{8,17}")
 _SECURITY_GROUP = re.compile(r"sg-[0-9a-f]{8,17}")
 _PARAMETER = re.compile(r"/[A-Za-z0-9_.\-/]+")
+_CONNECTOR = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 class DeployConfigError(OuroborosError):
@@ -84,6 +88,7 @@ class DeployConfig:
     trusted_product_arns: tuple[str, ...] = ()
     account_scope: tuple[str, ...] = ()
     securityhub_v2: str = "off"
+    ticket_connector_id: str = ""
     export_bucket: str = ""
     hub_role_arn: str = ""
     hub_bucket: str = ""
@@ -122,6 +127,7 @@ _TOP = {
     "trusted_product_arns",
     "account_scope",
     "securityhub_v2",
+    "ticket_connector_id",
     "export_bucket",
     "hub",
     "webhooks",
@@ -229,6 +235,11 @@ def deploy_config_validate(config: DeployConfig) -> DeployConfig:
             f"securityhub_v2: {config.securityhub_v2!r}: expected one of "
             f"{', '.join(SECURITYHUB_V2_MODES)}"
         )
+    if config.ticket_connector_id and not _CONNECTOR.fullmatch(config.ticket_connector_id):
+        raise DeployConfigError(
+            f"ticket_connector_id: {config.ticket_connector_id!r} is not a connector id "
+            "(letters, digits, '-' and '_', at most 128)"
+        )
     _matching("vpc.subnet_ids", config.vpc_subnet_ids, _SUBNET, "a subnet id (subnet-...)")
     _matching(
         "vpc.security_group_ids",
@@ -285,6 +296,7 @@ def deploy_config_parse(data: dict[str, Any]) -> DeployConfig:
             ),
             account_scope=_strings("account_scope", data.get("account_scope", [])),
             securityhub_v2=_string("securityhub_v2", data.get("securityhub_v2", "off")),
+            ticket_connector_id=_string("ticket_connector_id", data.get("ticket_connector_id", "")),
             export_bucket=_string("export_bucket", data.get("export_bucket", "")),
             hub_role_arn=_string("hub.role_arn", hub.get("role_arn", "")),
             hub_bucket=_string("hub.bucket", hub.get("bucket", "")),

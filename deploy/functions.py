@@ -57,6 +57,7 @@ GRANTS: dict[str, str] = {
     "verdict_sign": "write signed verdicts (the only writer of that table), sign with the Hub key",
     "secret_parameters": "read this deployment's SSM parameters (/ouroboros/<stage>/*)",
     "exports_write": "put and get findings exports under exports/ of the export bucket",
+    "ticket_open": "CreateTicketV2 through this account's Security Hub connectors (tickets)",
 }
 
 
@@ -253,8 +254,12 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         trigger="task",
         placeholder="SendNotificationFunctionArn",
         memory=256,
-        grants=("sns_publish",),
-        description="State machine: publish the outcome messages to the notification topic",
+        # Tickets (`ouroboros.tickets`): the execution's ticket record (a conditional update),
+        # the finding's V2 metadata uid, CreateTicketV2, the ticket webhook's SSM parameter.
+        tables_write=("sfn_statemachines",),
+        tables_read=("security_findings",),
+        grants=("sns_publish", "ticket_open", "secret_parameters"),
+        description="State machine: open the outcome's ticket, publish the outcome messages",
     ),
     FunctionSpec(
         key="notify_subscriber",

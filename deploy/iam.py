@@ -183,6 +183,13 @@ def _grant(grant: str, deployment: Deployment) -> list[Statement]:
             }
         ],
         "sns_publish": [{"Action": ["sns:Publish"], "Resource": d.topic_arn}],
+        # Tickets through the new Security Hub's connectors (any region's, like the write-back).
+        "ticket_open": [
+            {
+                "Action": ["securityhub:CreateTicketV2"],
+                "Resource": f"arn:aws:securityhub:*:{d.account}:connectorv2/*",
+            }
+        ],
         "states_start": [
             {"Action": ["states:StartExecution"], "Resource": d.state_machine_arn},
             {

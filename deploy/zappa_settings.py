@@ -110,6 +110,8 @@ EXCLUDE_GLOB_WORKERS = [*EXCLUDE_GLOB_COMMON, *(f"./{name}" for name in WORKERS_
 #: Setting (`ouroboros.config`) -> SSM parameter under ``/ouroboros/<stage>/`` holding a
 #: notification channel's webhook URL (a secret: functions carry the parameter's name only).
 WEBHOOK_PARAMETERS = dict(WEBHOOK_CHANNELS.values())
+#: The ticket webhook's URL parameter (`ouroboros.tickets`), read by Send Notification only.
+TICKET_WEBHOOK_PARAMETER = ("OUROBOROS_TICKET_WEBHOOK_URL_PARAMETER", "ticket-webhook-url")
 
 
 def _configured(config: DeployConfig, side: str) -> dict[str, str]:
@@ -133,6 +135,7 @@ def _configured(config: DeployConfig, side: str) -> dict[str, str]:
                 "OUROBOROS_SECURITYHUB_V2": (
                     config.securityhub_v2 if config.securityhub_v2 != "off" else ""
                 ),
+                "OUROBOROS_TICKET_CONNECTOR_ID": config.ticket_connector_id,
             }
         )
     else:
@@ -172,6 +175,9 @@ def _environment(config: DeployConfig, side: str, spec: FunctionSpec | None) -> 
         env["OUROBOROS_HUB_IMPORT_FUNCTION"] = lambda_name(stage, "hub_import_probe")
     if spec is not None and spec.trigger == "subscriber":
         env.update(config.webhook_parameters())
+    if spec is not None and spec.key == "send_notification":  # it opens the tickets
+        setting, name = TICKET_WEBHOOK_PARAMETER
+        env[setting] = f"/{PROJECT}/{stage}/{name}"
     if spec is not None:
         env.update(spec.env)
     return env

@@ -9,7 +9,8 @@ without encryption (SQS.1, the demo's Security Hub V2 / OCSF finding). On first 
 loads the control catalog into ``security_controls`` (consumer) and the Hub's control catalog;
 later starts leave DynamoDB alone, so what users configured stays. Where the runtime serves the
 local Security Hub, its first start also imports demo findings there, ASFF and one OCSF
-(`emulator.demo_securityhub`).
+(`emulator.demo_securityhub`), and the demo opens one ticket for the OCSF finding through the
+local ticket connector (`demo_ticket_open`).
 
 Accounts are fixed so that the real sample findings under ``tests/events`` (account 111111111111)
 land in a member account: consumer (the administrator account) 123456789012, the moto default;
@@ -19,6 +20,7 @@ members 111111111111 and 222222222222.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -57,6 +59,8 @@ class DemoReport:
     queues: list[str] = field(default_factory=list)
     #: OCSF findings imported into the local Security Hub V2 (`demo_securityhub_v2_seed`).
     ocsf_findings_imported: int = 0
+    #: The demo's ticket in the local connector (`demo_ticket_open`), None without one.
+    ticket_id: str | None = None
 
 
 def public_bucket_name(account_id: str) -> str:
@@ -176,6 +180,35 @@ def demo_member_roles_sync() -> None:
         member_role_policy_apply(_member_iam(account_id), role_name=role_name, manifests=manifests)
 
 
+def demo_ticket_open(*, account: str) -> str | None:
+    """Open the demo's ticket, once: the OCSF SQS.1 finding of ``account`` through the local
+    Security Hub's own connector (``OUROBOROS_TICKET_CONNECTOR_ID``, `emulator.securityhub_tickets`)
+    with ``CreateTicketV2``; its ClientToken comes from the finding's ``metadata.uid``, so every
+    later start answers the same ticket. None where the runtime serves no local Security Hub."""
+    from emulator.endpoints import endpoints_read
+
+    endpoints = endpoints_read()
+    connector_id = get_config().ticket_connector_id
+    if not connector_id or endpoints is None or not endpoints.securityhub:
+        logger.info("no local ticket connector in this runtime: demo ticket skipped")
+        return None
+    securityhub = client("securityhub")
+    strings = [
+        {"FieldName": "compliance.control", "Filter": {"Value": "SQS.1", "Comparison": "EQUALS"}},
+        {"FieldName": "cloud.account.uid", "Filter": {"Value": account, "Comparison": "EQUALS"}},
+    ]
+    filters = {"CompositeFilters": [{"Operator": "AND", "StringFilters": strings}]}
+    findings = securityhub.get_findings_v2(Filters=filters, MaxResults=1)["Findings"]
+    if not findings:
+        return None
+    metadata_uid = findings[0]["metadata"]["uid"]
+    token = "ouroboros-demo-" + hashlib.sha256(metadata_uid.encode()).hexdigest()[:40]
+    response = securityhub.create_ticket_v2(
+        ConnectorId=connector_id, FindingMetadataUid=metadata_uid, ClientToken=token
+    )
+    return str(response["TicketId"])
+
+
 def demo_seed() -> DemoReport:
     """Seed the running local runtime (this process must point at it)."""
     report = DemoReport()
@@ -219,5 +252,6 @@ def demo_seed() -> DemoReport:
     report.ocsf_findings_imported = demo_securityhub_v2_seed(
         account=OCSF_DEMO_ACCOUNT, region=get_config().region
     )
+    report.ticket_id = demo_ticket_open(account=OCSF_DEMO_ACCOUNT)
     logger.info("demo seed: %s", report)
     return report

@@ -36,6 +36,8 @@ class LocalEndpoints:
     pid: int
     securityhub: str = ""
     hub_table_prefix: str = "hub"
+    #: The local Security Hub's own ticket connector (`emulator.securityhub_tickets`).
+    ticket_connector_id: str = ""
 
     def environ(self) -> dict[str, str]:
         """The environment variables that point boto3 and PynamoDB at these endpoints."""
@@ -50,6 +52,8 @@ class LocalEndpoints:
         }
         if self.securityhub:
             env["AWS_ENDPOINT_URL_SECURITYHUB"] = self.securityhub
+        if self.ticket_connector_id:
+            env["OUROBOROS_TICKET_CONNECTOR_ID"] = self.ticket_connector_id
         return env
 
 

@@ -38,3 +38,10 @@ class OperationNotServedError(LocalSecurityHubError):
 
     code = "NotImplementedException"
     status_code = 501
+
+
+class ConflictError(LocalSecurityHubError):
+    """A ClientToken already used with other parameters (the V2 connector and ticket operations)."""
+
+    code = "ConflictException"
+    status_code = 409

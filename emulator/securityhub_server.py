@@ -18,7 +18,9 @@ starts the server on a free port, publishes the endpoint (``LocalEndpoints.secur
 sends one "Security Hub Findings - Imported" event per imported or updated finding to the local
 event bus (`emulator.bus`), if one runs in this process; one "Findings Imported V2" event per
 OCSF finding imported (``LOCAL_IMPORT_V2_PATH``, a local-only path: AWS has no V2 import API) or
-updated with BatchUpdateFindingsV2.
+updated with BatchUpdateFindingsV2. It also creates the runtime's own ticket connector
+(`emulator.securityhub_tickets`) and publishes its id (``OUROBOROS_TICKET_CONNECTOR_ID``); the
+tickets it records are listed at ``LOCAL_TICKETS_PATH``.
 """
 
 from __future__ import annotations
@@ -44,10 +46,12 @@ from emulator.securityhub_errors import (
     InvalidInputError,
     LocalSecurityHubError,
     OperationNotServedError,
+    ResourceNotFoundError,
 )
 from emulator.securityhub_findings import imported_event
 from emulator.securityhub_findings_v2 import imported_v2_event
 from emulator.securityhub_store import STORE_FILE, SecurityHubStore
+from emulator.securityhub_tickets import LOCAL_TICKETS_PATH, local_connector_ensure
 
 if TYPE_CHECKING:
     from emulator.runtime import LocalRuntime
@@ -71,6 +75,10 @@ SERVED_OPERATIONS = (
     "BatchGetSecurityControls",
     "GetFindingsV2",
     "BatchUpdateFindingsV2",
+    "CreateConnectorV2",
+    "GetConnectorV2",
+    "ListConnectorsV2",
+    "CreateTicketV2",
 )
 #: The local-only import of OCSF findings (AWS has no V2 import API): POST ``{"Findings": [...]}``
 #: answers like BatchImportFindings (`SecurityHubStore.findings_v2_import`).
@@ -221,6 +229,20 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot serialize {type(value).__name__}")
 
 
+def _tickets_answer(store: SecurityHubStore, path: str, query: str) -> dict[str, Any]:
+    """``GET /local/tickets[?ConnectorId=]``: every recorded ticket; ``.../<connector>/<ticket>``:
+    that one ticket (its ``TicketSrcUrl``)."""
+    rest = [unquote(part) for part in path[len(LOCAL_TICKETS_PATH) :].split("/") if part]
+    if not rest:
+        connectors = parse_qs(query).get("ConnectorId") or [""]
+        return {"Tickets": store.tickets_v2_recorded(connectors[-1] or None)}
+    if len(rest) == 2:
+        for ticket in store.tickets_v2_recorded(rest[0]):
+            if ticket["TicketId"] == rest[1]:
+                return dict(ticket)
+    raise ResourceNotFoundError(f"no local ticket at {path}")
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: botocore reuses its connections
     disable_nagle_algorithm = True  # headers and body go out at once, no delayed-ACK stall
@@ -251,6 +273,9 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if (method, url.path) == ("POST", LOCAL_IMPORT_V2_PATH):
                 self._send(200, self.server.store.findings_v2_import(_json_body(body)))
+                return
+            if method == "GET" and url.path.startswith(LOCAL_TICKETS_PATH):
+                self._send(200, _tickets_answer(self.server.store, url.path, url.query))
                 return
             routed = _route(method, url.path)
             if routed is None:
@@ -296,6 +321,7 @@ class SecurityHubServer:
         self.store = store
         self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.store = store
+        store.public_url = self.url
         self._thread: threading.Thread | None = None
 
     @property
@@ -339,7 +365,9 @@ class SecurityHubExtension:
             on_findings_v2_changed=self._publish_v2,
         )
         self.server = SecurityHubServer(store, port=self.port).start()
-        runtime.endpoints_update(securityhub=self.server.url)
+        runtime.endpoints_update(
+            securityhub=self.server.url, ticket_connector_id=local_connector_ensure(store)
+        )
 
     def _publish(self, findings: list[dict[str, Any]]) -> None:
         from emulator.bus import bus_current

@@ -14,7 +14,8 @@ rules (what import and update change) are in `emulator.securityhub_findings`, fi
 
 ``on_findings_changed`` is called after each committed BatchImportFindings / BatchUpdateFindings
 with the findings as stored; the runtime turns them into "Findings - Imported" events. The V2
-(OCSF) findings and operations are the mixin `emulator.securityhub_store_v2`'s.
+(OCSF) findings and operations are the mixin `emulator.securityhub_store_v2`'s, the ticket
+connectors and their tickets the mixin `emulator.securityhub_tickets`'s.
 
 One store is the administrator account's aggregated view (account 123456789012, like moto's
 default account): BatchImportFindings accepts findings of any account, which AWS allows only for
@@ -46,6 +47,7 @@ from emulator.securityhub_findings import (
 from emulator.securityhub_query import findings_query
 from emulator.securityhub_standards import STANDARDS, StandardsOperations
 from emulator.securityhub_store_v2 import V2_SCHEMA, FindingsV2Operations
+from emulator.securityhub_tickets import TICKETS_SCHEMA, TicketsV2Operations
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +108,7 @@ def _wal_enable(db: sqlite3.Connection) -> None:
         time.sleep(0.05)
 
 
-class SecurityHubStore(StandardsOperations, FindingsV2Operations):
+class SecurityHubStore(StandardsOperations, FindingsV2Operations, TicketsV2Operations):
     """The local Security Hub's data and operations (see the module docstring)."""
 
     def __init__(
@@ -124,6 +126,8 @@ class SecurityHubStore(StandardsOperations, FindingsV2Operations):
         self.account_id = account_id
         self.on_findings_changed = on_findings_changed
         self.on_findings_v2_changed = on_findings_v2_changed
+        #: Where clients reach this store (the HTTP server sets it): the tickets' local URLs.
+        self.public_url = ""
         self._pool: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -178,7 +182,7 @@ class SecurityHubStore(StandardsOperations, FindingsV2Operations):
         self._pool = queue.LifoQueue()
 
     def _init(self, db: sqlite3.Connection, enable_default_standards: bool) -> None:
-        for statement in (_SCHEMA + ";" + V2_SCHEMA).split(";"):
+        for statement in (_SCHEMA + ";" + V2_SCHEMA + ";" + TICKETS_SCHEMA).split(";"):
             if statement.strip():
                 db.execute(statement)
         fresh = db.execute("SELECT 1 FROM meta WHERE key = 'subscribed_at'").fetchone() is None

@@ -61,6 +61,11 @@ Variables (all optional):
   ``BatchUpdateFindings`` and ``BatchUpdateFindingsV2``; ``only``: with ``GetFindingsV2`` only
   (Security Hub CSPM off), written back through V2 (`ouroboros.securityhub.writeback`). "Findings
   Imported V2" events are handled whatever the value (the rule matches them).
+- Tickets (`ouroboros.tickets`): ``OUROBOROS_TICKET_CONNECTOR_ID`` (empty: none), the new Security
+  Hub's connector that ``CreateTicketV2`` opens tickets through, for findings that carry a V2
+  ``metadata.uid``; ``OUROBOROS_TICKET_WEBHOOK_URL`` (or ``..._PARAMETER``, an SSM parameter
+  name), the generic JSON webhook every other ticket is posted to (a secret, like the chat
+  webhooks).
 - ``OUROBOROS_RUNTIME``: ``aws`` in every deployed function (Zappa sets it; Lambda's own
   ``AWS_LAMBDA_FUNCTION_NAME`` counts the same); unset or ``local`` elsewhere (the local runtime,
   tests). Only the local runtime may post notifications over plain http to loopback receivers.
@@ -136,6 +141,10 @@ class Config:
     local_runtime: bool = True
     #: channel -> webhook URL or ``ssm:<parameter name>``; secrets, kept out of repr.
     webhooks: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    #: The Security Hub connector tickets are opened through (``CreateTicketV2``); empty: none.
+    ticket_connector_id: str = ""
+    #: The ticket webhook: a URL or ``ssm:<parameter name>``; empty: none. A secret.
+    ticket_webhook: str = field(default="", repr=False)
 
     def table_name(self, name: str) -> str:
         """Name of a consumer table: ``{prefix}_{stage}_{name}``."""
@@ -224,6 +233,9 @@ def get_config() -> Config:
             webhooks.append((channel, env[var]))
         elif env.get(f"{var}_PARAMETER"):
             webhooks.append((channel, f"ssm:{env[f'{var}_PARAMETER']}"))
+    ticket_webhook = env.get("OUROBOROS_TICKET_WEBHOOK_URL", "").strip()
+    if not ticket_webhook and env.get("OUROBOROS_TICKET_WEBHOOK_URL_PARAMETER", "").strip():
+        ticket_webhook = f"ssm:{env['OUROBOROS_TICKET_WEBHOOK_URL_PARAMETER'].strip()}"
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
     return Config(
         stage=stage,
@@ -280,6 +292,8 @@ def get_config() -> Config:
         securityhub_v2=securityhub_v2,
         local_runtime=runtime == "local" and not env.get("AWS_LAMBDA_FUNCTION_NAME"),
         webhooks=tuple(webhooks),
+        ticket_connector_id=env.get("OUROBOROS_TICKET_CONNECTOR_ID", "").strip(),
+        ticket_webhook=ticket_webhook,
     )
 
 

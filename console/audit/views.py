@@ -1,4 +1,5 @@
-"""The audit trail page (admins only): newest first, filters, cursor pages."""
+"""The audit trail page (admins only): newest first, filters, cursor pages, each target linked to
+its page (`console.audit.links`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from console.access.roles import role_required
+from console.audit.links import audit_target_links
 from console.audit.selectors import audit_list
 from ouroboros.errors import ValidationError
 
@@ -29,4 +31,5 @@ def audit_page(request: HttpRequest) -> HttpResponse:
         return render(
             request, "audit/list.html", {"error": str(exc), "filters": filters}, status=400
         )
-    return render(request, "audit/list.html", {"page": page, "filters": filters})
+    context = {"page": page, "rows": audit_target_links(page.entries), "filters": filters}
+    return render(request, "audit/list.html", context)

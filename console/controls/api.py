@@ -32,7 +32,7 @@ from ouroboros.controls.selectors import (
     control_list,
 )
 from ouroboros.models import ControlModel
-from ouroboros.models.controls import MODES
+from ouroboros.models.controls import MODES, TICKET_MODES
 from ouroboros.models.findings import SEVERITY_RANK
 
 CONTROL_ID = OpenApiParameter(
@@ -72,6 +72,9 @@ class ControlSerializer(serializers.Serializer):
     failed_count = serializers.IntegerField(allow_null=True)
     reactor_id = serializers.CharField(allow_null=True)
     mode = serializers.SerializerMethodField()
+    ticket = serializers.SerializerMethodField(
+        help_text="Ticket behaviour: off, instead, after_failure, after_dry_run or manual."
+    )
     params = serializers.SerializerMethodField(
         help_text="The reactor's parameters as set (its schema's defaults fill the rest)."
     )
@@ -88,6 +91,9 @@ class ControlSerializer(serializers.Serializer):
 
     def get_mode(self, obj: ControlModel) -> str:
         return str(obj.mode or "off")
+
+    def get_ticket(self, obj: ControlModel) -> str:
+        return str(obj.ticket or "off")
 
     def get_params(self, obj: ControlModel) -> dict[str, Any]:
         return control_params(obj)
@@ -193,6 +199,7 @@ class ControlUpdateApi(APIView):
             required=False, allow_null=True, max_length=128, help_text="null: no reactor."
         )
         mode = serializers.ChoiceField(choices=list(MODES), required=False)
+        ticket = serializers.ChoiceField(choices=list(TICKET_MODES), required=False)
         exemptions = ExemptionInputSerializer(
             many=True,
             required=False,
@@ -219,7 +226,7 @@ class ControlUpdateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         given = data.validated_data
-        fields = ("reactor_id", "mode", "exemptions", "params")
+        fields = ("reactor_id", "mode", "exemptions", "params", "ticket")
         try:
             change = control_update(
                 control_id=control_id,
@@ -234,7 +241,7 @@ class ControlUpdateApi(APIView):
             }
             raise serializers.ValidationError({"params": errors}) from exc
         before, after = ControlSerializer(change.before).data, ControlSerializer(change.after).data
-        audited = ("reactor_id", "mode", "params", "exemptions", "version")
+        audited = ("reactor_id", "mode", "ticket", "params", "exemptions", "version")
         audit_record(
             request=request,
             action="control.update",

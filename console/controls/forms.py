@@ -25,7 +25,7 @@ from ouroboros.controls.selectors import (
     STATUSES,
     ControlFilters,
 )
-from ouroboros.models.controls import MODES
+from ouroboros.models.controls import MODES, TICKET_MODES
 from ouroboros.models.findings import SEVERITY_RANK
 
 MODE_LABELS = {"off": "Off", "manual": "Manual", "dry_run": "Dry run", "auto": "Automatic"}
@@ -143,6 +143,16 @@ def _initial(schema: Mapping[str, Any], value: Any) -> Any:
     return value
 
 
+#: The ticket behaviours (`ouroboros.tickets`) as the configure form offers them.
+TICKET_LABELS = {
+    "off": "No ticket",
+    "instead": "Ticket instead of a fix (dry run + ticket)",
+    "after_failure": "Ticket after a failed run",
+    "after_dry_run": "Ticket after a dry run",
+    "manual": "Ticket for a manual-mode finding (dry run + ticket)",
+}
+
+
 class ControlConfigureForm(forms.Form):
     """Reactor, mode and the parameters of ``params_reactor`` (the reactor the parameter fields
     were generated for: when the reactor is changed, they are not sent, and the page then shows
@@ -150,6 +160,10 @@ class ControlConfigureForm(forms.Form):
 
     reactor_id = forms.ChoiceField(required=False, label="Reactor")
     mode = forms.ChoiceField(choices=[(m, MODE_LABELS[m]) for m in MODES])
+    #: Absent from a POST: the stored ticket behaviour is kept.
+    ticket = forms.ChoiceField(
+        required=False, label="Ticket", choices=[(t, TICKET_LABELS[t]) for t in TICKET_MODES]
+    )
     version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
     params_reactor = forms.CharField(required=False, widget=forms.HiddenInput)
 

@@ -113,6 +113,7 @@ def _detail(
             initial={
                 "reactor_id": control.reactor_id or "",
                 "mode": control.mode or "off",
+                "ticket": control.ticket or "off",
                 "params_reactor": control.reactor_id or "",
             }
             | version,
@@ -171,6 +172,7 @@ def _save(
         after={
             "reactor_id": saved.reactor_id,
             "mode": saved.mode or "off",
+            "ticket": saved.ticket or "off",
             "params": control_params(saved),
             "exemptions": [e.exemption_id for e in saved.exemptions or []],
             "version": saved.version,
@@ -202,6 +204,7 @@ def control_configure_view(request: HttpRequest, control_id: str) -> HttpRespons
             mode=form.cleaned_data["mode"],
             actor=request.user.get_username(),
             params=form.params_for(),
+            ticket=form.cleaned_data.get("ticket") or None,
         ),
     )
 

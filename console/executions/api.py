@@ -66,6 +66,11 @@ class ExecutionSerializer(serializers.Serializer):
     started_at = serializers.CharField(allow_null=True)
     finished_at = serializers.CharField(allow_null=True)
     duration_ms = serializers.IntegerField(allow_null=True)
+    ticket_id = serializers.CharField(
+        allow_null=True, help_text="The ticket opened for this run (ouroboros.tickets)."
+    )
+    ticket_url = serializers.CharField(allow_null=True)
+    ticket_channel = serializers.CharField(allow_null=True, help_text="securityhub or webhook.")
 
     class Meta:
         ref_name = "Execution"

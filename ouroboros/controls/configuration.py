@@ -14,6 +14,11 @@ stored now, and nothing of either is lost:
   it was read at, in DynamoDB transactions of up to 100 (the admin's bulk assignment, the demo):
   a chunk of 100 changes together or not at all; beyond 100, each chunk is atomic on its own.
 
+The ticket behaviour (``ticket``, `ouroboros.models.controls.TICKET_MODES`) is set by
+`control_configure` / `control_update` only, checked by `ticket_check` (``off`` always; any other
+needs a mode that runs the reactor, ``manual`` needs mode ``manual``), versioned and audited with
+the rest; a write that does not name it keeps it.
+
 Every path validates the same way before writing anything (`reactor_check`: a known mode, an
 installed reactor, a reactor for every mode but ``off``, a reactor that declares every control it
 is assigned to; then the parameters against that reactor's schema,
@@ -45,7 +50,7 @@ from ouroboros.controls.params import (
 )
 from ouroboros.errors import ConflictError, NotFoundError, ValidationError
 from ouroboros.models import ControlModel, LocalReactorModel
-from ouroboros.models.controls import KIND_CONTROL, MODES, Exemption
+from ouroboros.models.controls import KIND_CONTROL, MODES, TICKET_MODES, Exemption
 
 TRANSACTION_SIZE = 100
 MAX_CONTROLS = 1000
@@ -118,6 +123,16 @@ def reactor_check(
     return reactor
 
 
+def ticket_check(ticket: str, mode: str) -> None:
+    """`ValidationError` unless ``ticket`` is a known ticket behaviour that ``mode`` allows."""
+    if ticket not in TICKET_MODES:
+        raise ValidationError(f"Ticket must be one of {', '.join(TICKET_MODES)} (got {ticket!r})")
+    if ticket != "off" and mode == "off":
+        raise ValidationError(f"Ticket {ticket} needs a mode other than off (it runs the reactor)")
+    if ticket == "manual" and mode != "manual":
+        raise ValidationError("Ticket manual is for a control in manual mode")
+
+
 def _assignment_actions(
     reactor_id: str | None,
     mode: str,
@@ -160,6 +175,7 @@ def control_configure(
     actor: str,
     params: Mapping[str, Any] | None = None,
     now: datetime | None = None,
+    ticket: str | None = None,
 ) -> ControlModel:
     """Set the reactor, mode, parameters and exemptions of a control, if nobody changed it since
     version ``expected_version`` (0: never configured).
@@ -169,13 +185,15 @@ def control_configure(
     installed or does not declare the control, parameters its schema refuses
     (`ouroboros.controls.params.ControlParamsError`, naming each parameter) or a bad exemption;
     `NotFoundError` for an unknown control; `ControlConflictError` (a `ConflictError`) when the
-    version moved on.
+    version moved on. ``ticket`` None keeps the stored ticket behaviour.
     """
     now = now or datetime.now(UTC)
     reactor_id = (reactor_id or "").strip() or None
     values = control_params_validate(
         reactor=reactor_check(reactor_id, mode, [control_id]), params=params
     )
+    if ticket is not None:
+        ticket_check(ticket, mode)
     entries = [
         e if isinstance(e, Exemption) else exemption_build(e, actor=actor, now=now)
         for e in exemptions
@@ -186,6 +204,8 @@ def control_configure(
     actions.append(
         ControlModel.exemptions.set(entries) if entries else ControlModel.exemptions.remove()
     )
+    if ticket is not None:
+        actions.append(ControlModel.ticket.set(ticket))
     return _update(control_id, expected_version, actions)
 
 
@@ -239,18 +259,23 @@ def control_assign_reactor(
     mode: str,
     actor: str,
     params: Mapping[str, Any] | None = None,
+    ticket: str | None = None,
 ) -> ControlModel:
-    """Set the reactor, mode and parameters of a control at ``expected_version``; keep its
-    exemptions.
+    """Set the reactor, mode, parameters and (unless None: kept) ticket behaviour of a control
+    at ``expected_version``; keep its exemptions.
 
-    ``reactor_id`` None with mode ``off`` unassigns (parameters must then be empty). Errors as
-    `control_configure`.
+    ``reactor_id`` None with mode ``off`` unassigns (parameters must then be empty; a ticket
+    behaviour other than ``off`` is then refused). Errors as `control_configure`.
     """
     reactor_id = (reactor_id or "").strip() or None
     values = control_params_validate(
         reactor=reactor_check(reactor_id, mode, [control_id]), params=params
     )
+    if ticket is not None:
+        ticket_check(ticket, mode)
     actions = _assignment_actions(reactor_id, mode, actor, datetime.now(UTC), values)
+    if ticket is not None:
+        actions.append(ControlModel.ticket.set(ticket))
     return _update(control_id, expected_version, actions)
 
 
@@ -280,17 +305,22 @@ def control_update(
     mode: str | Keep = KEEP,
     exemptions: Sequence[str | ExemptionInput] | Keep = KEEP,
     params: Mapping[str, Any] | Keep = KEEP,
+    ticket: str | Keep = KEEP,
 ) -> ControlChange:
     """Change some of the reactor, mode, parameters and exemptions of a control at
     ``expected_version``.
 
-    Fields left at `KEEP` stay as stored; ``reactor_id=None`` unassigns the reactor. ``params``
-    left at `KEEP` while the reactor changes are cleared (they were the previous reactor's).
+    Fields left at `KEEP` stay as stored (a stored ticket behaviour must still suit the mode);
+    ``reactor_id=None`` unassigns the reactor. ``params`` left at `KEEP` while the reactor
+    changes are cleared (they were the previous reactor's).
     ``exemptions`` is the whole new list: a string keeps the stored exemption of that id, an
     `ExemptionInput` adds a new one, and stored exemptions not named are removed. Raises like
     `control_configure`, and `ValidationError` for an exemption id the control does not hold.
     """
     current = _stored(control_id, expected_version)
+    new_mode = (current.mode or "off") if isinstance(mode, Keep) else mode
+    if isinstance(ticket, Keep) and (current.ticket or "off") != "off":
+        ticket_check(current.ticket or "off", new_mode)  # a mode change must still allow it
     stored = {e.exemption_id: e for e in current.exemptions or []}
     entries: list[Exemption | ExemptionInput] = list(stored.values())
     if not isinstance(exemptions, Keep):
@@ -306,10 +336,11 @@ def control_update(
         control_id=control_id,
         expected_version=expected_version,
         reactor_id=new_reactor,
-        mode=(current.mode or "off") if isinstance(mode, Keep) else mode,
+        mode=new_mode,
         exemptions=entries,
         actor=actor,
         params=params,
+        ticket=None if isinstance(ticket, Keep) else ticket,
     )
     return ControlChange(before=current, after=after)
 

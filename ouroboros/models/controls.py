@@ -28,7 +28,7 @@ Indexes (every console list is a Query on one of them, sorted by control id):
 - ``reactor-index`` (reactor_id, control_id): controls with an assigned reactor (sparse).
 
 The collector writes the catalog fields; users write ``reactor_id``, ``mode``, ``params`` (the
-reactor's parameters for this control, as set), ``exemptions``.
+reactor's parameters for this control, as set), ``ticket`` (`TICKET_MODES`), ``exemptions``.
 Re-collection updates catalog fields only, so it never overwrites a user's configuration, and
 ``version`` makes a second concurrent edit fail instead of losing the first.
 """
@@ -55,6 +55,13 @@ KIND_MEMBERSHIP = "MEMBERSHIP"
 KIND_STANDARD = "STANDARD"
 
 MODES = ("off", "manual", "dry_run", "auto")
+
+#: A control's ticket behaviour (`ouroboros.tickets`), beside its mode: ``off`` (none, and what an
+#: item without the attribute means); ``instead`` (run the reactor dry and open a ticket with its
+#: diff instead of remediating); ``after_failure`` (a ticket when a run fails);
+#: ``after_dry_run`` (a ticket after a dry run); ``manual`` (a manual-mode finding gets a dry run
+#: and a ticket, the operator still decides).
+TICKET_MODES = ("off", "instead", "after_failure", "after_dry_run", "manual")
 
 
 class KindIndex(GlobalSecondaryIndex):
@@ -187,6 +194,8 @@ class ControlModel(OuroborosModel):
     mode = UnicodeAttribute(null=True)
     #: The reactor's parameters as set for this control (its schema's defaults fill the rest).
     params: MapAttribute[str, Any] = MapAttribute(null=True)
+    #: The ticket behaviour (`TICKET_MODES`); absent: ``off``.
+    ticket = UnicodeAttribute(null=True)
     exemptions = ListAttribute(of=Exemption, null=True)
     updated_by = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)

@@ -232,6 +232,13 @@ class ExecutionModel(WorkflowItemModel, discriminator=KIND_EXECUTION):
     #: (`ouroboros.aggregates.remediation`), so that a rollback can take it out again.
     mttr_day = UnicodeAttribute(null=True)
     mttr_seconds = NumberAttribute(null=True)
+    #: The ticket opened for this run (`ouroboros.tickets`), set only by its conditional update:
+    #: ``ticket_channel`` (``securityhub`` or ``webhook``) is claimed first, so a replay opens
+    #: no second ticket; ``ticket_id`` / ``ticket_url`` once it is open.
+    ticket_channel = UnicodeAttribute(null=True)
+    ticket_id = UnicodeAttribute(null=True)
+    ticket_url = UnicodeAttribute(null=True)
+    ticket_reason = UnicodeAttribute(null=True)
 
 
 class IdempotencyMarkerModel(WorkflowItemModel, discriminator=KIND_IDEMPOTENCY):
@@ -289,7 +296,8 @@ class ExecutionFields(ExecutionContext, total=False):
     """The attributes of an `ExecutionModel` a writer sets (`execution_record`'s keywords).
 
     Every attribute but the key (``execution_id``), ``kind`` (the class), ``rolled_back_by``
-    (set only by the rollback's conditional update) and ``mttr_day`` / ``mttr_seconds`` (set only
+    (set only by the rollback's conditional update), the ``ticket_*`` attributes
+    (`ouroboros.tickets`) and ``mttr_day`` / ``mttr_seconds`` (set only
     when the remediation is counted in MTTR). ``status`` is required.
     """
 

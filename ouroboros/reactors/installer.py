@@ -14,13 +14,13 @@ or the local runtime's poller), as in the original system:
   declares dangerous actions without being official or without an admin's approval of exactly
   those (`ouroboros.reactors.official`). Then the reactor's own IAM role (trust: Lambda; inline
   policy: the manifest's permissions, ``sts:AssumeRole`` on the member role, its log group) and
-  its Lambda function (python3.12, the zip as is) are created, or updated on upgrade. The item
-  ends ``installed`` with the function's ARN, or ``failed`` with the reason. Nothing is left
-  half-installed: a step that fails removes what this attempt created (a role without its
-  policy, a function with other code; an upgrade puts back the role policy and function
-  configuration of the code still running), and when the registry cannot record ``installed`` the
-  new function and role are removed and the error is raised, so the stream delivers the record
-  again.
+  its Lambda function (python3.12, the zip as is, Lambda's JSON log format) are created, or
+  updated on upgrade. The item ends ``installed`` with the function's ARN, or ``failed`` with the
+  reason. Nothing is left half-installed: a step that fails removes what this attempt created (a
+  role without its policy, a function with other code; an upgrade puts back the role policy and
+  function configuration of the code still running), and when the registry cannot record
+  ``installed`` the new function and role are removed and the error is raised, so the stream
+  delivers the record again.
 - REMOVE: delete the function and the role (only a reactor's own: anything else is refused).
 
 Stale and repeated records are harmless (streams deliver at least once): an install acts only
@@ -73,6 +73,11 @@ LAMBDA_TRUST = {
         }
     ],
 }
+#: Lambda's JSON log format for a reactor's own lines: the runtime writes each record as one JSON
+#: object with the record's ``extra`` keys as fields (`reactor_sdk.handler` puts the correlation
+#: keys there), so ``filter correlation_id = "<id>"`` finds the reactor's line in CloudWatch Logs
+#: Insights as it finds the workflow's.
+REACTOR_LOGGING_CONFIG = {"LogFormat": "JSON"}
 #: Waits between retries while IAM propagates a new role or Lambda finishes an update.
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 
@@ -221,6 +226,7 @@ def _function_ensure(
         "Timeout": int(manifest["timeout_seconds"]),
         "MemorySize": int(manifest["memory_mb"]),
         "Description": manifest["title"][:256],
+        "LoggingConfig": REACTOR_LOGGING_CONFIG,
         "Environment": {
             "Variables": {
                 "OUROBOROS_STAGE": config.stage,
@@ -266,7 +272,7 @@ def _function_ensure(
 
 
 #: The configuration fields an upgrade changes (`_function_ensure`'s ``settings``).
-_CONFIGURATION_FIELDS = ("Role", "Handler", "Timeout", "MemorySize", "Description")
+_CONFIGURATION_FIELDS = ("Role", "Handler", "Timeout", "MemorySize", "Description", "LoggingConfig")
 
 
 def _function_configuration_restore(name: str, previous: dict[str, Any]) -> None:

@@ -68,6 +68,10 @@ class DispatchItem(TypedDict):
     #: ASFF-shaped conversion, and the write-back goes through ``BatchUpdateFindingsV2``
     #: (`ouroboros.securityhub.writeback.ocsf_identity_of`). Absent from rollbacks and older items.
     ocsf: NotRequired[dict[str, Any] | None]
+    #: The control's ticket behaviour (`ouroboros.models.controls.TICKET_MODES`) when Parse read
+    #: it: the outcome's message asks Send Notification for a ticket (`ouroboros.tickets`).
+    #: Absent from rollbacks and older items: ``off``.
+    ticket: NotRequired[str]
 
 
 class RollbackItem(DispatchItem):

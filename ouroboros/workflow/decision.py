@@ -58,6 +58,7 @@ def finding_decide(
     dry_run_requested: bool,
     now: datetime,
     provenance_problem: str | None = None,
+    ticket: str | None = None,
 ) -> Decision:
     """Decide for one finding (see the module docstring); the order of the checks matters:
     the cheapest, most certain reasons first, exemptions before anything that would run.
@@ -66,7 +67,12 @@ def finding_decide(
     (`ouroboros.workflow.provenance`); it comes first: such a finding's claims (its control,
     its resource) are not believed, whatever the trigger. An OCSF finding
     (`ouroboros.securityhub.ocsf`) that Security Hub did not produce, or a coverage finding
-    (it checks a service's enablement: no control), is never remediated either."""
+    (it checks a service's enablement: no control), is never remediated either.
+
+    ``ticket`` is the control's ticket behaviour (`ouroboros.tickets`): ``instead`` runs the
+    reactor dry where an event would fix (the ticket carries the diff; an operator's own run
+    still fixes); ``manual`` gives a finding
+    that would wait for an operator a dry run (and its ticket), exemptions still applying."""
     if provenance_problem:
         return Decision("skip", provenance_problem, "provenance")
     ocsf = finding.ocsf
@@ -91,12 +97,14 @@ def finding_decide(
     effective = mode or "off"
     if effective == "off":
         return Decision("skip", "mode off", "mode_off")
-    if effective == "manual" and trigger == "event":
+    if effective == "manual" and trigger == "event" and ticket != "manual":
         return Decision("skip", "manual mode: waits for an operator", "manual_mode")
     for exemption in exemptions:
         if exemption_matches(exemption, finding, now=now):
             reason = exemption.get("reason") or "no reason given"
             return Decision("skip", f"exempt: {reason}", "exempt")
-    if dry_run_requested or effective == "dry_run":
+    if dry_run_requested or effective == "dry_run" or (ticket == "instead" and trigger == "event"):
+        return Decision("dry_run")
+    if effective == "manual" and trigger == "event":  # ticket manual: its dry run
         return Decision("dry_run")
     return Decision("run")

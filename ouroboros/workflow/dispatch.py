@@ -19,7 +19,9 @@ An item that names the execution it rolls back (`ouroboros.workflow.contracts.Ro
 runs the reactor's rollback instead (`ouroboros.workflow.rollback.rollback_dispatch`).
 
 Both tasks return ``{"result": {"messages": [...]}}`` for Send Notification
-(`ouroboros.workflow.contracts.TaskOutcome`).
+(`ouroboros.workflow.contracts.TaskOutcome`). When the control's ticket behaviour (the item's
+``ticket``) wants a ticket for the outcome, the message carries its
+`ouroboros.tickets.services.TicketRequest` (``ticket``) and Send Notification opens it.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from ouroboros.observability.logging import correlation_id_of, correlation_keys
 from ouroboros.observability.metrics import REACTOR_ERRORS, WORKFLOW_FAILURES, metric_record
 from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
 from ouroboros.securityhub.writeback import finding_workflow_update, ocsf_identity_of
+from ouroboros.tickets.services import ticket_request
 from ouroboros.workflow.contracts import (
     DispatchFailureInput,
     DispatchItem,
@@ -239,7 +242,32 @@ def _dispatch(item: DispatchItem) -> TaskOutcome:
         "execution %s succeeded: %d change(s)", execution_id, len(changes), extra=correlation
     )
     done = outcome_message(execution=execution, correlation_id=correlation.get("correlation_id"))
+    _ticket_ask(done, item, finding, key=key, dry_run=dry_run, status="succeeded")
     return {"result": {"messages": [done], "status": "succeeded"}}
+
+
+def _ticket_ask(
+    message: dict[str, Any],
+    item: Mapping[str, Any],
+    finding: NormalizedFinding | None,
+    *,
+    key: str,
+    dry_run: bool,
+    status: str,
+) -> None:
+    """Put on ``message`` the ticket the control's behaviour wants for this outcome, if any."""
+    identity = ocsf_identity_of(item.get("ocsf"))
+    request = ticket_request(
+        behaviour=str(item.get("ticket") or "off"),
+        dry_run=dry_run,
+        status=status,
+        version=key,
+        title=finding.title if finding else None,
+        severity=finding.severity_label if finding else None,
+        metadata_uid=identity.metadata_uid if identity else None,
+    )
+    if request is not None:
+        message["ticket"] = dict(request)
 
 
 def _now() -> str:
@@ -301,14 +329,12 @@ def _failure_record(item: DispatchFailureInput, rollback: RollbackItem | None) -
     except Exception:
         finding = None
     recorded = _RECORDED.search(str(cause))
+    key = str(item["idempotency_key"] or (finding.updated_at if finding else ""))
     if recorded:  # the dispatch recorded the failed execution itself
         execution = execution_get(execution_id=recorded.group(1))
-        return {
-            "result": {
-                "messages": [outcome_message(execution=execution, correlation_id=cid)],
-                "status": "failed",
-            }
-        }
+        message = outcome_message(execution=execution, correlation_id=cid)
+        _ticket_ask(message, item, finding, key=key, dry_run=bool(item["dry_run"]), status="failed")
+        return {"result": {"messages": [message], "status": "failed"}}
     if rollback is not None:  # a rollback that failed before it ran: end it, release its claim
         from ouroboros.workflow.rollback import rollback_failure_record  # imports this module
 
@@ -334,9 +360,6 @@ def _failure_record(item: DispatchFailureInput, rollback: RollbackItem | None) -
         sfn_execution_arn=item["sfn_execution_arn"],
         finished_at=_now(),
     )
-    return {
-        "result": {
-            "messages": [outcome_message(execution=execution, correlation_id=cid)],
-            "status": "failed",
-        }
-    }
+    message = outcome_message(execution=execution, correlation_id=cid)
+    _ticket_ask(message, item, finding, key=key, dry_run=bool(item["dry_run"]), status="failed")
+    return {"result": {"messages": [message], "status": "failed"}}

@@ -192,6 +192,7 @@ def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> ParseOu
             dry_run_requested=dry_run,
             now=now,
             provenance_problem=finding_provenance_problem(finding.raw),
+            ticket=control.ticket if control else None,
         )
         keys = _log_keys(finding, _version(finding, origin, request_id), reactor_id)
         if decision.action == "skip":
@@ -259,6 +260,7 @@ def _item(
         "params": control_params_effective(reactor=reactor, params=control_params(control)),
         "correlation_id": correlation_id_of(finding_id=finding.finding_id, version=key),
         "ocsf": ocsf_identity_dump(finding),
+        "ticket": control.ticket or "off",
     }
 
 

@@ -278,6 +278,10 @@ def _ssm(params: dict[str, Any], types: set[str], call: RecordedCall) -> str | N
 def _securityhub(params: dict[str, Any], types: set[str], call: RecordedCall) -> str | None:
     if "hub" in types:
         return f"arn:aws:securityhub:{call.region}:{call.account}:hub/default"
+    if "connectorv2" in types and params.get("ConnectorId"):  # CreateTicketV2 (tickets)
+        return (
+            f"arn:aws:securityhub:{call.region}:{call.account}:connectorv2/{params['ConnectorId']}"
+        )
     return None
 
 

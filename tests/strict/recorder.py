@@ -82,6 +82,7 @@ KEPT_PARAMS = frozenset(
         "LoadBalancerName",
         "DBInstanceIdentifier",
         "AccountId",
+        "ConnectorId",
     }
 )
 

@@ -58,6 +58,11 @@ NOT_EXERCISED: dict[tuple[str, str, int], str] = {
         "its tables_read (controls, local reactors): the dispatch item carries what it needs and "
         "no path found reads them (reported as a possible over-grant)"
     ),
+    ("send_notification", "securityhub:CreateTicketV2", 1): (
+        "the workload's finding is ASFF (no V2 metadata uid): its ticket takes the webhook "
+        "channel; tests/ouroboros/tickets/test_tickets.py opens a V2 finding's ticket through "
+        "send_notification's handler, and the strict check judges that CreateTicketV2"
+    ),
     ("reactor_installer", "sqs:SendMessage", 1): _ESM,
     ("reactor_installer", "dynamodb:DescribeStream", 4): _ESM,
     ("hub_verify", "sqs:SendMessage", 1): _ESM,

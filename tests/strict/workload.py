@@ -11,7 +11,9 @@ finding in member account 222222222222 and in Security Hub):
 - ``parse_finding`` parses an event with the finding (its region is not the deployment's) and
   one of a control without a reactor (skipped); ``dispatch_finding`` runs the reactor (the local
   Lambda runner runs its artifact) and writes the workflow status back to Security Hub in the
-  finding's region; ``dispatch_failure`` records a failure; ``send_notification`` publishes;
+  finding's region; ``dispatch_failure`` records a failure; ``send_notification`` publishes
+  the success, and opens the failure's ticket (the control's ticket behaviour is
+  ``after_failure``) through the ticket webhook, whose URL it reads from SSM, then publishes;
   ``notify_subscriber`` delivers the message and records the delivery;
 - the console renders the finding, execution, dashboard, notifications and Hub catalog pages, sets
   the finding's workflow status with a bulk action (BatchUpdateFindings in the finding's region),
@@ -28,8 +30,10 @@ The tests using this need ``moto_aws`` and the Django database.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -51,10 +55,12 @@ from lambdas import (
     send_notification,
 )
 from ouroboros.aws import assume_role_session, client, reset_sessions
-from ouroboros.config import get_config
+from ouroboros.aws.parameters import parameter_get
+from ouroboros.config import get_config, reset_config
 from ouroboros.models import ControlModel, ExecutionModel, LocalReactorModel
 from ouroboros.reactors.services import reactor_install
 from tests.console.conftest import logged_in
+from tests.http_server import http_server_running
 from tests.reactor_support import (
     BUCKET,
     MEMBER,
@@ -131,7 +137,9 @@ def _stage(finding: dict[str, Any]) -> None:
         definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
         roleArn="arn:aws:iam::123456789012:role/ouroboros-dev-states-role",
     )
-    ControlModel("S3.2", title="S3.2", reactor_id=REACTOR_ID, mode="auto").save()
+    ControlModel(
+        "S3.2", title="S3.2", reactor_id=REACTOR_ID, mode="auto", ticket="after_failure"
+    ).save()
     ControlModel(SKIPPED_CONTROL, title=SKIPPED_CONTROL).save()
     reset_sessions()
 
@@ -203,8 +211,50 @@ def _remediate(finding: dict[str, Any], skipped: dict[str, Any]) -> str:
     assert notify_subscriber.handler(sns)["delivered"] == 1  # recorded for the console
     cause = json.dumps({"errorMessage": "Rate exceeded", "errorType": "ThrottledError"})
     failed = {**items[0], "error": {"Error": "ThrottledError", "Cause": cause}}
-    assert dispatch_failure.handler(failed)["result"]["status"] == "failed"
+    failure = dispatch_failure.handler(failed)["result"]
+    assert failure["status"] == "failed"
+    with ticket_webhook() as tickets:
+        assert send_notification.handler(dict(failure))["published"] == 1
+    assert [t["reason"] for t in tickets] == ["after_failure"], tickets
+    ticketed = ExecutionModel.get(failure["messages"][0]["execution_id"])
+    assert (ticketed.ticket_channel, ticketed.ticket_id) == ("webhook", "TICKET-1")
     return str(message["execution_id"])
+
+
+class _TicketReceiver(BaseHTTPRequestHandler):
+    received: list[dict[str, Any]] = []
+
+    def do_POST(self) -> None:
+        _TicketReceiver.received.append(
+            json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        )
+        body = json.dumps({"key": f"TICKET-{len(_TicketReceiver.received)}"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def ticket_webhook() -> Iterator[list[dict[str, Any]]]:
+    """The ticket webhook (a loopback receiver: the local runtime's rule) behind its SSM
+    parameter, as deployed (``OUROBOROS_TICKET_WEBHOOK_URL_PARAMETER``); yields the tickets."""
+    _TicketReceiver.received = []
+    name = f"/ouroboros/{get_config().stage}/ticket-webhook-url"
+    setting = "OUROBOROS_TICKET_WEBHOOK_URL_PARAMETER"
+    with http_server_running(_TicketReceiver) as base:
+        client("ssm").put_parameter(Name=name, Value=f"{base}/t", Type="SecureString")
+        parameter_get.cache_clear()  # a previous run's receiver had another port
+        os.environ[setting] = name
+        reset_config()
+        try:
+            yield _TicketReceiver.received
+        finally:
+            os.environ.pop(setting, None)
+            reset_config()
 
 
 def _console(finding: dict[str, Any], execution_id: str) -> None:

@@ -44,6 +44,8 @@ WIRE_KEYS = [
     "correlation_id",
     # The V2 identity of a finding that arrived as OCSF ("Findings Imported V2"), else None.
     "ocsf",
+    # The control's ticket behaviour (`ouroboros.tickets`): "off" unless it asks for tickets.
+    "ticket",
 ]
 
 
@@ -97,6 +99,7 @@ def test_an_event_item_is_exactly_what_parse_wrote_before(installed: None) -> No
                     finding_id=finding["Id"], version=finding["UpdatedAt"]
                 ),
                 "ocsf": None,
+                "ticket": "off",
             }
         ]
     }
