@@ -21,6 +21,11 @@ holds as many items. The N findings are then cut into ``--rounds`` parts; each r
 path on its part, in an order that turns each round, so load from elsewhere on the machine falls
 on all paths alike.
 
+4. capacity (`benchmarks/ingest_capacity.py`): read and write units per new, re-evaluated (only
+   the timestamps moved) and changed finding, table and each index apart, for the findings
+   indexes before issue 25 and today's, same run (``--capacity-findings``, 0 to skip;
+   ``--capacity-only`` runs just this part).
+
 Prints one JSON object: findings/s of each path, ``ratio`` = collector / the fastest of the three
 ceilings (and per round), the ratio against the plain-client ceilings only, and the writes of the
 unchanged re-run. On a machine shared with other work wall time is noisy, so the CPU seconds each
@@ -55,6 +60,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from ingest_capacity import capacity_measure  # noqa: E402
 
 from emulator.dynamodb_local import dynamodb_local_start  # noqa: E402
 from ouroboros.aws import client, reset_sessions  # noqa: E402
@@ -362,6 +369,13 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=finding_services.WRITE_WORKERS)
     parser.add_argument("--rounds", type=int, default=8, help="interleaved measurement rounds")
+    parser.add_argument(
+        "--capacity-findings",
+        type=int,
+        default=1000,
+        help="findings of the capacity part (0: skip)",
+    )
+    parser.add_argument("--capacity-only", action="store_true", help="only the capacity part")
     args = parser.parse_args()
     finding_services.WRITE_WORKERS = args.workers
     with tempfile.TemporaryDirectory(prefix="ouroboros-bench-") as tmp:
@@ -372,7 +386,11 @@ def main() -> None:
             if args.source == "securityhub" and not os.environ.get("AWS_ENDPOINT_URL_SECURITYHUB"):
                 hub = securityhub_start(Path(tmp))
             clock = CpuClock(server.java_pid)
-            result = run(args.n, args.source, args.batch_size, args.workers, args.rounds, clock)
+            result: dict[str, Any] = {}
+            if not args.capacity_only:
+                result = run(args.n, args.source, args.batch_size, args.workers, args.rounds, clock)
+            if args.capacity_findings > 0:
+                result["capacity"] = capacity_measure(synthesize(args.capacity_findings, seed=7))
         finally:
             if hub is not None:
                 assert hub.stdin is not None

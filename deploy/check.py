@@ -213,7 +213,7 @@ def _workflow_problems(specs: tuple[FunctionSpec, ...], deployment: Deployment) 
         problems += _rule_problems(
             deployment.rule_name(rule["Name"]),
             rule["EventPattern"],
-            deployment.state_machine_arn,
+            workflow.rule_target_arn(rule, deployment),
             deployment,
         )
     return problems

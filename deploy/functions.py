@@ -24,6 +24,8 @@ Trigger kinds:
   0.61+ omits ``StartingPosition`` for stream sources and only logs the failure).
 - ``task``: a Step Functions task; ``placeholder`` names its ``${...}`` in the state machine.
 - ``rule``: an EventBridge rule with an event pattern (bootstrap creates it).
+- ``workflow_rule``: the target of a rule of ``statemachine/rules.json`` whose ``Target`` names
+  the function (bootstrap's workflow step creates the rule, `deploy.workflow.workflow_rule_ensure`).
 - ``subscriber``: subscribed to the notification topic (bootstrap subscribes it).
 
 Grants (what a function's role may do besides its tables and logs; `deploy.iam` turns
@@ -37,7 +39,9 @@ from typing import Literal
 
 from ouroboros.config import Role
 
-Trigger = Literal["http", "schedule", "stream", "task", "rule", "subscriber", "invoke"]
+Trigger = Literal[
+    "http", "schedule", "stream", "task", "rule", "workflow_rule", "subscriber", "invoke"
+]
 StartingPosition = Literal["LATEST", "TRIM_HORIZON"]
 
 #: The Zappa project name is ``ouroboros-<stage>``; Lambda names are ``ouroboros-<stage>-<key>``.
@@ -57,6 +61,7 @@ GRANTS: dict[str, str] = {
     "verdict_sign": "write signed verdicts (the only writer of that table), sign with the Hub key",
     "secret_parameters": "read this deployment's SSM parameters (/ouroboros/<stage>/*)",
     "exports_write": "put and get findings exports under exports/ of the export bucket",
+    "api_rate_count": "count API requests in the shared rate-limit table (UpdateItem only)",
     "ticket_open": "CreateTicketV2 through this account's Security Hub connectors (tickets)",
 }
 
@@ -141,6 +146,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         # machine; the workflow runs the reactor (a rollback never runs inside a request).
         # Bulk actions set findings' workflow status (BatchUpdateFindings). Findings exports
         # are written to the export bucket and downloaded by pre-signed URL (exports_write).
+        # The API's rate limits count in a table every instance shares (api_rate_count).
         grants=(
             "states_start",
             "hub_read",
@@ -148,6 +154,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             "securityhub_read",
             "securityhub_update",
             "exports_write",
+            "api_rate_count",
         ),
         description="Ouroboros console (Django + DRF behind API Gateway)",
     ),
@@ -193,6 +200,21 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             "sfn_statemachines",
         ),
         description="Upsert the findings a 'Findings - Imported' (or 'Imported V2') event carries",
+    ),
+    FunctionSpec(
+        key="finding_prefilter",
+        handler="lambdas.finding_prefilter.handler",
+        side="consumer",
+        trigger="workflow_rule",
+        memory=256,
+        timeout=60,
+        # Decides each finding as Parse does (controls, reactors, idempotency markers), starts the
+        # state machine for those that need it, counts the others (security_aggregates) and
+        # records refusals as skipped executions (`ouroboros.workflow.prefilter`).
+        tables_read=("security_controls", "security_local_reactors"),
+        tables_write=("sfn_statemachines", "security_aggregates"),
+        grants=("states_start",),
+        description="Pre-filter 'Findings - Imported' events: start the workflow only when needed",
     ),
     FunctionSpec(
         key="reactor_installer",

@@ -29,8 +29,11 @@ Policies are built from the function list (tables, stream, grants; see
 - the console may only put findings exports and get them back (the pre-signed download is
   signed with its credentials) under ``exports/`` of the export bucket (grant ``exports_write``):
   no listing, no deletion (the bucket's lifecycle deletes exports, `deploy.supporting`);
-- BatchUpdateFindings acts on the hub of the finding's region (an aggregating Security Hub
-  holds findings of every linked region), so it is granted on this account's hub in any region.
+- the console counts API requests in ``api_rate_limits`` with UpdateItem only (grant
+  ``api_rate_count``; DescribeTable for PynamoDB's table metadata): no Get, Put or Delete;
+- BatchUpdateFindings is granted on this account's hub in the home region only: the write-back
+  updates every finding there, findings of linked regions too (Security Hub replicates updates
+  made in the home region back to the finding's region; `ouroboros.securityhub.writeback`).
 
 Security Hub's read operations do not support resource-level permissions, so that grant is the
 only one on ``*`` besides `VPC_ACCESS`.
@@ -48,7 +51,7 @@ from deploy.report import ResourceReport
 from deploy.signing import signing_key_alias
 from ouroboros.aws import client
 from ouroboros.config import Role, get_config
-from ouroboros.models import HubVerdictModel
+from ouroboros.models import ApiRateLimitModel, HubVerdictModel
 
 Statement = dict[str, Any]
 #: The Hub's signed verdicts: only the verifier (grant ``verdict_sign``) may write them.
@@ -179,11 +182,11 @@ def _grant(grant: str, deployment: Deployment) -> list[Statement]:
         "securityhub_update": [
             {
                 "Action": ["securityhub:BatchUpdateFindings"],
-                "Resource": f"arn:aws:securityhub:*:{d.account}:hub/default",
+                "Resource": f"arn:aws:securityhub:{d.region}:{d.account}:hub/default",
             }
         ],
         "sns_publish": [{"Action": ["sns:Publish"], "Resource": d.topic_arn}],
-        # Tickets through the new Security Hub's connectors (any region's, like the write-back).
+        # Tickets through the new Security Hub's connectors (any region's).
         "ticket_open": [
             {
                 "Action": ["securityhub:CreateTicketV2"],
@@ -243,6 +246,13 @@ def _grant(grant: str, deployment: Deployment) -> list[Statement]:
                 }
             ]
         ),
+        # The API's rate-limit counters: an atomic ADD per request, nothing read or deleted.
+        "api_rate_count": [
+            {
+                "Action": ["dynamodb:UpdateItem", "dynamodb:DescribeTable"],
+                "Resource": d.table_arn(ApiRateLimitModel.short_name, "consumer"),
+            }
+        ],
         "exports_write": [
             {
                 "Action": ["s3:PutObject", "s3:GetObject"],

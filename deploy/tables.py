@@ -6,22 +6,38 @@ while DynamoDB is still setting up the new table's backups, `deploy.retry`). On 
 runs the same properties are compared and what drifted is repaired: a missing GSI is added (one
 per UpdateTable, waiting for it, as DynamoDB requires), a disabled stream re-enabled, deletion
 protection and PITR switched back on, and time to live on the attribute a model names
-(``ttl_attribute``, e.g. old notifications). Data is never touched.
+(``ttl_attribute``, e.g. old notifications).
+
+An index whose key schema or projection differs from the model's (issue 25 shrank the findings
+indexes) cannot be changed in place: it is deleted, then created again, one ``UpdateTable``
+each, waiting for the table and every index to be ACTIVE in between, as DynamoDB requires.
+Before the first of them, the model's item upgrade (`ITEM_UPGRADES`) gives the items written by
+the previous version the attributes the new indexes read, so they backfill complete. While an
+index is missing or backfilling, the console shows "index rebuilding" for the lists it serves
+(`ouroboros.findings.selectors.IndexRebuildingError`). Otherwise data is never touched.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from deploy.naming import Deployment
 from deploy.report import ResourceReport
 from deploy.retry import Sleep, propagation_retry
 from ouroboros.aws import client
-from ouroboros.models import CONSUMER_MODELS, HUB_MODELS, bind_models
+from ouroboros.models import CONSUMER_MODELS, HUB_MODELS, FindingModel, bind_models
 from ouroboros.models.base import OuroborosModel
+from ouroboros.models.findings import finding_items_upgrade
 
 WAIT_SECONDS = 600
+
+#: Model -> what gives its old items the attributes its current indexes read (run before an
+#: index of that model is recreated).
+ITEM_UPGRADES: dict[type[OuroborosModel], Callable[[Any, str], int]] = {
+    FindingModel: finding_items_upgrade,
+}
 
 
 def _models(deployment: Deployment) -> tuple[type[OuroborosModel], ...]:
@@ -31,7 +47,8 @@ def _models(deployment: Deployment) -> tuple[type[OuroborosModel], ...]:
 def _gsi(index: Any) -> dict[str, Any]:
     return {
         "IndexName": index["index_name"],
-        "KeySchema": index["key_schema"],
+        # HASH first, as DynamoDB requires (and describes it).
+        "KeySchema": sorted(index["key_schema"], key=lambda k: k["KeyType"]),
         "Projection": index["projection"],
     }
 
@@ -118,6 +135,27 @@ def _pitr_enable(name: str, deployment: Deployment, sleep: Sleep) -> None:
     )
 
 
+def _shape(gsi: dict[str, Any]) -> tuple[Any, ...]:
+    """What of an index cannot change in place: its keys and projection (a described GSI or
+    `_gsi` of a model's)."""
+    projection = gsi.get("Projection") or {}
+    return (
+        tuple(sorted((k["KeyType"], k["AttributeName"]) for k in gsi["KeySchema"])),
+        projection.get("ProjectionType", "ALL"),
+        tuple(sorted(projection.get("NonKeyAttributes") or ())),
+    )
+
+
+def indexes_changed(model: type[OuroborosModel], table: dict[str, Any]) -> list[str]:
+    """The indexes of ``table`` whose keys or projection differ from ``model``'s."""
+    live = {gsi["IndexName"]: _shape(gsi) for gsi in table.get("GlobalSecondaryIndexes", [])}
+    return [
+        index["index_name"]
+        for index in model._get_schema()["global_secondary_indexes"]
+        if index["index_name"] in live and live[index["index_name"]] != _shape(_gsi(index))
+    ]
+
+
 def table_drift(model: type[OuroborosModel], table: dict[str, Any]) -> list[str]:
     """How the described ``table`` differs from what ``model`` needs (empty: as designed)."""
     drift = []
@@ -125,6 +163,7 @@ def table_drift(model: type[OuroborosModel], table: dict[str, Any]) -> list[str]
     for index in model._get_schema()["global_secondary_indexes"]:
         if index["index_name"] not in present:
             drift.append(f"missing index {index['index_name']}")
+    drift += [f"index {name} keys or projection changed" for name in indexes_changed(model, table)]
     stream = table.get("StreamSpecification") or {}
     if model.stream_view and (
         not stream.get("StreamEnabled") or stream.get("StreamViewType") != model.stream_view
@@ -138,8 +177,37 @@ def table_drift(model: type[OuroborosModel], table: dict[str, Any]) -> list[str]
     return drift
 
 
+def _indexes_recreate(
+    model: type[OuroborosModel], name: str, deployment: Deployment, table: Any
+) -> Any:
+    """Delete and create again each index whose keys or projection changed (module docstring)."""
+    changed = indexes_changed(model, table)
+    if not changed:
+        return table
+    ddb = client("dynamodb", region=deployment.region)
+    upgrade = ITEM_UPGRADES.get(model)
+    if upgrade is not None:
+        upgrade(ddb, name)
+    wanted = {i["index_name"]: i for i in model._get_schema()["global_secondary_indexes"]}
+    for index_name in changed:
+        ddb.update_table(
+            TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index_name}}]
+        )
+        _wait_active(name, deployment)
+        ddb.update_table(
+            TableName=name,
+            AttributeDefinitions=_definitions(model),
+            GlobalSecondaryIndexUpdates=[{"Create": _gsi(wanted[index_name])}],
+        )
+        table = _wait_active(name, deployment)
+    if upgrade is not None:
+        upgrade(ddb, name)  # what the previous version's code wrote while the indexes rebuilt
+    return table
+
+
 def _repair(model: type[OuroborosModel], name: str, deployment: Deployment, table: Any) -> None:
     ddb = client("dynamodb", region=deployment.region)
+    table = _indexes_recreate(model, name, deployment, table)
     present = {gsi["IndexName"] for gsi in table.get("GlobalSecondaryIndexes", [])}
     for index in model._get_schema()["global_secondary_indexes"]:
         if index["index_name"] in present:

@@ -6,9 +6,10 @@
   machine with its own role (`deploy.iam.state_machine_policy`).
 - The custom action "Fix with Ouroboros" is created in Security Hub; its ARN fills
   ``${CustomActionArn}`` in ``statemachine/rules.json``.
-- Each rule of ``rules.json`` targets the state machine through the EventBridge role; function
-  rules (trigger ``rule``) target their function, which gets an invoke permission scoped to the
-  rule's ARN.
+- Each rule of ``rules.json`` targets the state machine through the EventBridge role, unless its
+  ``Target`` names a function (trigger ``workflow_rule``: the Imported rule targets the
+  pre-filter, `ouroboros.workflow.prefilter`); function rules (trigger ``rule``) and those target
+  their function, which gets an invoke permission scoped to the rule's ARN.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from deploy.functions import FunctionSpec
+from deploy.functions import FunctionSpec, function_get
 from deploy.naming import Deployment, function_deployed
 from deploy.report import Action, ResourceReport
 from deploy.retry import Sleep, error_code, error_message, propagation_retry
@@ -197,8 +198,35 @@ def _rule_ensure(
     )
 
 
+def rule_target_function(rule: dict[str, Any]) -> FunctionSpec | None:
+    """The function a rule of ``rules.json`` targets (its ``Target``); None: the state machine."""
+    key = rule.get("Target")
+    if not key:
+        return None
+    spec = function_get(str(key))
+    if spec.trigger != "workflow_rule":
+        raise WorkflowError(f"rule {rule['Name']}: function {key} is not a workflow_rule function")
+    return spec
+
+
+def rule_target_arn(rule: dict[str, Any], deployment: Deployment) -> str:
+    """The ARN a rule of ``rules.json`` delivers to: its function's, or the state machine's."""
+    spec = rule_target_function(rule)
+    return deployment.function_arn(spec) if spec else deployment.state_machine_arn
+
+
 def state_machine_rule_ensure(rule: dict[str, Any], deployment: Deployment) -> ResourceReport:
-    """A rule of ``rules.json`` -> the state machine, through the EventBridge role."""
+    """A rule of ``rules.json`` -> the state machine, through the EventBridge role, or the
+    function its ``Target`` names (an existing rule's old target is replaced)."""
+    spec = rule_target_function(rule)
+    if spec is not None:
+        return _function_target_ensure(
+            spec,
+            deployment.rule_name(rule["Name"]),
+            rule["EventPattern"],
+            rule["Description"],
+            deployment,
+        )
     target = {
         "Id": "state-machine",
         "Arn": deployment.state_machine_arn,
@@ -212,11 +240,21 @@ def state_machine_rule_ensure(rule: dict[str, Any], deployment: Deployment) -> R
 def function_rule_ensure(spec: FunctionSpec, deployment: Deployment) -> ResourceReport:
     """The rule of a ``rule`` function -> that function, with a permission scoped to the rule."""
     name = deployment.rule_name(f"{spec.key}-trigger".replace("_", "-"))
+    pattern = dict(spec.event_pattern or {})
+    return _function_target_ensure(spec, name, pattern, spec.description, deployment)
+
+
+def _function_target_ensure(
+    spec: FunctionSpec,
+    name: str,
+    pattern: dict[str, Any],
+    description: str,
+    deployment: Deployment,
+) -> ResourceReport:
     if not function_deployed(deployment.function_arn(spec), deployment):
         return ResourceReport("eventbridge rule", name, "pending", ["function not deployed yet"])
     target = {"Id": "function", "Arn": deployment.function_arn(spec)}
-    pattern = dict(spec.event_pattern or {})
-    rule_arn, report = _rule_ensure(name, pattern, spec.description, target, deployment)
+    rule_arn, report = _rule_ensure(name, pattern, description, target, deployment)
     added = permission_ensure(spec, deployment, "events.amazonaws.com", rule_arn, name)
     if added and report.action == "unchanged":
         report.action = "updated"

@@ -22,7 +22,9 @@ At most 10 fields and 20 values per field, the documented limits. One ``SortCrit
 (default ``UpdatedAt`` desc) on ``UpdatedAt``, ``CreatedAt``, ``FirstObservedAt``,
 ``LastObservedAt``, ``SeverityNormalized``, ``Id``, ``AwsAccountId``, ``Region``, ``Title``. The
 ``NextToken`` carries the last row's sort key, so a finding updated while a client pages through
-moves instead of shifting the others (offset paging would skip one).
+moves instead of shifting the others (offset paging would skip one). It also carries when it was
+issued (on the store's clock, `emulator.securityhub_pacing`): a store given a token age answers an
+older token with InvalidInputException ("NextToken has expired"), the path of a resumed sync.
 """
 
 from __future__ import annotations
@@ -115,6 +117,8 @@ class FindingsQuery:
     limit: int
     after: list[Any] | None
     fingerprint: str
+    #: When this query's tokens are issued, in the store's clock seconds.
+    issued: float = 0.0
 
     def sql(self) -> tuple[str, list[Any]]:
         """The SELECT returning ``raw`` and the keyset of each row, one row beyond the page."""
@@ -132,12 +136,22 @@ class FindingsQuery:
 
     def token(self, row: tuple[Any, ...]) -> str:
         """The NextToken that continues after ``row`` (as returned by `sql`)."""
-        data = json.dumps({"k": list(row[1:4]), "q": self.fingerprint}).encode()
+        data = json.dumps({"k": list(row[1:4]), "q": self.fingerprint, "t": self.issued}).encode()
         return base64.urlsafe_b64encode(data).decode()
 
 
-def findings_query(request: dict[str, Any], *, now: datetime | None = None) -> FindingsQuery:
-    """Compile a GetFindings request; raises `InvalidInputError` on what it cannot serve."""
+def findings_query(
+    request: dict[str, Any],
+    *,
+    now: datetime | None = None,
+    clock: float = 0.0,
+    token_max_age: float | None = None,
+) -> FindingsQuery:
+    """Compile a GetFindings request; raises `InvalidInputError` on what it cannot serve.
+
+    ``clock`` is the store's clock now (tokens carry it); a ``NextToken`` issued more than
+    ``token_max_age`` seconds before it has expired.
+    """
     filters = request.get("Filters") or {}
     if not isinstance(filters, dict):
         raise InvalidInputError("Filters must be an object")
@@ -161,7 +175,7 @@ def findings_query(request: dict[str, Any], *, now: datetime | None = None) -> F
     fingerprint = hashlib.sha256(
         json.dumps([filters, request.get("SortCriteria")], sort_keys=True).encode()
     ).hexdigest()[:16]
-    after = _decode_token(request.get("NextToken"), fingerprint)
+    after = _decode_token(request.get("NextToken"), fingerprint, clock, token_max_age)
     return FindingsQuery(
         where=" AND ".join(clauses) or "1=1",
         params=params,
@@ -170,19 +184,24 @@ def findings_query(request: dict[str, Any], *, now: datetime | None = None) -> F
         limit=limit,
         after=after,
         fingerprint=fingerprint,
+        issued=clock,
     )
 
 
-def _decode_token(token: str | None, fingerprint: str) -> list[Any] | None:
+def _decode_token(
+    token: str | None, fingerprint: str, clock: float, max_age: float | None
+) -> list[Any] | None:
     if not token:
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        key, query = data["k"], data["q"]
+        key, query, issued = data["k"], data["q"], float(data.get("t", clock))
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidInputError("NextToken is not valid") from exc
     if query != fingerprint or not isinstance(key, list) or len(key) != 3:
         raise InvalidInputError("NextToken belongs to a different query")
+    if max_age is not None and clock - issued > max_age:
+        raise InvalidInputError("NextToken has expired")
     return key
 
 

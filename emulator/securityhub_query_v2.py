@@ -5,7 +5,9 @@
   desc. A finding without the field sorts first in ascending order, last in descending.
 - ``MaxResults`` 1..100 (default 100). The ``NextToken`` carries the last finding's sort key and
   ``metadata.uid``, so a finding that changes while a client pages through moves instead of
-  shifting the others. ``Scopes`` (organizations) is refused: the local hub has no organization.
+  shifting the others, and when it was issued: a store given a token age answers an older one
+  with ``ValidationException`` ("NextToken has expired"). ``Scopes`` (organizations) is
+  refused: the local hub has no organization.
 
 Anything not served is refused with ``ValidationException`` naming it, never ignored.
 """
@@ -96,6 +98,8 @@ class FindingsV2Query:
     limit: int
     after: tuple[SortKey, str] | None
     fingerprint: str
+    #: When this query's tokens are issued, in the store's clock seconds.
+    issued: float = 0.0
 
     def key(self, document: dict[str, Any]) -> SortKey:
         return [sort.value(document) for sort in self.sorts]
@@ -127,13 +131,23 @@ class FindingsV2Query:
         response: dict[str, Any] = {"Findings": [doc for _, doc in keyed[: self.limit]]}
         if len(keyed) > self.limit:
             last_key, last_uid = keyed[self.limit - 1][0]
-            data = {"k": last_key, "u": last_uid, "q": self.fingerprint}
+            data = {"k": last_key, "u": last_uid, "q": self.fingerprint, "t": self.issued}
             response["NextToken"] = base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
         return response
 
 
-def findings_v2_query(request: dict[str, Any], *, now: datetime | None = None) -> FindingsV2Query:
-    """Compile a GetFindingsV2 request; `FindingsV2ValidationError` on what it cannot serve."""
+def findings_v2_query(
+    request: dict[str, Any],
+    *,
+    now: datetime | None = None,
+    clock: float = 0.0,
+    token_max_age: float | None = None,
+) -> FindingsV2Query:
+    """Compile a GetFindingsV2 request; `FindingsV2ValidationError` on what it cannot serve.
+
+    ``clock`` is the store's clock now (tokens carry it); a ``NextToken`` issued more than
+    ``token_max_age`` seconds before it has expired.
+    """
     if request.get("Scopes"):
         raise refuse("Scopes: the local Security Hub has no AWS Organizations scope")
     matches = findings_v2_filter(request.get("Filters"), now=now)
@@ -148,19 +162,25 @@ def findings_v2_query(request: dict[str, Any], *, now: datetime | None = None) -
         matches=matches,
         sorts=sorts,
         limit=limit,
-        after=_token(request.get("NextToken"), fingerprint, len(sorts)),
+        after=_token(request.get("NextToken"), fingerprint, len(sorts), clock, token_max_age),
         fingerprint=fingerprint,
+        issued=clock,
     )
 
 
-def _token(token: Any, fingerprint: str, size: int) -> tuple[SortKey, str] | None:
+def _token(
+    token: Any, fingerprint: str, size: int, clock: float, max_age: float | None
+) -> tuple[SortKey, str] | None:
     if not token:
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(str(token).encode()))
         key, uid, query = data["k"], data["u"], data["q"]
+        issued = float(data.get("t", clock))
     except (ValueError, KeyError, TypeError) as exc:
         raise refuse("NextToken is not valid") from exc
     if query != fingerprint or not isinstance(key, list) or len(key) != size:
         raise refuse("NextToken belongs to a different query")
+    if max_age is not None and clock - issued > max_age:
+        raise refuse("NextToken has expired")
     return key, str(uid)

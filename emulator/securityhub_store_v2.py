@@ -46,6 +46,9 @@ _IDENTIFIER_KEYS = ("CloudAccountUid", "FindingInfoUid", "MetadataProductUid")
 
 class _Database(Protocol):
     on_findings_v2_changed: Callable[[list[dict[str, Any]]], None] | None
+    token_max_age: float | None
+
+    def _paced(self, operation: str) -> float: ...
 
     def _read(self) -> AbstractContextManager[sqlite3.Connection]: ...
 
@@ -141,7 +144,8 @@ class FindingsV2Operations:
 
     def get_findings_v2(self: _Database, request: dict[str, Any]) -> dict[str, Any]:
         """GetFindingsV2 with the filters, sort and paging of `securityhub_query_v2`."""
-        query = findings_v2_query(request)
+        clock = self._paced("GetFindingsV2")
+        query = findings_v2_query(request, clock=clock, token_max_age=self.token_max_age)
         with self._read() as db:
             rows = db.execute("SELECT metadata_uid, raw FROM findings_v2").fetchall()
         return query.page([(uid, json.loads(raw)) for uid, raw in rows])

@@ -5,11 +5,13 @@ At start:
 1. switches moto's Step Functions to real execution (``execute_state_machine``: moto's ASL
    interpreter runs the definition; its Lambda tasks are ``lambda.Invoke`` calls, which the
    local Lambda hook answers in-process);
-2. registers the task functions and the notification subscriber with the Lambda hook, by their
-   deployed names (``ouroboros-<stage>-parse-finding``...), from `deploy.functions`;
+2. registers the task functions, the pre-filter and the notification subscriber with the Lambda
+   hook, by their deployed names (``ouroboros-<stage>-parse-finding``...), from `deploy.functions`;
 3. creates (or updates) the state machine from ``statemachine/`` with the same ARNs the deploy
-   substitutes, and registers the rules of ``rules.json`` on the local bus: "Findings - Imported"
-   and the custom action (`emulator.securityhub_custom_action` sends its events);
+   substitutes, and registers the rules of ``rules.json`` on the local bus with the targets the
+   deploy gives them: "Findings - Imported" to the pre-filter function (registered with the
+   Lambda hook like the tasks: `ouroboros.workflow.prefilter`) and the custom action to the
+   state machine (`emulator.securityhub_custom_action` sends its events);
 4. creates the notification topic with an SQS queue subscribed to it, and polls that queue in a
    thread, handing each message to the subscriber function as SNS would (moto's SNS cannot invoke
    a Lambda function without Docker);
@@ -33,7 +35,7 @@ from moto.core.config import default_user_config
 
 from deploy.functions import FUNCTIONS
 from deploy.naming import Deployment
-from deploy.workflow import definition_render, rules_render
+from deploy.workflow import definition_render, rule_target_arn, rules_render
 from emulator.bus import DEFAULT_ACCOUNT, bus_rule_put
 from emulator.caller import EMULATOR, running_as
 from emulator.lambda_invoke import project_function_register
@@ -60,7 +62,7 @@ def local_deployment() -> Deployment:
 def workflow_register() -> str:
     """Register the functions, the state machine and the bus rule; the state machine ARN."""
     deployment = local_deployment()
-    tasks = [s for s in FUNCTIONS if s.trigger in ("task", "subscriber")]
+    tasks = [s for s in FUNCTIONS if s.trigger in ("task", "subscriber", "workflow_rule")]
     for spec in tasks:
         project_function_register(spec.lambda_name(deployment.stage), spec.handler)
     definition = definition_render([s for s in tasks if s.placeholder], deployment)
@@ -77,7 +79,8 @@ def workflow_register() -> str:
             type="STANDARD",
         )
     for rule in rules_render(local_custom_action_arn()).values():
-        bus_rule_put(name=rule["Name"], pattern=rule["EventPattern"], targets=[arn])
+        target = rule_target_arn(rule, deployment)
+        bus_rule_put(name=rule["Name"], pattern=rule["EventPattern"], targets=[target])
     return arn
 
 

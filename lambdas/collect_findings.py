@@ -1,6 +1,8 @@
 """Scheduled Lambda: sync Security Hub findings (incremental; ``{"full": true}`` for everything).
 
 ``GetFindings`` (ASFF), ``GetFindingsV2`` (OCSF) or both, as ``OUROBOROS_SECURITYHUB_V2`` says.
+A sync longer than one invocation stops before the invocation's time runs out and the next
+scheduled run resumes it from its checkpoint (`ouroboros.securityhub.collect_checkpoint`).
 """
 
 from __future__ import annotations
@@ -16,4 +18,6 @@ logger = function_logger()
 @function_handler("collect_findings")
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     full = bool(event.get("full")) if isinstance(event, dict) else False
-    return findings_collect(full=full).as_dict()
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    time_left = (lambda: remaining() / 1000) if callable(remaining) else None
+    return findings_collect(full=full, time_left=time_left).as_dict()

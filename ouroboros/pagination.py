@@ -339,7 +339,7 @@ def query_page(
     """One page of ``limit`` items from ``sources`` merged in their sort order, and its cursor.
 
     ``item_key`` is the table's hash key (ties and duplicates are resolved on it); ``attributes``
-    projects the items (the sources' key attributes are always added); ``read_budget`` caps the
+    projects the items (each source's own key attributes are always added); ``read_budget`` caps the
     items DynamoDB reads per page when filter expressions drop some (default ``20 * limit``).
     """
     if not sources:
@@ -350,9 +350,6 @@ def query_page(
         cursor_decode(cursor, scope=scope, sources=sources) if cursor else [None] * len(sources)
     )
     _check_partitions(model, sources, positions)
-    if attributes is not None:
-        wanted = {name for s in sources for name in s.key_attributes} | {item_key}
-        attributes = sorted(set(attributes) | wanted)
     budget = max(read_budget or 20 * limit, limit + 1) // len(sources) or 1
     states = [
         _SourceState(
@@ -365,7 +362,14 @@ def query_page(
     page = Page(items=[], next_cursor=None)
     for state in states:
         if not state.done:
-            _fetch(model, state, want=limit + 1, attributes=attributes, budget=budget, page=page)
+            # Each source reads its own key attributes only: an index projecting little
+            # (KEYS_ONLY, INCLUDE) refuses a request for another index's keys.
+            wanted = (
+                None
+                if attributes is None
+                else sorted({*attributes, *state.source.key_attributes, item_key})
+            )
+            _fetch(model, state, want=limit + 1, attributes=wanted, budget=budget, page=page)
     page.items = _merge([s for s in states if not s.done], limit=limit, item_key=item_key)
     next_positions: list[RawKey | str | None] = []
     for state in states:

@@ -9,8 +9,13 @@ It ships inside every reactor artifact (standard library, boto3 and botocore onl
 - a member account is reached by ``sts:AssumeRole`` with the configured ExternalId, and the
   credentials refresh themselves before they expire (a long reactor run never dies half way on
   expired credentials);
-- sessions and clients are cached per (account, role, region, session policy) with an explicit
-  reset for tests;
+- a member account is assumed through STS in the caller's own region (``AWS_REGION``, where the
+  function runs), whatever region the session then acts in: credentials from a regional STS
+  endpoint are valid in every region, so one AssumeRole serves every region of an account, and
+  no call leaves the caller's region to get them (a function in a VPC needs one STS endpoint);
+- sessions and clients are cached per (account, role, region, session policy), the assumed
+  credentials per (role, ExternalId, session policy, session name), with an explicit reset for
+  tests;
 - a reactor's session in a member account carries a **session policy** equal to the permissions
   the reactor declares (`session_policy`, passed as ``Policy`` to ``sts:AssumeRole``): the member
   role holds the union of every installed reactor's permissions, the session only the reactor's
@@ -48,6 +53,9 @@ RETRY_CONFIG = BotoConfig(retries={"mode": "adaptive", "max_attempts": 10})
 
 _lock = threading.RLock()
 _sessions: dict[tuple[str, ...], boto3.Session] = {}
+#: Assumed credentials per (role ARN, ExternalId, session policy, session name): shared by the
+#: sessions of every region (they refresh themselves).
+_credentials: dict[tuple[str, str, str, str], RefreshableCredentials] = {}
 
 
 class _SearchPaths(list[str]):
@@ -173,7 +181,9 @@ def assume_role_session(
     settings: SessionSettings | None = None,
     policy: str | None = None,
 ) -> boto3.Session:
-    """A session with refreshable credentials of ``role_arn``, assumed from the base session.
+    """A session in ``region`` with refreshable credentials of ``role_arn``, assumed from the
+    base session through STS in the caller's own region (``settings.region``; see the module
+    docstring): the sessions of one role in several regions share one set of credentials.
 
     ``external_id`` defaults to the configured ``OUROBOROS_EXTERNAL_ID`` (omitted when empty).
     ``policy``: an inline session policy (JSON), which limits the session to what both it and the
@@ -184,11 +194,41 @@ def assume_role_session(
     region = region or settings.region
     external_id = settings.external_id if external_id is None else external_id
     key = (role_arn, external_id, region, policy or "")
+    assumed = (role_arn, external_id, policy or "", session_name)
     with _lock:
         cached = _sessions.get(key)
         if cached is not None:
             return cached
-    sts = client("sts", region=region, settings=settings)
+        credentials = _credentials.get(assumed)
+    if credentials is None:
+        credentials = _assumed_credentials(
+            role_arn,
+            external_id=external_id,
+            session_name=session_name,
+            settings=settings,
+            policy=policy,
+        )
+        with _lock:
+            credentials = _credentials.setdefault(assumed, credentials)
+    core = botocore_session()
+    core._credentials = credentials  # botocore has no public setter for refreshable credentials
+    core.set_config_variable("region", region)
+    session = boto3.Session(botocore_session=core, region_name=region)
+    with _lock:
+        _sessions[key] = session
+    return session
+
+
+def _assumed_credentials(
+    role_arn: str,
+    *,
+    external_id: str,
+    session_name: str,
+    settings: SessionSettings,
+    policy: str | None,
+) -> RefreshableCredentials:
+    """Refreshable credentials of ``role_arn`` from STS in the caller's own region."""
+    sts = client("sts", region=settings.region, settings=settings)
 
     def refresh() -> dict[str, str]:
         kwargs: dict[str, Any] = {
@@ -216,16 +256,9 @@ def assume_role_session(
             "expiry_time": expiry.isoformat() if isinstance(expiry, datetime) else str(expiry),
         }
 
-    credentials = RefreshableCredentials.create_from_metadata(
+    return RefreshableCredentials.create_from_metadata(
         metadata=refresh(), refresh_using=refresh, method="sts-assume-role"
     )
-    core = botocore_session()
-    core._credentials = credentials  # botocore has no public setter for refreshable credentials
-    core.set_config_variable("region", region)
-    session = boto3.Session(botocore_session=core, region_name=region)
-    with _lock:
-        _sessions[key] = session
-    return session
 
 
 def member_session(
@@ -284,4 +317,5 @@ def reset_sessions() -> None:
     """Forget every cached session and client (tests; after endpoints change)."""
     with _lock:
         _sessions.clear()
+        _credentials.clear()
         _clients.clear()

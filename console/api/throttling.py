@@ -2,9 +2,11 @@
 
 Rates come from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (scopes ``token``, ``user``,
 ``anon``; set from the environment in ``console/settings/base.py``) and are read on every request,
-so a settings change applies at once. Over the limit the API answers 429 with ``Retry-After``.
-Counters live in Django's cache: with several processes (Lambda) configure a shared ``CACHES``
-backend, or each process counts on its own.
+so a settings change applies at once. Over the limit the API answers 429 with ``Retry-After``
+(when the caller's window ends). Counters live in DynamoDB, shared by every console instance, so
+a limit holds in total however many Lambda containers or processes serve a caller: a fixed
+window per caller, counted with one atomic write per request (`console.api.rate_store`, which
+also says what happens when DynamoDB fails).
 
 DRF checks throttles only after authentication and permissions, so a request with no credentials
 or a bad token would end in 401 before any throttle ran and never be limited. The API's exception
@@ -23,17 +25,36 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from console.api.rate_store import RateWindow, rate_counter
 from console.tokens.models import ApiToken
 
 
 class _LiveRateThrottle(SimpleRateThrottle):
+    """DRF's rate parsing and keys; the counting is an atomic counter in a shared store (DRF's
+    own keeps a list of request times in the cache, a read-modify-write that instances race)."""
+
+    window: RateWindow | None = None
+
     def get_rate(self) -> str | None:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
     def allow_request(self, request: Request, view: Any) -> bool:
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        if self.rate is None or self.num_requests is None or self.duration is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = self.timer()
+        self.window = rate_counter().hit(self.key, now=self.now, duration=self.duration)
+        return self.window.hits <= self.num_requests
+
+    def wait(self) -> float | None:
+        """Seconds until the caller's window ends (asked only when the request was refused)."""
+        if self.window is None:
+            return None
+        return max(0.0, self.window.ends_at - self.now)
 
 
 class TokenRateThrottle(_LiveRateThrottle):

@@ -24,6 +24,15 @@ class ExecutionDaySerializer(serializers.Serializer):
         ref_name = "SummaryExecutionDay"
 
 
+class TimeToRemediateSerializer(serializers.Serializer):
+    median_seconds = serializers.FloatField(allow_null=True)
+    p90_seconds = serializers.FloatField(allow_null=True)
+    count = serializers.IntegerField(help_text="Fixes counted (rolled-back fixes leave it).")
+
+    class Meta:
+        ref_name = "SummaryTimeToRemediate"
+
+
 class SummaryGetApi(APIView):
     class FilterSerializer(serializers.Serializer):
         record_state = serializers.ChoiceField(
@@ -51,6 +60,11 @@ class SummaryGetApi(APIView):
             child=serializers.IntegerField(), source="findings_by.account"
         )
         executions = ExecutionDaySerializer(many=True, help_text="Per day (UTC), oldest first.")
+        time_to_remediate = TimeToRemediateSerializer(
+            source="ttr",
+            help_text="Seconds from first observed to fixed over the same days: median and p90 "
+            "of the histogram the dashboard reads.",
+        )
 
         class Meta:
             ref_name = "Summary"

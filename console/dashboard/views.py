@@ -1,6 +1,7 @@
 """Dashboard: posture and remediation charts drawn from aggregates (a few Queries, no counting),
 the failing controls' reactor coverage and the exemptions about to expire
-(`ouroboros.aggregates.dashboard`)."""
+(`ouroboros.aggregates.dashboard`), and the findings sync's progress
+(`ouroboros.securityhub.collect_checkpoint.sync_progress`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from console.access.roles import role_required
 from console.dashboard.charts import OUTCOME_LABELS, bar_chart, remediation_chart, ttr_chart
 from ouroboros.aggregates.dashboard import EXPIRING_DAYS, dashboard_get
 from ouroboros.aggregates.remediation import OUTCOMES
+from ouroboros.securityhub.collect_checkpoint import sync_progress
 
 
 def _findings_link(**query: str) -> str:
@@ -57,5 +59,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "charts": charts,
         "outcome_rows": outcome_rows,
         "expiring_days": EXPIRING_DAYS,
+        "sync": sync_progress(),
     }
     return render(request, "dashboard/home.html", context)

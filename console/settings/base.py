@@ -228,6 +228,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "console.api.schema.ProblemAutoSchema",
     "EXCEPTION_HANDLER": "console.api.problems.problem_exception_handler",
 }
+#: Where the rate limits count (`console.api.rate_store`): ``dynamodb``, the ``api_rate_limits``
+#: table every console instance shares; ``cache``, Django's cache (this process only: tests).
+OUROBOROS_API_RATE_STORE = "dynamodb"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ouroboros API",
     "DESCRIPTION": (

@@ -1,4 +1,6 @@
-"""Settings for the test suite: in-memory SQLite, fast password hashing."""
+"""Settings for the test suite: in-memory SQLite, fast password hashing, rate limits counted in
+this process (most API tests run without DynamoDB; tests/console/api/test_throttle_shared.py
+counts in DynamoDB, as deployments do)."""
 
 from console.settings.base import *  # noqa: F403
 
@@ -9,3 +11,4 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+OUROBOROS_API_RATE_STORE = "cache"

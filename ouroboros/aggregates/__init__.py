@@ -124,6 +124,13 @@ def sync_state_get(name: str) -> str | None:
         return None
 
 
+def sync_state_read(name: str) -> str | None:
+    """`sync_state_get` by Query, for pages that read aggregates by Query only (the dashboard)."""
+    for item in AggregateModel.query(f"sync#{name}", AggregateModel.bucket == "state"):
+        return item.value
+    return None
+
+
 def sync_state_set(name: str, value: str) -> None:
     """Store a piece of sync state."""
     AggregateModel(f"sync#{name}", "state", value=value, updated_at=datetime.now(UTC)).save()

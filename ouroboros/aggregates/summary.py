@@ -8,7 +8,10 @@ aggregate ids and buckets) and reshapes them:
   requested record state are returned, keyed by value;
 - ``executions#day`` buckets are ``<YYYY-MM-DD>#<outcome>`` (fixed, dry_run, skipped, failed,
   rolled_back: `ouroboros.aggregates.remediation`); the Query starts at the first day
-  asked for (a range condition on the sort key), so old days are never read.
+  asked for (a range condition on the sort key), so old days are never read;
+- ``executions#ttr`` buckets are ``<YYYY-MM-DD>#b<index>`` (the time-to-remediate histogram of
+  `ouroboros.aggregates.remediation`): the median and p90 over the same days, as the dashboard
+  shows them, and how many fixes they are of.
 
 Buckets whose count is zero are left out (a counter that went back to zero means "none").
 """
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal, cast
 
+from ouroboros.aggregates.remediation import TTR_AGGREGATE, ttr_histogram, ttr_quantile
 from ouroboros.errors import ValidationError
 from ouroboros.models import AggregateModel
 
@@ -51,6 +55,16 @@ class Summary:
     findings_archived: int
     findings_by: dict[str, dict[str, int]] = field(default_factory=dict)
     executions: list[ExecutionDay] = field(default_factory=list)
+    ttr: TimeToRemediate | None = None
+
+
+@dataclass(frozen=True)
+class TimeToRemediate:
+    """Seconds from first observed to fixed, over the summary's days (None: no fix counted)."""
+
+    median_seconds: float | None
+    p90_seconds: float | None
+    count: int
 
 
 def _counters(items: Iterable[AggregateModel]) -> dict[str, int]:
@@ -78,6 +92,20 @@ def _executions(since: date) -> list[ExecutionDay]:
     return [ExecutionDay(day=date.fromisoformat(day), by_status=s) for day, s in days.items()]
 
 
+def _time_to_remediate(since: date) -> TimeToRemediate:
+    buckets = _counters(
+        AggregateModel.query(TTR_AGGREGATE, AggregateModel.bucket >= since.isoformat())
+    )
+    histogram = ttr_histogram(
+        (bucket.partition("#")[2], count) for bucket, count in buckets.items()
+    )
+    return TimeToRemediate(
+        median_seconds=ttr_quantile(histogram, 0.5),
+        p90_seconds=ttr_quantile(histogram, 0.9),
+        count=sum(histogram.values()),
+    )
+
+
 def summary_get(
     *, record_state: str = "ACTIVE", days: int = 14, today: date | None = None
 ) -> Summary:
@@ -102,4 +130,5 @@ def summary_get(
         findings_archived=states.get("ARCHIVED", 0),
         findings_by=findings_by,
         executions=_executions(today - timedelta(days=days - 1)),
+        ttr=_time_to_remediate(today - timedelta(days=days - 1)),
     )

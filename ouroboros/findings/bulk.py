@@ -20,8 +20,9 @@ Parse reads the findings by id (`ouroboros.workflow.finding_ids`). The reactor r
 by the account-region token bucket every Dispatch takes (`ouroboros.workflow.ratelimit`), so a
 bulk run never outpaces the remediation budget.
 
-Workflow status (`findings_bulk_workflow`): on the hub of each finding's region, through the API
-of each format the finding was seen in, as the workflow's write-back chooses them
+Workflow status (`findings_bulk_workflow`): on the hub of the home region (updates replicate to
+the finding's own region, as the write-back's do: `ouroboros.securityhub.writeback`), through the
+API of each format the finding was seen in, as the workflow's write-back chooses them
 (`ouroboros.securityhub.writeback.writeback_formats`): BatchUpdateFindings (``Workflow``, the
 operator's ``Note``) for ASFF, BatchUpdateFindingsV2 (``StatusId``, the note as ``Comment``; by
 ``MetadataUids``, or the ``FindingIdentifiers`` bridge for an item without one) for OCSF; at most
@@ -279,35 +280,34 @@ def findings_bulk_workflow(
     ids = finding_ids_clean(finding_ids)
     stored = findings_stored(ids)
     verdicts: dict[str, BulkMember] = {}
-    by_region: dict[str, list[FindingModel]] = defaultdict(list)
+    findings: list[FindingModel] = []
     for finding_id in ids:
         finding = stored.get(finding_id)
         if finding is None:
             verdicts[finding_id] = BulkMember(finding_id, "skipped", "not a stored finding")
         else:
-            by_region[finding.region or ""].append(finding)
+            findings.append(finding)
     result = BulkResult(action="workflow")
     mode = get_config().securityhub_v2
-    for region, findings in by_region.items():
-        hub = client("securityhub", region=region or None)
-        written = {f.finding_id: writeback_formats(set(finding_formats(f)), mode) for f in findings}
-        asff = [f for f in findings if FORMAT_ASFF in written[f.finding_id]]
-        ocsf = [f for f in findings if FORMAT_OCSF in written[f.finding_id]]
-        groups = [
-            (asff, _update_chunk),
-            ([f for f in ocsf if f.metadata_uid], _update_chunk_v2),
-            ([f for f in ocsf if not f.metadata_uid], _update_chunk_v2),
-        ]
-        for group, update in groups:
-            for chunk in _chunks(group, UPDATES_PER_CALL):
-                result.calls += 1
-                for finding_id, member in update(
-                    hub, chunk, status=status, note=note, actor=actor
-                ).items():
-                    # Seen in both formats: updated only when both APIs took it.
-                    earlier = verdicts.get(finding_id)
-                    if earlier is None or earlier.outcome != "refused":
-                        verdicts[finding_id] = member
+    hub = client("securityhub")  # the home region's hub holds every aggregated finding
+    written = {f.finding_id: writeback_formats(set(finding_formats(f)), mode) for f in findings}
+    asff = [f for f in findings if FORMAT_ASFF in written[f.finding_id]]
+    ocsf = [f for f in findings if FORMAT_OCSF in written[f.finding_id]]
+    groups = [
+        (asff, _update_chunk),
+        ([f for f in ocsf if f.metadata_uid], _update_chunk_v2),
+        ([f for f in ocsf if not f.metadata_uid], _update_chunk_v2),
+    ]
+    for group, update in groups:
+        for chunk in _chunks(group, UPDATES_PER_CALL):
+            result.calls += 1
+            for finding_id, member in update(
+                hub, chunk, status=status, note=note, actor=actor
+            ).items():
+                # Seen in both formats: updated only when both APIs took it.
+                earlier = verdicts.get(finding_id)
+                if earlier is None or earlier.outcome != "refused":
+                    verdicts[finding_id] = member
     result.members = [verdicts[i] for i in ids]
     return result
 

@@ -33,7 +33,7 @@ from typing import Any, cast
 
 from ouroboros.aggregates.facets import facet_buckets
 from ouroboros.models import FindingModel
-from ouroboros.models.findings import finding_index_keys, title_key
+from ouroboros.models.findings import finding_index_keys, item_list_row, title_key
 from ouroboros.securityhub.asff import FORMAT_ASFF, FORMAT_OCSF, NormalizedFinding
 from ouroboros.securityhub.ocsf import ocsf_to_asff
 
@@ -80,6 +80,8 @@ STORED_ATTRIBUTES = (
     "content_hash_ocsf",
     "asff_updated_at",
     "ocsf_updated_at",
+    "list_row",
+    "changed_at",
 )
 
 
@@ -200,6 +202,7 @@ class _IndexKeyFields:
     DynamoDB JSON itself. A test keeps the result equal to ``FindingModel(...).serialize()``.
     """
 
+    changed_at: str | None = None
     g_state: str | None
     severity_sort: str | None
     g_severity: str | None
@@ -229,6 +232,7 @@ class _IndexKeyFields:
 
 
 _INDEX_KEYS = (
+    "changed_at",
     "g_state",
     "severity_sort",
     "g_severity",
@@ -315,7 +319,29 @@ def finding_item_build(
     item["collected_at"] = {"S": collected_at or FindingModel.collected_at.serialize(now)}
     raw_attribute = "raw_ocsf" if fmt == FORMAT_OCSF else "raw"
     item[raw_attribute] = {"B": zlib.compress(body, RAW_COMPRESSION_LEVEL)}
+    item["list_row"] = item_list_row(item)
     return FindingItem(finding, item, digest)
+
+
+def item_changed_at_keep(item: dict[str, Any], stored: dict[str, Any]) -> None:
+    """Keep the stored ``changed_at`` in ``item`` when its row moved only in ``updated_at``.
+
+    A re-evaluation that changes nothing a list row shows but the timestamps then moves no index
+    key (`ouroboros.models.findings`): only ``list_row`` is rewritten in each index.
+    """
+    old_row = stored.get("list_row", {}).get("M")
+    old_at = stored.get("changed_at", {}).get("S")
+    if not old_row or not old_at:
+        return
+    new_row = item["list_row"]["M"]
+    if {k: v for k, v in old_row.items() if k != "updated_at"} != {
+        k: v for k, v in new_row.items() if k != "updated_at"
+    }:
+        return
+    item["changed_at"] = {"S": old_at}
+    sort = item.get("severity_sort", {}).get("S")
+    if sort:
+        item["severity_sort"] = {"S": f"{sort.split('#', 1)[0]}#{old_at}"}
 
 
 def item_formats(item: dict[str, Any]) -> list[str]:
@@ -355,6 +381,7 @@ def finding_item_merge(built: FindingItem, stored: dict[str, Any]) -> FindingIte
     item["formats"] = {"L": [{"S": FORMAT_ASFF}, {"S": FORMAT_OCSF}]}
     item[UPDATED_ATTRIBUTES[fmt]] = {"S": built.finding.updated_at}
     item[UPDATED_ATTRIBUTES[other]] = {"S": other_updated}
+    item["list_row"] = item_list_row(item)
     return FindingItem(built.finding, item, built.content_hash)
 
 

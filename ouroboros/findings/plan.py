@@ -52,7 +52,7 @@ from ouroboros.aggregates.facets import RESOURCE_AGGREGATE
 from ouroboros.errors import ValidationError
 from ouroboros.models import AggregateModel, ControlModel, FindingModel
 from ouroboros.models.controls import KIND_CONTROL
-from ouroboros.models.findings import SEVERITY_RANK, title_key
+from ouroboros.models.findings import ROW_FIELDS, SEVERITY_RANK, title_key
 from ouroboros.pagination import QuerySource
 from ouroboros.securityhub.catalog import catalog_lookup
 
@@ -65,7 +65,12 @@ SEARCH_KINDS = ("auto", "control", "resource", "title")
 TITLE_MAX_KEYS = 8
 MAX_LIMIT = 200
 
+#: The range key of every "updated" order: when a list row last changed, not the re-evaluation
+#: time (`ouroboros.models.findings`).
+UPDATED_SORT = "changed_at"
 #: Filter name -> (index, key attribute), most selective first (the first present is the key).
+#: A second filter is a filter expression on the same field in ``list_row`` (`FILTER_FIELDS`):
+#: the indexes project nothing else.
 FILTERS: dict[str, tuple[str, str]] = {
     "resource": ("resource-index", "g_resource"),
     "control": ("control-index", "g_control"),
@@ -77,31 +82,27 @@ FILTERS: dict[str, tuple[str, str]] = {
     "compliance": ("compliance-index", "g_compliance"),
     "severity": ("severity-index", "g_severity"),
 }
+FILTER_FIELDS: dict[str, str] = {
+    "resource": "resource_id",
+    "control": "control_id",
+    "account": "account_id",
+    "resource_type": "resource_type",
+    "product": "product_name",
+    "region": "region",
+    "workflow": "workflow_status",
+    "compliance": "compliance_status",
+    "severity": "severity_label",
+}
 _STATE_INDEXES = {
-    "updated": ("state-updated-index", "updated_at"),
+    "updated": ("state-updated-index", UPDATED_SORT),
     "severity": ("state-severity-index", "severity_sort"),
     "first_observed": ("state-observed-index", "first_observed_at"),
 }
-#: What a list row shows (the raw ASFF and the rest stay behind: every attribute a page
-#: does not read is parsing time saved, see benchmarks/console.py).
-LIST_ATTRIBUTES = [
-    "finding_id",
-    "title",
-    "control_id",
-    "severity_label",
-    "compliance_status",
-    "workflow_status",
-    "record_state",
-    "account_id",
-    "region",
-    "resource_type",
-    "resource_id",
-    "product_name",
-    "updated_at",
-    "first_observed_at",
-    "formats",
-    "ocsf_status",
-]
+#: What a list row shows (the CSV export's columns): the id and `ROW_FIELDS`, all read from
+#: ``list_row``, the one attribute every index projects (`LIST_PROJECTION`): the raw documents
+#: and the rest stay behind, and no page reads an item twice.
+LIST_ATTRIBUTES = ["finding_id", *ROW_FIELDS]
+LIST_PROJECTION = ["finding_id", "list_row"]
 _ARN_OR_ID = re.compile(r"^(arn:|[a-z0-9]+-[0-9a-f]{6,}$)|[:/]")
 _CONTROL_ID = re.compile(r"^[A-Za-z][A-Za-z0-9-]*\.[0-9A-Za-z.]+$|^[0-9]+(\.[0-9]+)+$")
 
@@ -288,7 +289,7 @@ def _search_sources(
     if kind == "control":
         control = control_id_canonical(text)
         plan.keys.append(f"control {control}")
-        return [_source("control-index", "g_control", f"{state}#{control}", "updated_at", forward)]
+        return [_source("control-index", "g_control", f"{state}#{control}", UPDATED_SORT, forward)]
     if kind == "resource":
         return _resource_sources(state, text, forward, plan)
     words = [w.lower() for w in text.split() if w]
@@ -321,15 +322,15 @@ def _search_sources(
             f"findings of the {TITLE_MAX_KEYS} most common. Add words to narrow the search."
         )
         titles = titles[:TITLE_MAX_KEYS]
-    sources = [_source("title-index", "g_title", f"{state}#{exact}", "updated_at", forward)]
+    sources = [_source("title-index", "g_title", f"{state}#{exact}", UPDATED_SORT, forward)]
     plan.keys.append(f"title = {exact!r}")
     for title in titles:
         plan.keys.append(f"title = {title!r}")
-        sources.append(_source("title-index", "g_title", f"{state}#{title}", "updated_at", forward))
+        sources.append(_source("title-index", "g_title", f"{state}#{title}", UPDATED_SORT, forward))
     for control_id in matches:
         plan.keys.append(f"control {control_id}")
         sources.append(
-            _source("control-index", "g_control", f"{state}#{control_id}", "updated_at", forward)
+            _source("control-index", "g_control", f"{state}#{control_id}", UPDATED_SORT, forward)
         )
     return sources
 
@@ -353,7 +354,7 @@ def _resource_sources(state: str, text: str, forward: bool, plan: FindingPlan) -
         resources = resources[:TITLE_MAX_KEYS]
     plan.keys.extend(f"resource {r}" for r in resources)
     return [
-        _source("resource-index", "g_resource", f"{state}#{r}", "updated_at", forward)
+        _source("resource-index", "g_resource", f"{state}#{r}", UPDATED_SORT, forward)
         for r in resources
     ]
 
@@ -397,12 +398,12 @@ def finding_plan(*, filters: FindingFilters, sort: str) -> tuple[FindingPlan, li
         index, attribute = FILTERS[key_filter]
         plan.keys.append(f"{key_filter} {values[key_filter]}")
         key = f"{state}#{values[key_filter]}"
-        sources = [_source(index, attribute, key, "updated_at", forward)]
+        sources = [_source(index, attribute, key, UPDATED_SORT, forward)]
     condition: Any = None
     for name in FILTERS:
         if name in values and name != key_filter:
-            attribute = getattr(FindingModel, FILTERS[name][1])
-            clause = attribute == f"{state}#{values[name]}"
+            attribute = getattr(FindingModel.list_row, FILTER_FIELDS[name])
+            clause = attribute == values[name]
             condition = clause if condition is None else condition & clause
             plan.filter_names.append(name)
     plan.index = ", ".join(sorted({s.index_name or "table" for s in sources}))

@@ -13,12 +13,14 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from pynamodb.exceptions import QueryError
+
 from ouroboros.errors import NotFoundError, ValidationError
 from ouroboros.findings.facets import finding_facets_reset
 from ouroboros.findings.items import finding_raw
 from ouroboros.findings.plan import (
     COMPLIANCE_STATUSES,
-    LIST_ATTRIBUTES,
+    LIST_PROJECTION,
     MAX_LIMIT,
     RECORD_STATES,
     SEARCH_KINDS,
@@ -32,6 +34,7 @@ from ouroboros.findings.plan import (
 )
 from ouroboros.findings.plan import control_titles_reset as _control_titles_reset
 from ouroboros.models import AggregateModel, FindingModel
+from ouroboros.models.findings import item_row_fields
 from ouroboros.pagination import query_page
 from ouroboros.securityhub.ocsf import OcsfValidationError
 
@@ -45,12 +48,28 @@ __all__ = [
     "FindingDetail",
     "FindingFilters",
     "FindingPage",
+    "IndexRebuildingError",
     "control_titles_reset",
     "finding_accounts",
     "finding_asff",
     "finding_get",
     "finding_list",
 ]
+
+
+class IndexRebuildingError(ValidationError):
+    """The index a list reads is being rebuilt (an upgrade recreates it: `deploy.tables`).
+
+    Shown in place of the list, as a bad filter is (it is a `ValidationError` for the pages);
+    the API answers 503: the same request works once the index is back.
+    """
+
+    status_code = 503
+
+
+#: What DynamoDB (and moto: "Invalid index") says of a Query on an index that is missing or
+#: still backfilling.
+_REBUILDING = ("specified index", "backfilling", "Invalid index")
 
 
 @dataclass
@@ -83,24 +102,35 @@ def finding_list(
 ) -> FindingPage:
     """One page of findings for ``filters`` in ``sort`` order, after ``cursor``.
 
-    Raises `ValidationError` for a bad filter value, sort or limit, and `InvalidCursorError`
-    (a `ValidationError`) for a cursor that was altered or belongs to another view.
+    Raises `ValidationError` for a bad filter value, sort or limit, `InvalidCursorError`
+    (a `ValidationError`) for a cursor that was altered or belongs to another view, and
+    `IndexRebuildingError` while an upgrade recreates the index the list reads.
     """
     filters = filters or FindingFilters()
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}")
     plan, sources = finding_plan(filters=filters, sort=sort)
-    page = query_page(
-        FindingModel,
-        sources,
-        scope=finding_scope(filters, plan, sources),
-        item_key="finding_id",
-        limit=limit,
-        cursor=cursor or None,
-        attributes=LIST_ATTRIBUTES,
-    )
+    try:
+        page = query_page(
+            FindingModel,
+            sources,
+            scope=finding_scope(filters, plan, sources),
+            item_key="finding_id",
+            limit=limit,
+            cursor=cursor or None,
+            attributes=LIST_PROJECTION,
+        )
+    except QueryError as exc:
+        if exc.cause_response_code in ("ValidationException", "ResourceNotFoundException") and any(
+            words in (exc.cause_response_message or "") for words in _REBUILDING
+        ):
+            raise IndexRebuildingError(
+                f"This list's index ({plan.index}) is being rebuilt after an upgrade: "
+                "try again in a few minutes, or use another filter."
+            ) from None
+        raise
     return FindingPage(
-        items=[FindingModel.from_raw_data(item) for item in page.items],
+        items=[FindingModel.from_raw_data(item_row_fields(item)) for item in page.items],
         next_cursor=page.next_cursor,
         plan=plan,
         read_count=page.read_count,

@@ -68,6 +68,7 @@ from ouroboros.findings.items import (
     finding_content,
     finding_item_build,
     finding_item_merge,
+    item_changed_at_keep,
     item_format_updated_at,
     item_formats,
     state_buckets,
@@ -277,6 +278,10 @@ def _upsert_slice(
         for built in to_join:
             item = whole.get(built.finding.finding_id)
             to_write.append(finding_item_merge(built, item) if item else built)
+    for built in to_write:
+        old = stored.get(built.finding.finding_id)
+        if old is not None:
+            item_changed_at_keep(built.item, old)
     try:
         batch_write(ddb, table, [b.item for b in to_write], stats=result.stats, **options)
         result.landed = to_write

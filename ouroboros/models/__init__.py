@@ -17,6 +17,7 @@ from ouroboros.models.executions import (
 from ouroboros.models.findings import FindingModel
 from ouroboros.models.hub import HubControlModel, HubReactorModel
 from ouroboros.models.notifications import NotificationModel
+from ouroboros.models.rate_limits import ApiRateLimitModel
 from ouroboros.models.reactors import LocalReactorModel
 from ouroboros.models.verdicts import HubVerdictModel
 
@@ -27,6 +28,7 @@ CONSUMER_MODELS: tuple[type[OuroborosModel], ...] = (
     WorkflowItemModel,
     AggregateModel,
     NotificationModel,
+    ApiRateLimitModel,
 )
 HUB_MODELS: tuple[type[OuroborosModel], ...] = (HubControlModel, HubReactorModel, HubVerdictModel)
 ALL_MODELS = CONSUMER_MODELS + HUB_MODELS
@@ -47,6 +49,7 @@ __all__ = [
     "CONSUMER_MODELS",
     "HUB_MODELS",
     "AggregateModel",
+    "ApiRateLimitModel",
     "ControlModel",
     "ExecutionModel",
     "FindingModel",

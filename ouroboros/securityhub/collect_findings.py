@@ -23,6 +23,16 @@ Throttling: GetFindings allows 3 requests/s (burst 6). The client retries thrott
 adaptive mode (client-side rate limiting after the first throttle, `ouroboros.aws.session`); if it
 still fails, `ThrottledError` is raised and the watermark stays where it was.
 
+Resumable: a run that does not fit in one invocation (a first full sync of a large organization)
+checkpoints its progress in the sync state after each completed page batch (the range, the
+source, the ``NextToken`` and the last complete page's ``UpdatedAt``:
+`ouroboros.securityhub.collect_checkpoint`) and stops cleanly when ``time_left`` (the Lambda
+handler passes the invocation's remaining time) falls below a margin; the next invocation (the
+collector's schedule calls it again) resumes from the checkpoint, never re-reading a page it
+finished, and falls back to an ``UpdatedAt`` range if the stored token expired. The checkpoint
+moves only once a batch's findings and their aggregate deltas are written. The command line has
+no time limit.
+
 Watermark: set, only after a run completed, to the run's start time (the ``End`` of its range).
 The next run starts ``overlap`` earlier (default 5 minutes) to take findings Security Hub indexed
 late; re-reading them writes nothing. A finding imported with an ``UpdatedAt`` older than that is
@@ -45,7 +55,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -65,6 +75,15 @@ from ouroboros.securityhub.asff import (
     NormalizedFinding,
     asff_timestamp,
 )
+from ouroboros.securityhub.collect_checkpoint import (
+    THROTTLING_CODES,
+    CheckpointedPages,
+    SyncCheckpoint,
+    checkpoint_load,
+    checkpoint_save,
+)
+from ouroboros.securityhub.collect_checkpoint import findings_filters as findings_filters
+from ouroboros.securityhub.collect_checkpoint import findings_v2_filters as findings_v2_filters
 from ouroboros.securityhub.ocsf import finding_parse
 
 logger = logging.getLogger(__name__)
@@ -78,16 +97,16 @@ AGGREGATE_FLUSH = 5000
 #: Pages read ahead by the prefetch thread while earlier ones are parsed and written.
 PREFETCH_PAGES = 20
 OVERLAP = timedelta(minutes=5)
-RECORD_STATES = ("ACTIVE", "ARCHIVED")
+#: Seconds of an invocation kept for writing what was read and storing the checkpoint.
+TIME_MARGIN = 60.0
+#: Completed pages after which the checkpoint is stored (also at every aggregate flush).
+CHECKPOINT_PAGES = 50
 IMPORTED_V2 = "Findings Imported V2"
 FINDING_EVENT_TYPES = (
     "Security Hub Findings - Imported",
     "Security Hub Findings - Custom Action",
     IMPORTED_V2,
 )
-#: GetFindingsV2's sort and date field: OCSF's ``UpdatedAt``.
-V2_MODIFIED = "finding_info.modified_time_dt"
-THROTTLING_CODES = frozenset({"ThrottlingException", "TooManyRequestsException"})
 
 Page = Sequence[Mapping[str, Any]]
 
@@ -105,6 +124,12 @@ class FindingsCollectReport:
     read: int = 0
     invalid: int = 0
     upsert: FindingUpsertReport = field(default_factory=FindingUpsertReport)
+    #: False when the invocation ran out of time: the next one resumes from the checkpoint.
+    complete: bool = True
+    #: Invocations before this one that worked on the same run.
+    resumes: int = 0
+    #: Stored NextTokens refused (expired) in this invocation.
+    expired_tokens: int = 0
 
     @property
     def written(self) -> int:
@@ -124,6 +149,9 @@ class FindingsCollectReport:
             "pages": self.pages,
             "read": self.read,
             "invalid": self.invalid,
+            "complete": self.complete,
+            "resumes": self.resumes,
+            "expired_tokens": self.expired_tokens,
             **vars(self.upsert),
         }
 
@@ -141,9 +169,18 @@ class _Pipeline:
     one pool of ``WRITE_WORKERS`` threads: no more DynamoDB calls at once than one batch makes.
     """
 
-    def __init__(self, now: datetime, client: Any, report: FindingsCollectReport) -> None:
+    def __init__(
+        self,
+        now: datetime,
+        client: Any,
+        report: FindingsCollectReport,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> None:
         self.now, self.client, self.report = now, client, report
         self.in_flight: list[tuple[frozenset[str], Future[FindingUpsertReport]]] = []
+        #: Every batch not yet counted as progress: (pages up to its last one, its future).
+        self.order: list[tuple[int, Future[FindingUpsertReport]]] = []
+        self.on_progress, self.reported = on_progress, 0
         self.deltas = FindingDeltas()
         self.limit = IN_FLIGHT
         self.batches = ThreadPoolExecutor(self.limit, thread_name_prefix="findings-batch")
@@ -154,13 +191,32 @@ class _Pipeline:
     def _collect(self, index: int) -> None:
         _, future = self.in_flight.pop(index)
         self.report.upsert.merge(future.result())
-        if self.deltas.pending >= AGGREGATE_FLUSH:
+        done = self._done_pages()  # before the flush: only batches whose deltas it applies
+        if self.deltas.pending >= AGGREGATE_FLUSH or done - self.reported >= CHECKPOINT_PAGES:
             self.flush()
+            self.progress(done)
+
+    def _done_pages(self) -> int:
+        """Pages whose batches, and every batch before them, were written."""
+        done = self.reported
+        for pages, future in self.order:
+            if not future.done() or future.exception() is not None:
+                break
+            done = pages
+        return done
+
+    def progress(self, done: int) -> None:
+        """Report ``done`` pages written: call it after the `flush` that applied their batches'
+        aggregate deltas, with a `_done_pages` taken before that flush."""
+        self.order = [(pages, future) for pages, future in self.order if pages > done]
+        if self.on_progress is not None and done > self.reported:
+            self.on_progress(done)
+            self.reported = done
 
     def flush(self) -> None:
         self.report.upsert.aggregate_writes += self.deltas.flush(client=self.client, now=self.now)
 
-    def submit(self, batch: list[NormalizedFinding]) -> None:
+    def submit(self, batch: list[NormalizedFinding], pages: int = 0) -> None:
         ids = frozenset(f.finding_id for f in batch)
         while any(held & ids for held, _ in self.in_flight):
             self._collect(next(i for i, (held, _) in enumerate(self.in_flight) if held & ids))
@@ -175,11 +231,15 @@ class _Pipeline:
             deltas=self.deltas,
         )
         self.in_flight.append((ids, future))
+        if self.on_progress is not None:
+            self.order.append((pages, future))
 
-    def drain(self) -> None:
+    def drain(self, pages: int = 0) -> None:
+        """Wait for every batch and apply the deltas; all ``pages`` read are then progress."""
         while self.in_flight:
             self._collect(0)
         self.flush()
+        self.progress(max(pages, self._done_pages()))
 
     def close(self) -> None:
         """Let what is in flight finish; count what succeeded (errors yield to the one raised)."""
@@ -189,6 +249,7 @@ class _Pipeline:
         self.in_flight.clear()
         self.batches.shutdown()
         self.slices.shutdown()
+        done = self._done_pages()
         if self.deltas.pending:
             try:
                 self.flush()
@@ -197,6 +258,11 @@ class _Pipeline:
                     "aggregates of findings already written could not be applied; "
                     "run `manage.py aggregates_rebuild`"
                 )
+                return
+        try:  # after an error: what was written is progress the next run need not repeat
+            self.progress(done)
+        except Exception:
+            logger.exception("the findings sync checkpoint could not be stored")
 
 
 class _Prefetch:
@@ -257,24 +323,29 @@ def findings_ingest(
     client: Any = None,
     report: FindingsCollectReport | None = None,
     prefetch: int = PREFETCH_PAGES,
+    on_progress: Callable[[int], None] | None = None,
 ) -> FindingsCollectReport:
     """Parse ``pages`` of findings (ASFF or OCSF, `finding_parse`) and upsert them in batches;
     the source of pages is the caller's.
 
     Reading the next pages (on a prefetch thread, up to ``prefetch`` pages ahead; 0: none) and
-    parsing them overlap with writing the previous batches (`_Pipeline`).
+    parsing them overlap with writing the previous batches (`_Pipeline`). ``on_progress(n)`` is
+    called, now and then and at the end, once the first ``n`` pages are written with their
+    aggregates (the collector's checkpoint).
     """
     report = report or FindingsCollectReport()
     source = _Prefetch(pages, prefetch) if prefetch > 0 else None
     if source is not None:
         pages = source
-    pipeline = _Pipeline(now, client, report)
+    pipeline = _Pipeline(now, client, report, on_progress)
     batch: list[NormalizedFinding] = []
     # The first batch is one page, so that writing starts while the next pages are read.
     target = min(batch_size, PAGE_SIZE)
+    consumed = 0
     try:
         for page in pages:
             report.pages += 1
+            consumed += 1
             for raw in page:
                 report.read += 1
                 try:
@@ -283,12 +354,12 @@ def findings_ingest(
                     report.invalid += 1
                     logger.error("skipping a malformed finding: %s", exc)
             if len(batch) >= target:
-                pipeline.submit(batch)
+                pipeline.submit(batch, consumed)
                 batch = []
                 target = batch_size
         if batch:
-            pipeline.submit(batch)
-        pipeline.drain()
+            pipeline.submit(batch, consumed)
+        pipeline.drain(consumed)
     finally:
         if source is not None:
             source.close()
@@ -296,56 +367,21 @@ def findings_ingest(
     return report
 
 
-def _pages(client: Any, operation: str, **request: Any) -> Iterator[Page]:
-    """The ``Findings`` of each page of ``operation``'s paginator, 100 a page, oldest first."""
-    paginator = client.get_paginator(operation)
+def _get_findings_pages(client: Any, filters: Mapping[str, Any]) -> Iterator[Page]:
+    """Every page of GetFindings over ``filters``, oldest first, without a checkpoint (the
+    benchmarks' source; the collector reads through `CheckpointedPages`)."""
+    paginator = client.get_paginator("get_findings")
+    request = {
+        "Filters": dict(filters),
+        "SortCriteria": [{"Field": "UpdatedAt", "SortOrder": "asc"}],
+    }
     try:
         for page in paginator.paginate(**request, PaginationConfig={"PageSize": PAGE_SIZE}):
             yield page.get("Findings", [])
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in THROTTLING_CODES:
-            api = "GetFindingsV2" if operation == "get_findings_v2" else "GetFindings"
-            raise ThrottledError(f"Security Hub {api} kept throttling") from exc
+            raise ThrottledError("Security Hub GetFindings kept throttling") from exc
         raise
-
-
-def _get_findings_pages(client: Any, filters: Mapping[str, Any]) -> Iterator[Page]:
-    return _pages(
-        client,
-        "get_findings",
-        Filters=dict(filters),
-        SortCriteria=[{"Field": "UpdatedAt", "SortOrder": "asc"}],
-    )
-
-
-def _get_findings_v2_pages(client: Any, filters: Mapping[str, Any] | None) -> Iterator[Page]:
-    request: dict[str, Any] = {"SortCriteria": [{"Field": V2_MODIFIED, "SortOrder": "asc"}]}
-    if filters:
-        request["Filters"] = dict(filters)
-    return _pages(client, "get_findings_v2", **request)
-
-
-def findings_filters(*, start: str | None, end: str) -> dict[str, Any]:
-    """GetFindings filters of a sync: both record states, ``UpdatedAt`` in [start, end]."""
-    updated: dict[str, str] = {"End": end}
-    if start:
-        updated["Start"] = start
-    return {
-        "RecordState": [{"Value": state, "Comparison": "EQUALS"} for state in RECORD_STATES],
-        "UpdatedAt": [updated],
-    }
-
-
-def findings_v2_filters(*, start: str | None, end: str) -> dict[str, Any] | None:
-    """GetFindingsV2 filters of a sync: ``finding_info.modified_time_dt`` in [start, end]; None
-    (every finding) for a full sync, as GetFindingsV2's date filter wants both ends."""
-    if not start:
-        return None
-    window = {"FieldName": V2_MODIFIED, "Filter": {"Start": start, "End": end}}
-    return {
-        "CompositeOperator": "AND",
-        "CompositeFilters": [{"Operator": "AND", "DateFilters": [window]}],
-    }
 
 
 def findings_sources(mode: str | None = None) -> tuple[str, ...]:
@@ -356,6 +392,62 @@ def findings_sources(mode: str | None = None) -> tuple[str, ...]:
     )
 
 
+def _run_checkpoint(*, full: bool, now: datetime, overlap: timedelta) -> SyncCheckpoint:
+    """The run this invocation works on: the stored one if it is unfinished (and not an
+    incremental run when ``full`` is asked), else a new one from the watermark."""
+    watermark = None if full else sync_state_get(WATERMARK)
+    collector_lag_record(watermark=watermark, now=now)
+    stored = checkpoint_load()
+    if (
+        stored is not None
+        and not stored.done
+        and stored.source_index < len(stored.sources)
+        and not (full and stored.mode != "full")
+    ):
+        stored.resumes += 1
+        return stored
+    start = None
+    if watermark:
+        try:
+            start = _iso(datetime.fromisoformat(watermark) - overlap)
+        except ValueError:
+            logger.warning("unreadable findings watermark %r: syncing everything", watermark)
+    return SyncCheckpoint(
+        mode="incremental" if start else "full",
+        start=start,
+        end=_iso(now),
+        sources=list(findings_sources()),
+        started_at=_iso(now),
+        range_start=start,
+    )
+
+
+def _checkpointer(checkpoint: SyncCheckpoint, pages: CheckpointedPages) -> Callable[[int], None]:
+    """Store ``checkpoint`` at the cursor after the ``n``-th page of ``pages`` once it is written;
+    a cursor without a token ends the source: the checkpoint moves to the next one (or is done
+    after the last)."""
+    base_pages, base_read, base_expired = (
+        checkpoint.pages,
+        checkpoint.read,
+        checkpoint.expired_tokens,
+    )
+    index = checkpoint.source_index
+
+    def progress(done: int) -> None:
+        cursor = pages.cursors[done - 1]
+        checkpoint.pages, checkpoint.read = base_pages + cursor.pages, base_read + cursor.read
+        checkpoint.expired_tokens = base_expired + pages.expired_tokens
+        checkpoint.source_index = index
+        checkpoint.range_start, checkpoint.next_token = cursor.range_start, cursor.next_token
+        checkpoint.last_updated_at = cursor.last_updated_at
+        if cursor.next_token is None:
+            checkpoint.source_next()
+            checkpoint.done = checkpoint.source_index >= len(checkpoint.sources)
+        checkpoint_save(checkpoint, now=_iso(datetime.now(UTC)))
+
+    return progress
+
+
 def findings_collect(
     *,
     full: bool = False,
@@ -364,32 +456,51 @@ def findings_collect(
     now: datetime | None = None,
     batch_size: int = BATCH_SIZE,
     overlap: timedelta = OVERLAP,
+    time_left: Callable[[], float] | None = None,
+    margin: float = TIME_MARGIN,
+    page_size: int = PAGE_SIZE,
 ) -> FindingsCollectReport:
-    """Sync findings from Security Hub: incrementally from the watermark, or everything."""
+    """Sync findings from Security Hub: incrementally from the watermark, or everything; resume
+    an unfinished run from its checkpoint first.
+
+    ``time_left()``: seconds this invocation has left (None: no limit); reading stops once it is
+    below ``margin``, what was read is written and checkpointed, and the report says
+    ``complete=False``.
+    """
     client = client or aws_client("securityhub")
     now = now or datetime.now(UTC)
-    watermark = None if full else sync_state_get(WATERMARK)
-    collector_lag_record(watermark=watermark, now=now)
-    start = None
-    if watermark:
-        try:
-            start = _iso(datetime.fromisoformat(watermark) - overlap)
-        except ValueError:
-            logger.warning("unreadable findings watermark %r: syncing everything", watermark)
-    report = FindingsCollectReport(mode="incremental" if start else "full", start=start)
-    report.end = _iso(now)
-    for source in findings_sources():
+    checkpoint = _run_checkpoint(full=full, now=now, overlap=overlap)
+    report = FindingsCollectReport(
+        mode=checkpoint.mode, start=checkpoint.start, end=checkpoint.end, resumes=checkpoint.resumes
+    )
+    while checkpoint.source_index < len(checkpoint.sources):
         # One source after the other: the twins of a finding never share a batch.
-        pages = (
-            _get_findings_pages(client, findings_filters(start=start, end=report.end))
-            if source == "GetFindings"
-            else _get_findings_v2_pages(client, findings_v2_filters(start=start, end=report.end))
-        )
-        report.sources.append(source)
-        findings_ingest(
-            pages=pages, now=now, batch_size=batch_size, client=ddb_client, report=report
-        )
-    sync_state_set(WATERMARK, report.end)
+        index = checkpoint.source_index
+        pages = CheckpointedPages(client, checkpoint, page_size, time_left, margin)
+        report.sources.append(checkpoint.source)
+        try:
+            findings_ingest(
+                pages=pages,
+                now=now,
+                batch_size=batch_size,
+                client=ddb_client,
+                report=report,
+                on_progress=_checkpointer(checkpoint, pages),
+            )
+        finally:
+            report.expired_tokens += pages.expired_tokens
+        if pages.stopped:
+            report.complete = False
+            checkpoint_save(checkpoint, now=_iso(datetime.now(UTC)))
+            metric_record(COLLECTOR_PAGES, report.pages)
+            logger.info("findings sync paused for time, resumes next run: %s", report.as_dict())
+            return report
+        if checkpoint.source_index == index:  # read to the end without a page (cannot happen)
+            checkpoint.source_next()
+    if not checkpoint.done:
+        checkpoint.done = True
+        checkpoint_save(checkpoint, now=_iso(datetime.now(UTC)))
+    sync_state_set(WATERMARK, checkpoint.end)
     metric_record(COLLECTOR_PAGES, report.pages)
     logger.info("findings collected: %s", report.as_dict())
     return report

@@ -9,6 +9,12 @@ the formats the stored item records. ``OUROBOROS_SECURITYHUB_V2`` narrows a find
 ``off`` writes ASFF only, ``only`` OCSF only, ``on`` both (AWS's ASR writes both too). IAM
 authorizes V2 updates as ``securityhub:BatchUpdateFindings``, so no grant changes.
 
+Every update goes to this deployment's own region (the home region of Security Hub's cross-region
+aggregation, where the consumer reads findings and receives their events), whatever the finding's
+``Region``: Security Hub replicates updates made in the home region back to the linked region the
+finding came from ("Understanding cross-Region aggregation", Security Hub user guide), so the
+consumer needs no Security Hub endpoint or grant in any other region.
+
 Each update makes Security Hub emit a new event ("Findings - Imported", "Findings Imported V2").
 The rule only matches Workflow NEW / ``status_id`` 1 and Parse skips non-NEW findings on events,
 so the write-back never loops.
@@ -134,7 +140,7 @@ def _v2_request(target: WritebackTarget, status: str, note: str | None) -> dict[
 def _send(finding: NormalizedFinding, operation: str, request: dict[str, Any]) -> bool:
     status = request.get("Workflow", {}).get("Status") or request.get("StatusId")
     try:
-        call = getattr(client("securityhub", region=finding.region or None), operation)
+        call = getattr(client("securityhub"), operation)  # the home region (module docstring)
         response = call(**request)
     except (ClientError, BotoCoreError) as exc:
         logger.warning(

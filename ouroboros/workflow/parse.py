@@ -52,7 +52,7 @@ from ouroboros.securityhub.asff import NormalizedFinding
 from ouroboros.securityhub.ocsf import CLASS_COMPLIANCE, finding_parse
 from ouroboros.securityhub.writeback import ocsf_identity_dump
 from ouroboros.workflow.contracts import DispatchItem, ParseOutput
-from ouroboros.workflow.decision import Trigger, finding_decide
+from ouroboros.workflow.decision import Decision, Trigger, finding_decide
 from ouroboros.workflow.finding_ids import findings_by_ids
 from ouroboros.workflow.provenance import SECURITY_HUB_PRODUCT, finding_provenance_problem
 from ouroboros.workflow.rollback import rollback_item_build
@@ -140,6 +140,37 @@ def _findings_named(finding_ids: Any) -> list[dict[str, Any]]:
         raise ParseFailedError(f"ouroboros.finding_ids: {exc}") from None
 
 
+def finding_judge(
+    *,
+    finding: NormalizedFinding,
+    trigger: Trigger,
+    dry_run_requested: bool,
+    now: datetime,
+    controls: dict[str, ControlModel | None],
+    reactors: dict[str, LocalReactorModel | None],
+) -> tuple[Decision, ControlModel | None, LocalReactorModel | None]:
+    """The decision for one finding, with the control and reactor it was made on (read once per
+    id into ``controls`` / ``reactors``): what Parse and the Imported pre-filter
+    (`ouroboros.workflow.prefilter`) both decide with."""
+    control = _control(finding.control_id, controls) if finding.control_id else None
+    reactor_id = control.reactor_id if control else None
+    reactor = _reactor(reactor_id, reactors) if reactor_id else None
+    installed = reactor is not None and reactor.status == "installed" and bool(reactor.function_arn)
+    decision = finding_decide(
+        finding=finding,
+        trigger=trigger,
+        mode=control.mode if control else None,
+        reactor_id=reactor_id,
+        reactor_installed=installed,
+        exemptions=_exemptions(control),
+        dry_run_requested=dry_run_requested,
+        now=now,
+        provenance_problem=finding_provenance_problem(finding.raw),
+        ticket=control.ticket if control else None,
+    )
+    return decision, control, reactor
+
+
 def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> ParseOutput:
     """Parse an input (see the module docstring) into ``{"items": [...]}``."""
     if not isinstance(event, Mapping):
@@ -176,24 +207,15 @@ def event_parse(*, event: Mapping[str, Any], sfn_execution: str = "") -> ParseOu
             )
             metric_record(SKIPS, Reason="invalid_finding")
             continue
-        control = _control(finding.control_id, controls) if finding.control_id else None
-        reactor_id = control.reactor_id if control else None
-        reactor = _reactor(reactor_id, reactors) if reactor_id else None
-        installed = (
-            reactor is not None and reactor.status == "installed" and bool(reactor.function_arn)
-        )
-        decision = finding_decide(
+        decision, control, reactor = finding_judge(
             finding=finding,
             trigger=trigger,
-            mode=control.mode if control else None,
-            reactor_id=reactor_id,
-            reactor_installed=installed,
-            exemptions=_exemptions(control),
             dry_run_requested=dry_run,
             now=now,
-            provenance_problem=finding_provenance_problem(finding.raw),
-            ticket=control.ticket if control else None,
+            controls=controls,
+            reactors=reactors,
         )
+        reactor_id = control.reactor_id if control else None
         keys = _log_keys(finding, _version(finding, origin, request_id), reactor_id)
         if decision.action == "skip":
             skipped = execution_record(

@@ -3,7 +3,9 @@ and the console's one time format (``|utc``)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -13,6 +15,7 @@ from django.views.defaults import server_error
 from console.findings.templatetags.console_time import utc_text
 from tests.console.conftest import logged_in
 
+ROOT = Path(__file__).resolve().parents[2]
 HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
@@ -76,3 +79,15 @@ def test_every_time_shows_in_one_utc_format() -> None:
     assert utc_text(date(2026, 12, 7)) == "2026-12-07"
     assert utc_text(None) == utc_text("") == "—"
     assert utc_text("not a time") == "not a time"
+
+
+def test_no_template_formats_a_time_of_its_own() -> None:
+    """Every console template shows times through ``|utc``: Django's ``date``/``time`` filters
+    would each pick a format (and the zone) of their own."""
+    own = [
+        f"{path.relative_to(ROOT)}: {line.strip()[:80]}"
+        for path in sorted((ROOT / "console").rglob("*.html"))
+        for line in path.read_text().splitlines()
+        if re.search(r"\|\s*(date|time)\s*:", line)
+    ]
+    assert own == []

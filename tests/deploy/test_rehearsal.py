@@ -139,14 +139,27 @@ def test_first_bootstrap_creates_everything_and_waits_for_the_functions(aws: Reh
     kinds = {r.kind for r in first if r.action == "created"}
     assert {"dynamodb table", "iam role", "state machine", "eventbridge rule", "sns topic"} <= kinds
     pending = sorted(r.kind for r in first if r.action == "pending")
-    assert pending == ["eventbridge rule", "sns subscription", "stream mapping", "stream mapping"]
+    # The function rule (finding_imported) and the Imported rule's pre-filter (finding_prefilter).
+    assert pending == [
+        "eventbridge rule",
+        "eventbridge rule",
+        "sns subscription",
+        "stream mapping",
+        "stream mapping",
+    ]
     assert aws.sleeps == [1.0, 2.0, 1.0, 2.0], "PITR, then the state machine, refused twice each"
 
 
 def test_bootstrap_after_deploy_wires_the_triggers(aws: Rehearsal) -> None:
     second = aws.runs[1]["consumer"] + aws.runs[1]["hub"]
     created = sorted(r.kind for r in second if r.action == "created")
-    assert created == ["eventbridge rule", "sns subscription", "stream mapping", "stream mapping"]
+    assert created == [
+        "eventbridge rule",
+        "eventbridge rule",
+        "sns subscription",
+        "stream mapping",
+        "stream mapping",
+    ]
     assert [r.line() for r in second if r.action in ("updated", "pending")] == []
 
 

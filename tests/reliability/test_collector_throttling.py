@@ -28,7 +28,8 @@ COLLECTOR_CALLS = [
     ("dynamodb", "BatchGetItem"),  # the stored versions of the page's findings
     ("dynamodb", "BatchWriteItem"),  # the findings
     ("dynamodb", "TransactWriteItems"),  # the aggregate counters
-    ("dynamodb", "PutItem"),  # the watermark
+    ("dynamodb", "PutItem"),  # the watermark and the sync checkpoint
+    ("dynamodb", "GetItem"),  # the sync checkpoint (a run to resume?)
 ]
 IMPORTED_CALLS = COLLECTOR_CALLS[1:4]
 

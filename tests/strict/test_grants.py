@@ -36,12 +36,15 @@ def test_every_role_write_of_the_installer_that_iam_can_bound_requires_the_bound
     assert "iam:UpdateAssumeRolePolicy" in checked and "iam:DetachRolePolicy" in checked
 
 
-def test_findings_are_updated_on_the_hub_of_any_region_of_the_account() -> None:
+def test_findings_are_updated_on_the_hub_of_the_home_region_only() -> None:
+    """Issue 24: findings of every linked region are updated in the home region (aggregation
+    replicates the update back), so no other region's hub is granted."""
     policy = function_policy(function_get("dispatch_finding"), DEPLOYMENT)
 
     def allowed(resource: str) -> bool:
         request = Request("securityhub:BatchUpdateFindings", resource)
         return evaluate(request, [policy]).allowed
 
-    assert allowed("arn:aws:securityhub:ap-southeast-2:123456789012:hub/default")
-    assert not allowed("arn:aws:securityhub:ap-southeast-2:999999999999:hub/default")
+    assert allowed("arn:aws:securityhub:us-east-1:123456789012:hub/default")
+    assert not allowed("arn:aws:securityhub:ap-southeast-2:123456789012:hub/default")
+    assert not allowed("arn:aws:securityhub:us-east-1:999999999999:hub/default")

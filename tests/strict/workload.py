@@ -16,8 +16,9 @@ finding in member account 222222222222 and in Security Hub):
   ``after_failure``) through the ticket webhook, whose URL it reads from SSM, then publishes;
   ``notify_subscriber`` delivers the message and records the delivery;
 - the console renders the finding, execution, dashboard, notifications and Hub catalog pages, sets
-  the finding's workflow status with a bulk action (BatchUpdateFindings in the finding's region),
+  the finding's workflow status with a bulk action (BatchUpdateFindings in the home region),
   starts "Remediate now" and asks for the rollback of the remediation (which starts the workflow),
+  reads the API's summary with the rate limits counted in DynamoDB (the ``api_rate_count`` grant),
   and exports the findings list to the deployment's export bucket (as on AWS: S3, the console's
   ``exports_write`` grant) and follows the download link (a pre-signed URL);
   ``parse_finding`` and ``dispatch_finding`` then run that rollback: the reactor restores the
@@ -283,6 +284,8 @@ def _console(finding: dict[str, Any], execution_id: str) -> None:
     assert operator.get(done["Location"]).status_code == 200
     assert operator.post(f"/findings/{finding['Id']}/remediate/").status_code == 302
     assert operator.post(f"/executions/{execution}/rollback/").status_code == 302
+    with override_settings(OUROBOROS_API_RATE_STORE="dynamodb"):  # as deployed (base settings)
+        assert operator.get("/api/v1/summary").status_code == 200  # counted in the shared table
     _export(operator)
 
 

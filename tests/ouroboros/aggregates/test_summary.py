@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from ouroboros.aggregates import aggregate_add
+from ouroboros.aggregates.remediation import remediation_time_add
 from ouroboros.aggregates.summary import summary_get
 from ouroboros.controls.services import control_catalog_upsert
 from ouroboros.errors import ValidationError
@@ -61,9 +62,24 @@ def test_summary_of_archived_findings_and_a_longer_window(moto_aws: None) -> Non
     assert summary.executions[0].day == date(2026, 3, 3)
 
 
+def test_time_to_remediate_median_and_p90_over_the_window_only(moto_aws: None) -> None:
+    fixed = datetime(2026, 3, 9, 12, tzinfo=UTC)
+    for seconds in (60, 3600, 86400):  # three fixes inside a 7-day window
+        remediation_time_add(observed_at=fixed - timedelta(seconds=seconds), remediated_at=fixed)
+    old = datetime(2026, 3, 3, 12, tzinfo=UTC)  # 8 days ago: outside it, and slower than all
+    remediation_time_add(observed_at=old - timedelta(days=400), remediated_at=old)
+    ttr = summary_get(days=7, today=TODAY).ttr
+    assert ttr is not None and ttr.count == 3
+    width = 2 ** (1 / 4)  # one histogram bucket
+    assert ttr.median_seconds is not None and 3600 / width < ttr.median_seconds <= 3600 * width
+    assert ttr.p90_seconds is not None and 86400 / width < ttr.p90_seconds <= 86400 * width
+    assert summary_get(days=8, today=TODAY).ttr.count == 4  # type: ignore[union-attr]
+
+
 def test_an_empty_store_gives_zeros(moto_aws: None) -> None:
     summary = summary_get(today=TODAY)
     assert (summary.controls, summary.findings_active, summary.executions) == (0, 0, [])
+    assert summary.ttr is not None and (summary.ttr.count, summary.ttr.median_seconds) == (0, None)
 
 
 @pytest.mark.parametrize(("state", "days"), [("DELETED", 7), ("ACTIVE", 0), ("ACTIVE", 91)])

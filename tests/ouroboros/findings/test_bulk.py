@@ -131,6 +131,34 @@ def test_workflow_status_is_set_100_findings_per_call_with_the_note(moto_aws: No
     assert result.counts() == {"updated": 201} and result.calls == 3
 
 
+def test_findings_of_every_region_are_updated_on_the_home_regions_hub(
+    moto_aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 24: findings aggregated from us-west-2 and eu-west-1 are updated with those of the
+    home region (us-east-1), in one call there; Security Hub replicates the update back."""
+    ids = [
+        *bulk_findings_seed(2, prefix="oregon", Region="us-west-2"),
+        *bulk_findings_seed(1, prefix="ireland", Region="eu-west-1"),
+        *bulk_findings_seed(1, prefix="home", Region="us-east-1"),
+    ]
+    regions: list[str] = []
+    real = bulk.client
+
+    def recording(service: str, **kwargs: Any) -> Any:
+        made = real(service, **kwargs)
+        regions.append(made.meta.region_name)
+        return made
+
+    monkeypatch.setattr(bulk, "client", recording)
+    with securityhub_updates_answered() as requests:
+        result = findings_bulk_workflow(
+            finding_ids=ids, status="NOTIFIED", note="triaged", actor="otto"
+        )
+    assert set(regions) == {"us-east-1"}
+    assert [[i["Id"] for i in r["FindingIdentifiers"]] for r in requests] == [ids]
+    assert result.counts() == {"updated": 4} and result.calls == 1
+
+
 def test_workflow_status_needs_a_known_status_and_a_note(moto_aws: None) -> None:
     with pytest.raises(ValidationError, match="note is required"):
         findings_bulk_workflow(finding_ids=["x"], status="RESOLVED", note="  ", actor="otto")

@@ -17,6 +17,7 @@ EXPECTED_TABLES = {
     "cmdb_dev_sfn_statemachines",
     "cmdb_dev_security_aggregates",
     "cmdb_dev_security_notifications",
+    "cmdb_dev_api_rate_limits",
     "hub_dev_security_controls",
     "hub_dev_security_reactors",
     "hub_dev_security_reactor_verdicts",
@@ -36,11 +37,12 @@ def test_all_tables_exist_with_their_indexes_and_streams(moto_aws: None) -> None
     assert "StreamSpecification" not in findings or not findings["StreamSpecification"].get(
         "StreamEnabled"
     )
-    ttl = ddb.describe_time_to_live(TableName="cmdb_dev_security_notifications")
-    assert ttl["TimeToLiveDescription"] == {
-        "TimeToLiveStatus": "ENABLED",
-        "AttributeName": "expires_at",
-    }
+    for name in ("cmdb_dev_security_notifications", "cmdb_dev_api_rate_limits"):
+        ttl = ddb.describe_time_to_live(TableName=name)
+        assert ttl["TimeToLiveDescription"] == {
+            "TimeToLiveStatus": "ENABLED",
+            "AttributeName": "expires_at",
+        }
 
 
 def test_second_run_changes_nothing_and_keeps_data(moto_aws: None) -> None:

@@ -109,6 +109,11 @@ def test_execution_fields_are_the_attributes_a_writer_sets() -> None:
         "rolled_back_by",
         "mttr_day",
         "mttr_seconds",
+        # set only by the ticket's conditional updates (`ouroboros.tickets.services`)
+        "ticket_channel",
+        "ticket_id",
+        "ticket_url",
+        "ticket_reason",
     }
 
 

@@ -109,6 +109,26 @@ def test_permissions_cover_only_named_actions() -> None:
             assert all("*" not in action for action in permission.actions), cls.id
 
 
+def pinned_regions(permissions: tuple[Permission, ...]) -> list[str]:
+    """The resource ARNs of ``permissions`` that name one region (neither ``*`` nor empty)."""
+    return [
+        resource
+        for permission in permissions
+        for resource in permission.resources
+        if resource.startswith("arn:") and resource.split(":")[3] not in ("", "*")
+    ]
+
+
+def test_no_permission_is_pinned_to_one_region() -> None:
+    """Issue 24: reactors act in the finding's own region, and the member role (the union of
+    their permissions) must allow it there: no declared resource names one region."""
+    assert {cls.id: pinned_regions(cls.permissions) for cls in load_catalog().values()} == {
+        reactor_id: [] for reactor_id in load_catalog()
+    }
+    pinned = Permission(("sqs:SetQueueAttributes",), ("arn:aws:sqs:us-east-1:*:*",))
+    assert pinned_regions((pinned,)) == ["arn:aws:sqs:us-east-1:*:*"]
+
+
 # -- the meta-check itself catches what it must ----------------------------------------------
 
 

@@ -167,3 +167,26 @@ def test_the_identity_travels_through_a_dispatch_item_as_json() -> None:
     for bad in (None, "x", {}, {**dumped, "finding_uid": ""}):
         assert ocsf_identity_of(bad) is None
     assert ocsf_to_asff(load_event(SQS))["Id"] == finding.finding_id
+
+
+def test_a_finding_of_a_linked_region_is_updated_in_the_home_region(
+    moto_aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 24: a finding aggregated from us-west-2 is written back to the home region's hub
+    (us-east-1 here), which replicates the update to us-west-2; never to the finding's region."""
+    from tests.strict.workload import securityhub_updates_answered
+
+    regions: list[str] = []
+    real = writeback.client
+
+    def recording(service: str, **kwargs: Any) -> Any:
+        made = real(service, **kwargs)
+        regions.append(made.meta.region_name)
+        return made
+
+    monkeypatch.setattr(writeback, "client", recording)
+    linked = replace(_asff_twin(), region="us-west-2")
+    with securityhub_updates_answered() as requests:
+        assert finding_workflow_update(finding=linked, status="RESOLVED", note=NOTE)
+    assert regions == ["us-east-1"]
+    assert [r["FindingIdentifiers"][0]["Id"] for r in requests] == [linked.finding_id]
