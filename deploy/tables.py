@@ -11,57 +11,44 @@ protection and PITR switched back on, and time to live on the attribute a model 
 An index whose key schema or projection differs from the model's (issue 25 shrank the findings
 indexes) cannot be changed in place: it is deleted, then created again, one ``UpdateTable``
 each, waiting for the table and every index to be ACTIVE in between, as DynamoDB requires.
-Before the first of them, the model's item upgrade (`ITEM_UPGRADES`) gives the items written by
-the previous version the attributes the new indexes read, so they backfill complete. While an
-index is missing or backfilling, the console shows "index rebuilding" for the lists it serves
-(`ouroboros.findings.selectors.IndexRebuildingError`). Otherwise data is never touched.
+Before the first of them, the model's item upgrade (`ouroboros.models.tables.ITEM_UPGRADES`)
+gives the items written by the previous version the attributes the new indexes read, so they
+backfill complete. While an index is missing or backfilling, the console shows "index
+rebuilding" for the lists it serves (`ouroboros.findings.selectors.IndexRebuildingError`).
+Otherwise data is never touched. The local runtime makes the same upgrade
+(`ouroboros.models.tables.tables_ensure`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 from deploy.naming import Deployment
 from deploy.report import ResourceReport
 from deploy.retry import Sleep, propagation_retry
 from ouroboros.aws import client
-from ouroboros.models import CONSUMER_MODELS, HUB_MODELS, FindingModel, bind_models
+from ouroboros.models import CONSUMER_MODELS, HUB_MODELS, bind_models
 from ouroboros.models.base import OuroborosModel
-from ouroboros.models.findings import finding_items_upgrade
+from ouroboros.models.tables import (
+    ITEM_UPGRADES,
+    attribute_definitions,
+    index_definition,
+    indexes_changed,
+)
 
 WAIT_SECONDS = 600
-
-#: Model -> what gives its old items the attributes its current indexes read (run before an
-#: index of that model is recreated).
-ITEM_UPGRADES: dict[type[OuroborosModel], Callable[[Any, str], int]] = {
-    FindingModel: finding_items_upgrade,
-}
 
 
 def _models(deployment: Deployment) -> tuple[type[OuroborosModel], ...]:
     return HUB_MODELS if deployment.side == "hub" else CONSUMER_MODELS
 
 
-def _gsi(index: Any) -> dict[str, Any]:
-    return {
-        "IndexName": index["index_name"],
-        # HASH first, as DynamoDB requires (and describes it).
-        "KeySchema": sorted(index["key_schema"], key=lambda k: k["KeyType"]),
-        "Projection": index["projection"],
-    }
-
-
-def _definitions(model: type[OuroborosModel]) -> list[dict[str, Any]]:
-    return [dict(d) for d in model._get_schema()["attribute_definitions"]]
-
-
 def _create(model: type[OuroborosModel], name: str, deployment: Deployment) -> None:
     schema = model._get_schema()
     kwargs: dict[str, Any] = {
         "TableName": name,
-        "AttributeDefinitions": _definitions(model),
+        "AttributeDefinitions": attribute_definitions(model),
         "KeySchema": schema["key_schema"],
         "BillingMode": "PAY_PER_REQUEST",
         "DeletionProtectionEnabled": True,
@@ -71,7 +58,8 @@ def _create(model: type[OuroborosModel], name: str, deployment: Deployment) -> N
         ],
     }
     if schema["global_secondary_indexes"]:
-        kwargs["GlobalSecondaryIndexes"] = [_gsi(i) for i in schema["global_secondary_indexes"]]
+        indexes = schema["global_secondary_indexes"]
+        kwargs["GlobalSecondaryIndexes"] = [index_definition(i) for i in indexes]
     if model.stream_view:
         kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": model.stream_view}
     ddb = client("dynamodb", region=deployment.region)
@@ -135,27 +123,6 @@ def _pitr_enable(name: str, deployment: Deployment, sleep: Sleep) -> None:
     )
 
 
-def _shape(gsi: dict[str, Any]) -> tuple[Any, ...]:
-    """What of an index cannot change in place: its keys and projection (a described GSI or
-    `_gsi` of a model's)."""
-    projection = gsi.get("Projection") or {}
-    return (
-        tuple(sorted((k["KeyType"], k["AttributeName"]) for k in gsi["KeySchema"])),
-        projection.get("ProjectionType", "ALL"),
-        tuple(sorted(projection.get("NonKeyAttributes") or ())),
-    )
-
-
-def indexes_changed(model: type[OuroborosModel], table: dict[str, Any]) -> list[str]:
-    """The indexes of ``table`` whose keys or projection differ from ``model``'s."""
-    live = {gsi["IndexName"]: _shape(gsi) for gsi in table.get("GlobalSecondaryIndexes", [])}
-    return [
-        index["index_name"]
-        for index in model._get_schema()["global_secondary_indexes"]
-        if index["index_name"] in live and live[index["index_name"]] != _shape(_gsi(index))
-    ]
-
-
 def table_drift(model: type[OuroborosModel], table: dict[str, Any]) -> list[str]:
     """How the described ``table`` differs from what ``model`` needs (empty: as designed)."""
     drift = []
@@ -196,8 +163,8 @@ def _indexes_recreate(
         _wait_active(name, deployment)
         ddb.update_table(
             TableName=name,
-            AttributeDefinitions=_definitions(model),
-            GlobalSecondaryIndexUpdates=[{"Create": _gsi(wanted[index_name])}],
+            AttributeDefinitions=attribute_definitions(model),
+            GlobalSecondaryIndexUpdates=[{"Create": index_definition(wanted[index_name])}],
         )
         table = _wait_active(name, deployment)
     if upgrade is not None:
@@ -214,8 +181,8 @@ def _repair(model: type[OuroborosModel], name: str, deployment: Deployment, tabl
             continue
         ddb.update_table(
             TableName=name,
-            AttributeDefinitions=_definitions(model),
-            GlobalSecondaryIndexUpdates=[{"Create": _gsi(index)}],
+            AttributeDefinitions=attribute_definitions(model),
+            GlobalSecondaryIndexUpdates=[{"Create": index_definition(index)}],
         )
         table = _wait_active(name, deployment)
     stream = table.get("StreamSpecification") or {}

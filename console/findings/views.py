@@ -42,7 +42,12 @@ from console.findings.loop import finding_loop
 from ouroboros.errors import NotFoundError, OuroborosError, ValidationError
 from ouroboros.executions.selectors import ExecutionFilters, execution_list
 from ouroboros.executions.services import now_iso
-from ouroboros.findings.selectors import finding_accounts, finding_get, finding_list
+from ouroboros.findings.selectors import (
+    IndexRebuildingError,
+    finding_accounts,
+    finding_get,
+    finding_list,
+)
 from ouroboros.securityhub.catalog import catalog_controls
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
@@ -68,7 +73,7 @@ def _control_options() -> SafeString:
 @require_safe
 def finding_list_view(request: HttpRequest) -> HttpResponse:
     form = FindingFilterForm(request.GET)
-    page, error = None, None
+    page, error, status = None, None, 400
     if form.is_valid():
         try:
             page = finding_list(
@@ -77,6 +82,8 @@ def finding_list_view(request: HttpRequest) -> HttpResponse:
                 cursor=request.GET.get("cursor"),
                 limit=form.cleaned_data["size"],
             )
+        except IndexRebuildingError as exc:  # an upgrade rebuilds the index: try again later
+            error, status = str(exc), 503
         except ValidationError as exc:
             error = str(exc)
     context = {
@@ -98,7 +105,7 @@ def finding_list_view(request: HttpRequest) -> HttpResponse:
             (form.cleaned_data.get("group") or "") if page else "",
         ),
     }
-    return render(request, "findings/list.html", context, status=200 if page else 400)
+    return render(request, "findings/list.html", context, status=200 if page else status)
 
 
 def _remediate_url(request: HttpRequest, finding_id: str) -> str | None:

@@ -39,7 +39,7 @@ from console.jobs.models import ExportJob
 from ouroboros.config import get_config
 from ouroboros.errors import OuroborosError, ValidationError
 from ouroboros.findings.plan import LIST_ATTRIBUTES, MAX_LIMIT
-from ouroboros.findings.selectors import finding_list
+from ouroboros.findings.selectors import BATCH_READ_BUDGET_FACTOR, finding_list
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,11 @@ def _rows(job: ExportJob) -> Iterator[dict[str, Any]]:
     cursor: str | None = None
     while True:
         page = finding_list(
-            filters=form.filters(), sort=form.sort_order(), cursor=cursor, limit=MAX_LIMIT
+            filters=form.filters(),
+            sort=form.sort_order(),
+            cursor=cursor,
+            limit=MAX_LIMIT,
+            read_budget_factor=BATCH_READ_BUDGET_FACTOR,
         )
         for item in page.items:
             yield {name: getattr(item, name, None) for name in LIST_ATTRIBUTES}

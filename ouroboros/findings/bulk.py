@@ -56,7 +56,7 @@ from ouroboros.controls.params import control_params
 from ouroboros.errors import ConflictError, NotFoundError, ValidationError
 from ouroboros.findings.items import finding_formats
 from ouroboros.findings.plan import MAX_LIMIT
-from ouroboros.findings.selectors import FindingFilters, finding_list
+from ouroboros.findings.selectors import BATCH_READ_BUDGET_FACTOR, FindingFilters, finding_list
 from ouroboros.models import ControlModel, FindingModel, LocalReactorModel
 from ouroboros.models.controls import KIND_CONTROL
 from ouroboros.securityhub.asff import FORMAT_ASFF, FORMAT_OCSF
@@ -139,7 +139,12 @@ def finding_ids_matching(
     ids: list[str] = []
     cursor: str | None = None
     for _ in range(MAX_SELECTION_PAGES):
-        page = finding_list(filters=filters, cursor=cursor, limit=MAX_LIMIT)
+        page = finding_list(
+            filters=filters,
+            cursor=cursor,
+            limit=MAX_LIMIT,
+            read_budget_factor=BATCH_READ_BUDGET_FACTOR,
+        )
         ids.extend(f.finding_id for f in page.items)
         cursor = page.next_cursor
         if not cursor or len(ids) > limit:

@@ -7,7 +7,9 @@
 - one filter: that filter's index, keyed ``<record state>#<value>``, newest first;
 - more filters: the most selective one (in the order of ``FILTERS`` below: resource, control,
   account, resource type, product, region, workflow, compliance, severity) is the Query's key, the
-  others are a filter expression, and a page reads until it is full or its read budget is spent;
+  others are a filter expression, and a page reads until it is full or its read budget (twice
+  the page size, `ouroboros.findings.selectors.READ_BUDGET_FACTOR`) is spent: then it shows what
+  matched so far and continues from there on the next page;
 - a search replaces the key: a control id uses ``control-index``, a resource id / ARN
   ``resource-index``, words of a title are resolved first (see below).
 
@@ -38,7 +40,9 @@ Resource search matches the resource id / ARN the finding lists first, exactly a
 the prefix is looked up in the ``findings#resource`` aggregate (its sort key is
 ``<record state>#<resource id>``, so a ``begins_with`` Query returns the matching resource ids in
 order, see `ouroboros.aggregates.facets`), and the findings of the first ``TITLE_MAX_KEYS``
-matching resources come from ``resource-index``, merged by update time.
+matching resources come from ``resource-index``, merged by update time. A text that names a
+resource with findings exactly (a pasted ARN) shows that resource only, one Query, with a notice
+when others start with it; a text ending in ``*`` always searches by prefix.
 """
 
 from __future__ import annotations
@@ -337,15 +341,29 @@ def _search_sources(
 
 def _resource_sources(state: str, text: str, forward: bool, plan: FindingPlan) -> list[QuerySource]:
     """The resource ``text`` exactly, and the resources whose id starts with it (module doc)."""
+    by_prefix = text.endswith("*")
+    text = text.rstrip("*") or text
     prefix = f"{state}#{text}"
     resources = [text]
+    exact = False
     if len(prefix.encode()) <= 1024:
         for item in AggregateModel.query(
             RESOURCE_AGGREGATE, AggregateModel.bucket.startswith(prefix), limit=4 * TITLE_MAX_KEYS
         ):
             resource = item.bucket.removeprefix(f"{state}#")
-            if item.value is None and (item.total or 0) > 0 and resource not in resources:
+            if item.value is not None or (item.total or 0) <= 0:
+                continue
+            if resource == text:
+                exact = True
+            elif resource not in resources:
                 resources.append(resource)
+    if exact and not by_prefix:
+        if len(resources) > 1:
+            plan.notices.append(
+                f"Showing the findings of {text!r} only; other resources start with it: search "
+                f"{text + '*'!r} to include them."
+            )
+        resources = [text]
     if len(resources) > TITLE_MAX_KEYS:
         plan.notices.append(
             f"More than {TITLE_MAX_KEYS} resources start with {text!r}; showing the findings of "

@@ -93,12 +93,22 @@ class FindingDetail:
     asff_error: str | None = None
 
 
+#: A page reads at most this many times its size: when a list's second filter (a filter
+#: expression on the first one's index) drops more, the page shows what matched so far and a
+#: cursor that continues the search ("partial"), instead of reading on (`ouroboros.pagination`).
+READ_BUDGET_FACTOR = 2
+#: The same for the batch readers of a whole view (bulk selection, exports), which page on until
+#: done: fewer, fuller pages.
+BATCH_READ_BUDGET_FACTOR = 20
+
+
 def finding_list(
     *,
     filters: FindingFilters | None = None,
     sort: str = "-updated",
     cursor: str | None = None,
     limit: int = 50,
+    read_budget_factor: int = READ_BUDGET_FACTOR,
 ) -> FindingPage:
     """One page of findings for ``filters`` in ``sort`` order, after ``cursor``.
 
@@ -119,6 +129,7 @@ def finding_list(
             limit=limit,
             cursor=cursor or None,
             attributes=LIST_PROJECTION,
+            read_budget=read_budget_factor * limit,
         )
     except QueryError as exc:
         if exc.cause_response_code in ("ValidationException", "ResourceNotFoundException") and any(

@@ -17,6 +17,7 @@ from ouroboros.aws import client
 from ouroboros.config import get_config
 from ouroboros.findings.selectors import FindingFilters, IndexRebuildingError, finding_list
 from ouroboros.models import FindingModel
+from ouroboros.models.tables import tables_ensure
 from tests.findings_factory import finding_from_asff, sample_asffs
 
 pytestmark = pytest.mark.functional
@@ -151,7 +152,30 @@ def test_the_findings_page_says_its_index_is_rebuilding(moto_aws: None, db: None
     browser = Client()
     browser.force_login(viewer)
     response = browser.get("/findings/", {"account": "123456789012"})
-    # Rendered as a list that cannot be served (as for a bad filter), with the reason.
-    assert response.status_code == 400
+    # The list page with the reason, answered 503 (try again later) as the API is.
+    assert response.status_code == 503
     assert b"is being rebuilt after an upgrade" in response.content
     assert browser.get("/api/v1/findings", {"account": "123456789012"}).status_code == 503
+
+
+@pytest.mark.integration
+def test_the_local_runtime_rebuilds_old_indexes_in_dynamodb_local(ddb_tables: str) -> None:
+    """A data folder from before issue 25 (DynamoDB Local, as `make run` keeps it): starting the
+    runtime (`tables_ensure`) upgrades the old items and rebuilds each changed index, so its
+    findings list instead of failing on items without a row."""
+    ddb = client("dynamodb")
+    findings = _old_table(ddb)
+    name = FindingModel.Meta.table_name
+
+    reports = tables_ensure("all")
+
+    report = next(r for r in reports if r.table == name)
+    assert "index account-index rebuilt" in report.drift
+    assert len([d for d in report.drift if d.endswith(" rebuilt")]) == 13
+    described = ddb.describe_table(TableName=name)["Table"]
+    assert indexes_changed(FindingModel, described) == []
+    page = finding_list(filters=FindingFilters(account=findings[0].account_id))
+    shown = {f.finding_id: f for f in page.items}
+    assert shown[findings[0].finding_id].title == findings[0].title
+    again = next(r for r in tables_ensure("all") if r.table == name)
+    assert not [d for d in again.drift if d.endswith(" rebuilt")]

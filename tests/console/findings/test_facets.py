@@ -185,3 +185,18 @@ def _pager_goes_back_and_sort_headers_flip(client: Client) -> None:
     ascending = client.get(reverse("finding_list"), {"sort": "severity"}).content.decode()
     assert "sort=severity" in descending and "Severity ↓" in descending
     assert "sort=-severity" in ascending and "Severity ↑" in ascending
+
+
+def test_a_resource_named_exactly_shows_only_it_and_a_star_searches_by_prefix(
+    written: list[NormalizedFinding],
+) -> None:
+    longer = _raw(3)
+    longer["Id"] += "-longer"
+    longer["Resources"][0]["Id"] = BUCKET.format("3-replica")  # starts with bucket 3's ARN
+    finding_upsert_batch(findings=[asff_parse(longer)], now=NOW)
+
+    exact = finding_list(filters=FindingFilters(search=BUCKET.format(3)), limit=200)
+    assert {f.resource_id for f in exact.items} == {BUCKET.format(3)}
+    assert any("other resources start with it" in notice for notice in exact.plan.notices)
+    starred = finding_list(filters=FindingFilters(search=BUCKET.format(3) + "*"), limit=200)
+    assert {f.resource_id for f in starred.items} == {BUCKET.format(3), BUCKET.format("3-replica")}
