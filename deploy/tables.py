@@ -31,10 +31,10 @@ from ouroboros.aws import client
 from ouroboros.models import CONSUMER_MODELS, HUB_MODELS, bind_models
 from ouroboros.models.base import OuroborosModel
 from ouroboros.models.tables import (
-    ITEM_UPGRADES,
     attribute_definitions,
     index_definition,
     indexes_changed,
+    indexes_rebuild,
 )
 
 WAIT_SECONDS = 600
@@ -149,27 +149,9 @@ def _indexes_recreate(
 ) -> Any:
     """Delete and create again each index whose keys or projection changed (module docstring)."""
     changed = indexes_changed(model, table)
-    if not changed:
-        return table
     ddb = client("dynamodb", region=deployment.region)
-    upgrade = ITEM_UPGRADES.get(model)
-    if upgrade is not None:
-        upgrade(ddb, name)
-    wanted = {i["index_name"]: i for i in model._get_schema()["global_secondary_indexes"]}
-    for index_name in changed:
-        ddb.update_table(
-            TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index_name}}]
-        )
-        _wait_active(name, deployment)
-        ddb.update_table(
-            TableName=name,
-            AttributeDefinitions=attribute_definitions(model),
-            GlobalSecondaryIndexUpdates=[{"Create": index_definition(wanted[index_name])}],
-        )
-        table = _wait_active(name, deployment)
-    if upgrade is not None:
-        upgrade(ddb, name)  # what the previous version's code wrote while the indexes rebuilt
-    return table
+    rebuilt = indexes_rebuild(model, ddb, name, changed, lambda: _wait_active(name, deployment))
+    return rebuilt if rebuilt is not None else table
 
 
 def _repair(model: type[OuroborosModel], name: str, deployment: Deployment, table: Any) -> None:

@@ -103,30 +103,43 @@ def _active_wait(ddb: Any, name: str) -> dict[str, Any]:
         time.sleep(0.2)
 
 
-def _indexes_rebuild(model: type[OuroborosModel]) -> list[str]:
-    """Rebuild the model's changed indexes (module docstring); the names rebuilt."""
-    ddb = model._get_connection().connection.client
-    name = model.Meta.table_name
-    changed = indexes_changed(model, ddb.describe_table(TableName=name)["Table"])
-    if not changed:
-        return []
+def indexes_rebuild(
+    model: type[OuroborosModel],
+    ddb: Any,
+    name: str,
+    changed: list[str],
+    wait: Callable[[], dict[str, Any]],
+) -> dict[str, Any] | None:
+    """Rebuild the ``changed`` indexes of table ``name`` (module docstring) through the DynamoDB
+    client ``ddb``; ``wait`` returns the table's description once it and its indexes are ACTIVE.
+    Returns the last description (None when nothing changed)."""
+    table = None
     upgrade = ITEM_UPGRADES.get(model)
-    if upgrade is not None:
+    if changed and upgrade is not None:
         upgrade(ddb, name)
     wanted = {i["index_name"]: i for i in model._get_schema()["global_secondary_indexes"]}
     for index_name in changed:
         ddb.update_table(
             TableName=name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": index_name}}]
         )
-        _active_wait(ddb, name)
+        wait()
         ddb.update_table(
             TableName=name,
             AttributeDefinitions=attribute_definitions(model),
             GlobalSecondaryIndexUpdates=[{"Create": index_definition(wanted[index_name])}],
         )
-        _active_wait(ddb, name)
-    if upgrade is not None:
-        upgrade(ddb, name)
+        table = wait()
+    if changed and upgrade is not None:
+        upgrade(ddb, name)  # what the previous version's code wrote while the indexes rebuilt
+    return table
+
+
+def _indexes_rebuild(model: type[OuroborosModel]) -> list[str]:
+    """Rebuild the model's changed indexes in the local runtime; the names rebuilt."""
+    ddb = model._get_connection().connection.client
+    name = model.Meta.table_name
+    changed = indexes_changed(model, ddb.describe_table(TableName=name)["Table"])
+    indexes_rebuild(model, ddb, name, changed, lambda: _active_wait(ddb, name))
     return changed
 
 
