@@ -3,7 +3,11 @@
 - Facets and the total come from `ouroboros.findings.facets` (aggregates, never a count over
   items); a dimension the counters cannot answer for this view is shown as "—".
 - Group by control, account or resource (``?group=``) replaces the rows with the view's groups,
-  each linking to the list filtered on it.
+  each linking to the list filtered on it; resources come a page at a time (``?group_after=``,
+  the last resource id of the page before).
+- One read budget per page (twice its size): the facets and groups are read first and the
+  findings Query reads that many fewer items (`list_counts`, `finding_list`'s ``read_already``);
+  when the groups replace the rows, the findings are not read at all.
 - Previous page: cursors only go forward, so each "Next page" link carries the trail of the
   cursors of the pages before it (``?trail=``, at most `MAX_TRAIL`, oldest dropped first; ``-``
   stands for the first page); "Previous page" pops it. A trail is only a list of cursors the
@@ -93,7 +97,7 @@ def _groups_hrefs(request: HttpRequest, groups: FindingGroups) -> list[tuple[str
     context = {"request": request}
     rows = []
     for group in groups.groups or []:
-        href = query_with(context, group="", **{groups.by: group.value})
+        href = query_with(context, group="", group_after="", **{groups.by: group.value})
         rows.append((group.value, group.count, href))
     return rows
 
@@ -119,22 +123,57 @@ def _pager(request: HttpRequest, page: FindingPage) -> Pager:
     return Pager(previous, following)
 
 
-def finding_list_extras(
-    request: HttpRequest, filters: FindingFilters | None, page: FindingPage | None, group: str
-) -> dict[str, Any]:
-    """The template context of the list's facets, total, groups and pager (see module doc)."""
-    if filters is None or page is None:
-        return {"facets": [], "total": None, "groups": None, "pager": None}
-    logger.debug(
-        "findings list: Query %s (%s), %d items read",
-        page.plan.index,
-        ", ".join(page.plan.keys),
-        page.read_count,
-    )
+@dataclass(frozen=True)
+class ListCounts:
+    """What a list page reads besides its rows: facets (None: a bad filter) and groups."""
+
+    facets: FindingFacets | None
+    groups: FindingGroups | None
+
+    @property
+    def items_read(self) -> int:
+        return (self.facets.items_read if self.facets else 0) + (
+            self.groups.items_read if self.groups else 0
+        )
+
+    @property
+    def replaces_rows(self) -> bool:
+        """The groups are shown instead of the rows (the findings need not be read)."""
+        return self.groups is not None and self.groups.groups is not None
+
+
+def list_counts(
+    request: HttpRequest, filters: FindingFilters, group: str, page_size: int
+) -> ListCounts:
+    """The facets and groups of a list view. Raises `ValidationError` for a bad group link."""
     try:
         facets: FindingFacets | None = finding_facets(filters=filters)
     except ValidationError:
-        facets = None
+        facets = None  # the findings Query says what is wrong with the filter
+    groups = None
+    if group and facets is not None:
+        after = request.GET.get("group_after")
+        groups = finding_groups(filters=filters, by=group, after=after, page_size=page_size)
+    return ListCounts(facets, groups)
+
+
+def finding_list_extras(
+    request: HttpRequest,
+    counts: ListCounts | None,
+    page: FindingPage | None,
+    filters: FindingFilters | None,
+) -> dict[str, Any]:
+    """The template context of the list's facets, total, groups and pager (see module doc)."""
+    if counts is None or filters is None or (page is None and not counts.replaces_rows):
+        return {"facets": [], "total": None, "groups": None, "pager": None, "grouped": False}
+    if page is not None:
+        logger.debug(
+            "findings list: Query %s (%s), %d items read",
+            page.plan.index,
+            ", ".join(page.plan.keys),
+            page.read_count,
+        )
+    facets = counts.facets
     selected = {
         "severity": filters.severity or "",
         "compliance": filters.compliance or "",
@@ -146,11 +185,17 @@ def finding_list_extras(
         _facet(request, name, facets.counts.get(name) if facets else None, selected[name])
         for name in _LABELS
     ]
-    groups = finding_groups(filters=filters, by=group) if group else None
+    groups = counts.groups
     return {
         "facets": shown,
         "total": facets.total if facets else None,
         "groups": groups,
         "group_rows": _groups_hrefs(request, groups) if groups else [],
-        "pager": _pager(request, page),
+        "groups_next_href": (
+            query_with({"request": request}, group_after=groups.next_after)
+            if groups and groups.next_after
+            else None
+        ),
+        "pager": _pager(request, page) if page is not None else None,
+        "grouped": counts.replaces_rows,
     }

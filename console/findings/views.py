@@ -37,7 +37,7 @@ from console.executions.actions import REFRESH_SECONDS, finding_page_url
 from console.findings import services
 from console.findings.bulk_views import bulk_context
 from console.findings.forms import SEARCH_LABELS, SORT_LABELS, FindingFilterForm
-from console.findings.list_extras import finding_list_extras
+from console.findings.list_extras import finding_list_extras, list_counts
 from console.findings.loop import finding_loop
 from ouroboros.errors import NotFoundError, OuroborosError, ValidationError
 from ouroboros.executions.selectors import ExecutionFilters, execution_list
@@ -73,22 +73,28 @@ def _control_options() -> SafeString:
 @require_safe
 def finding_list_view(request: HttpRequest) -> HttpResponse:
     form = FindingFilterForm(request.GET)
-    page, error, status = None, None, 400
+    page, counts, error, status = None, None, None, 400
     if form.is_valid():
+        filters, size = form.filters(), form.cleaned_data["size"]
         try:
-            page = finding_list(
-                filters=form.filters(),
-                sort=form.sort_order(),
-                cursor=request.GET.get("cursor"),
-                limit=form.cleaned_data["size"],
-            )
+            counts = list_counts(request, filters, form.cleaned_data.get("group") or "", size)
+            if not counts.replaces_rows:  # groups replace the rows: no findings to read
+                page = finding_list(
+                    filters=filters,
+                    sort=form.sort_order(),
+                    cursor=request.GET.get("cursor"),
+                    limit=size,
+                    read_already=counts.items_read,
+                )
         except IndexRebuildingError as exc:  # an upgrade rebuilds the index: try again later
-            error, status = str(exc), 503
+            error, status, counts = str(exc), 503, None
         except ValidationError as exc:
-            error = str(exc)
+            error, counts = str(exc), None
+    listed = page is not None or (counts is not None and counts.replaces_rows)
     context = {
         "form": form,
         "page": page,
+        "listed": listed,
         "error": error,
         "sort": form.sort_order() if form.is_valid() else "-updated",
         "sort_labels": SORT_LABELS,
@@ -98,14 +104,9 @@ def finding_list_view(request: HttpRequest) -> HttpResponse:
         ),
         "control_options": _control_options(),
         "bulk": bulk_context(request),
-        **finding_list_extras(
-            request,
-            form.filters() if page else None,
-            page,
-            (form.cleaned_data.get("group") or "") if page else "",
-        ),
+        **finding_list_extras(request, counts, page, form.filters() if listed else None),
     }
-    return render(request, "findings/list.html", context, status=200 if page else status)
+    return render(request, "findings/list.html", context, status=200 if listed else status)
 
 
 def _remediate_url(request: HttpRequest, finding_id: str) -> str | None:

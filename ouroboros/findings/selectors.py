@@ -109,8 +109,13 @@ def finding_list(
     cursor: str | None = None,
     limit: int = 50,
     read_budget_factor: int = READ_BUDGET_FACTOR,
+    read_already: int = 0,
 ) -> FindingPage:
     """One page of findings for ``filters`` in ``sort`` order, after ``cursor``.
+
+    The page reads at most ``read_budget_factor`` times ``limit`` items, less the
+    ``read_already`` items the page read elsewhere (its facet counters), but always enough
+    to fill the page when every item read matches.
 
     Raises `ValidationError` for a bad filter value, sort or limit, `InvalidCursorError`
     (a `ValidationError`) for a cursor that was altered or belongs to another view, and
@@ -129,7 +134,7 @@ def finding_list(
             limit=limit,
             cursor=cursor or None,
             attributes=LIST_PROJECTION,
-            read_budget=read_budget_factor * limit,
+            read_budget=max(read_budget_factor * limit - read_already, limit + 1),
         )
     except QueryError as exc:
         if exc.cause_response_code in ("ValidationException", "ResourceNotFoundException") and any(

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from ouroboros.findings.facets import finding_facets_reset
 from tests.console.conftest import HOSTILE_TITLE, REACTOR, Seeded
 from tests.console.pages import aws_calls, read_urls
 
@@ -30,6 +31,7 @@ def test_every_page_renders_without_a_scan(
     client = as_role("viewer")
 
     for url in read_urls(seeded):
+        finding_facets_reset()  # a page served from the facets cache reads nothing: read it
         before = len(dynamodb_calls)
         response = client.get(url)
         assert response.status_code == 200, (url, response.content[:500])

@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
+from unittest import mock
 
+import botocore.client
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from ouroboros.aggregates.rebuild import aggregates_rebuild
-from ouroboros.findings.facets import finding_facets, finding_groups
+from ouroboros.errors import ValidationError
+from ouroboros.findings.facets import finding_facets, finding_facets_reset, finding_groups
 from ouroboros.findings.selectors import FindingFilters, control_titles_reset, finding_list
 from ouroboros.findings.services import finding_upsert_batch
+from ouroboros.models import AggregateModel, FindingModel
 from ouroboros.securityhub.asff import NormalizedFinding, asff_parse
 from tests.conftest import load_event
 from tests.console.conftest import logged_in
@@ -200,3 +206,79 @@ def test_a_resource_named_exactly_shows_only_it_and_a_star_searches_by_prefix(
     assert any("other resources start with it" in notice for notice in exact.plan.notices)
     starred = finding_list(filters=FindingFilters(search=BUCKET.format(3) + "*"), limit=200)
     assert {f.resource_id for f in starred.items} == {BUCKET.format(3), BUCKET.format("3-replica")}
+
+
+@contextmanager
+def _tables_queried() -> Iterator[list[str]]:
+    """The table of each DynamoDB Query made inside the block."""
+    tables: list[str] = []
+    real = botocore.client.BaseClient._make_api_call
+
+    def record(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        if operation == "Query":
+            tables.append(params["TableName"])
+        return real(self, operation, params)
+
+    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", record):
+        yield tables
+
+
+def test_two_filters_read_only_their_own_dimensions_and_the_page_reads_that_many_fewer(
+    written: list[NormalizedFinding],
+) -> None:
+    finding_facets_reset()
+    filters = FindingFilters(account=ACCOUNTS[1], severity="HIGH")
+    in_account = [f for f in written if f.account_id == ACCOUNTS[1]]
+    high = [f for f in written if f.severity_label == "HIGH"]
+
+    both = finding_facets(filters=filters)
+    again = finding_facets(filters=filters)
+
+    # One bucket per severity of the account and per account with HIGH findings: not the two
+    # whole scopes (compliance, workflow and control are not shown for two filters).
+    expected = len(_count(in_account, "severity_label")) + len(_count(high, "account_id"))
+    assert both.items_read == expected
+    assert again.items_read == 0 and again.counts == both.counts  # from the cache
+    # The page's budget (twice its size) counts what the counters read: 3 of 4 left here.
+    full = finding_list(filters=filters, limit=2)
+    shared = finding_list(filters=filters, limit=2, read_already=1)
+    assert full.read_count == 4 and full.partial
+    assert shared.read_count == 3
+
+
+def test_groups_replace_the_rows_without_reading_findings_and_resources_come_by_page(
+    written: list[NormalizedFinding],
+) -> None:
+    client: Client = logged_in("vera", "viewer")
+    finding_facets_reset()
+    with _tables_queried() as tables:
+        grouped = client.get(reverse("finding_list"), {"group": "control"})
+    assert grouped.status_code == 200 and grouped.context["grouped"]
+    assert grouped.context["page"] is None and 'id="findings-table"' not in grouped.content.decode()
+    assert FindingModel.Meta.table_name not in tables
+    assert tables and set(tables) == {AggregateModel.Meta.table_name}
+
+    resources = _count(written, "resource_id")
+    seen: list[str] = []
+    after = None
+    while True:
+        page = finding_groups(filters=FindingFilters(), by="resource", after=after, page_size=3)
+        assert page.groups is not None and len(page.groups) <= 3
+        seen += [g.value for g in page.groups]
+        assert all(resources[g.value] == g.count for g in page.groups)
+        if page.next_after is None:
+            break
+        assert "resource id order" in page.note
+        after = page.next_after
+    assert seen == sorted(resources)  # every resource once, in resource id order
+
+    first = client.get(reverse("finding_list"), {"group": "resource", "size": "25"})
+    assert [v for v, _, _ in first.context["group_rows"]] == sorted(
+        resources, key=lambda r: (-resources[r], r)
+    )  # one page holds them all: most findings first, no next link
+    assert first.context["groups_next_href"] is None
+    with pytest.raises(ValidationError):
+        finding_groups(filters=FindingFilters(), by="resource", after="bad\x00id")
+    forged = client.get(reverse("finding_list"), {"group": "resource", "group_after": "a\x07"})
+    assert forged.status_code == 400
+    assert "resource page link is not valid" in forged.content.decode()
