@@ -19,6 +19,10 @@ Aggregates and their buckets (the contract between writers and the dashboard):
   (findings with a control are found through their control's title).
 - ``executions#mttr``: ``<YYYY-MM-DD>#seconds`` and ``<YYYY-MM-DD>#count`` (mean time to
   remediate; contract and writer in `ouroboros.aggregates.remediation`).
+
+Sync state lives beside them (``sync#<name>``, bucket ``state``): watermarks and checkpoints
+(`sync_state_set`), and leases (`sync_lease_acquire`) that keep two collector invocations from
+working on one sync at once.
 """
 
 from __future__ import annotations
@@ -134,6 +138,48 @@ def sync_state_read(name: str) -> str | None:
 def sync_state_set(name: str, value: str) -> None:
     """Store a piece of sync state."""
     AggregateModel(f"sync#{name}", "state", value=value, updated_at=datetime.now(UTC)).save()
+
+
+def sync_lease_acquire(name: str, *, holder: str, now: datetime, seconds: float) -> str | None:
+    """Take the lease ``sync#<name>_lease`` for ``seconds`` from ``now`` unless another holder's
+    lease is still running; None when taken, else when the running lease ends (ISO 8601).
+
+    One conditional PutItem: the item is absent or its expiry (``total``, epoch seconds) has
+    passed, so two invocations racing for it cannot both win; a holder that dies without
+    releasing only blocks the others until its lease ends.
+    """
+    from pynamodb.exceptions import PutError
+
+    key = f"sync#{name}_lease"
+    until = int(now.timestamp() + seconds)
+    lease = AggregateModel(key, "state", total=until, value=holder, updated_at=now)
+    try:
+        lease.save(
+            condition=AggregateModel.aggregate_id.does_not_exist()
+            | (AggregateModel.total < int(now.timestamp()))
+        )
+        return None
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+    try:
+        running = int(AggregateModel.get(key, "state").total or 0)
+    except AggregateModel.DoesNotExist:  # released in between: the next run takes it
+        running = int(now.timestamp())
+    return datetime.fromtimestamp(running, UTC).isoformat()
+
+
+def sync_lease_release(name: str, *, holder: str) -> None:
+    """Give up the lease ``holder`` took (a lease another holder took since is kept)."""
+    from pynamodb.exceptions import DeleteError
+
+    try:
+        AggregateModel(f"sync#{name}_lease", "state").delete(
+            condition=AggregateModel.value == holder
+        )
+    except DeleteError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
 
 
 def summary_counts() -> dict[str, int]:

@@ -33,6 +33,12 @@ finished, and falls back to an ``UpdatedAt`` range if the stored token expired. 
 moves only once a batch's findings and their aggregate deltas are written. The command line has
 no time limit.
 
+One invocation at a time: a run holds a lease (`ouroboros.aggregates.sync_lease_acquire`, for its
+time left plus a grace) while it works; an invocation that starts while another holds it (the
+schedule and a manual full sync, or a late schedule) reads and writes nothing and says until when
+the other runs (``running_elsewhere_until``). The lease is released when the run ends, and a run
+that died only blocks the others until its lease ends.
+
 Watermark: set, only after a run completed, to the run's start time (the ``End`` of its range).
 The next run starts ``overlap`` earlier (default 5 minutes) to take findings Security Hub indexed
 late; re-reading them writes nothing. A finding imported with an ``UpdatedAt`` older than that is
@@ -55,6 +61,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -63,7 +70,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ouroboros.aggregates import sync_state_get, sync_state_set
+from ouroboros.aggregates import (
+    sync_lease_acquire,
+    sync_lease_release,
+    sync_state_get,
+    sync_state_set,
+)
 from ouroboros.aws import client as aws_client
 from ouroboros.config import get_config
 from ouroboros.errors import ThrottledError, ValidationError
@@ -97,6 +109,11 @@ AGGREGATE_FLUSH = 5000
 #: Pages read ahead by the prefetch thread while earlier ones are parsed and written.
 PREFETCH_PAGES = 20
 OVERLAP = timedelta(minutes=5)
+#: The lease one invocation holds on the sync (``sync#findings_sync_lease``): as long as the
+#: invocation may run (its time left, or a Lambda's 900 s when unknown) plus a grace.
+LEASE = "findings_sync"
+LEASE_SECONDS = 900.0
+LEASE_GRACE_SECONDS = 60.0
 #: Seconds of an invocation kept for writing what was read and storing the checkpoint.
 TIME_MARGIN = 60.0
 #: Completed pages after which the checkpoint is stored (also at every aggregate flush).
@@ -130,6 +147,9 @@ class FindingsCollectReport:
     resumes: int = 0
     #: Stored NextTokens refused (expired) in this invocation.
     expired_tokens: int = 0
+    #: Set when another invocation was running the sync: until when its lease runs (this one
+    #: read and wrote nothing).
+    running_elsewhere_until: str | None = None
 
     @property
     def written(self) -> int:
@@ -152,6 +172,7 @@ class FindingsCollectReport:
             "complete": self.complete,
             "resumes": self.resumes,
             "expired_tokens": self.expired_tokens,
+            "running_elsewhere_until": self.running_elsewhere_until,
             **vars(self.upsert),
         }
 
@@ -467,8 +488,41 @@ def findings_collect(
     below ``margin``, what was read is written and checkpointed, and the report says
     ``complete=False``.
     """
-    client = client or aws_client("securityhub")
     now = now or datetime.now(UTC)
+    holder = uuid.uuid4().hex
+    seconds = (time_left() if time_left else LEASE_SECONDS) + LEASE_GRACE_SECONDS
+    running = sync_lease_acquire(LEASE, holder=holder, now=now, seconds=seconds)
+    if running is not None:  # a scheduled run and a manual full sync overlapped
+        logger.info("findings sync already running elsewhere until %s: nothing to do", running)
+        return FindingsCollectReport(mode="skipped", running_elsewhere_until=running)
+    try:
+        return _collect(
+            full=full,
+            client=client or aws_client("securityhub"),
+            ddb_client=ddb_client,
+            now=now,
+            batch_size=batch_size,
+            overlap=overlap,
+            time_left=time_left,
+            margin=margin,
+            page_size=page_size,
+        )
+    finally:
+        sync_lease_release(LEASE, holder=holder)
+
+
+def _collect(
+    *,
+    full: bool,
+    client: Any,
+    ddb_client: Any,
+    now: datetime,
+    batch_size: int,
+    overlap: timedelta,
+    time_left: Callable[[], float] | None,
+    margin: float,
+    page_size: int,
+) -> FindingsCollectReport:
     checkpoint = _run_checkpoint(full=full, now=now, overlap=overlap)
     report = FindingsCollectReport(
         mode=checkpoint.mode, start=checkpoint.start, end=checkpoint.end, resumes=checkpoint.resumes

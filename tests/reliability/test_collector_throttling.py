@@ -28,8 +28,9 @@ COLLECTOR_CALLS = [
     ("dynamodb", "BatchGetItem"),  # the stored versions of the page's findings
     ("dynamodb", "BatchWriteItem"),  # the findings
     ("dynamodb", "TransactWriteItems"),  # the aggregate counters
-    ("dynamodb", "PutItem"),  # the watermark and the sync checkpoint
+    ("dynamodb", "PutItem"),  # the lease, the watermark and the sync checkpoint
     ("dynamodb", "GetItem"),  # the sync checkpoint (a run to resume?)
+    ("dynamodb", "DeleteItem"),  # the lease, released at the end
 ]
 IMPORTED_CALLS = COLLECTOR_CALLS[1:4]
 

@@ -22,11 +22,12 @@ from emulator.securityhub_client import SecurityHubStoreClient
 from emulator.securityhub_pacing import RequestPacer, VirtualClock
 from emulator.securityhub_store import SecurityHubStore
 from lambdas.collect_findings import handler
-from ouroboros.aggregates import aggregate_read, sync_state_get
+from ouroboros.aggregates import aggregate_read, sync_lease_acquire, sync_state_get
 from ouroboros.config import reset_config
 from ouroboros.models import FindingModel
 from ouroboros.securityhub.collect_checkpoint import checkpoint_load, sync_progress
 from ouroboros.securityhub.collect_findings import (
+    LEASE,
     WATERMARK,
     FindingsCollectReport,
     findings_collect,
@@ -139,6 +140,31 @@ def test_a_sync_spans_invocations_and_reads_each_page_once(moto_aws: None, hub: 
     # The next run is a new, incremental one: nothing left to resume.
     again = invocation(store, hub_client, budget=None)
     assert (again.mode, again.resumes, again.complete) == ("incremental", 0, True)
+
+
+def test_an_invocation_while_another_runs_the_sync_reads_and_writes_nothing(
+    moto_aws: None, hub: Any
+) -> None:
+    store, hub_client = hub()
+    store.findings_seed(asff_findings(12))
+    # A manual full sync is running (its lease: 600 s from NOW) when the schedule fires.
+    assert sync_lease_acquire(LEASE, holder="manual-full-sync", now=NOW, seconds=600) is None
+
+    overlapping = invocation(store, hub_client, budget=None)
+
+    assert overlapping.mode == "skipped"
+    assert overlapping.running_elsewhere_until == (NOW + timedelta(seconds=600)).isoformat()
+    assert hub_client.calls["GetFindings"] == 0 and checkpoint_load() is None
+    assert sum(1 for _ in FindingModel.scan()) == 0
+    # Once that lease has run out (its holder died), the next run takes it, syncs, releases it.
+    later = findings_collect(client=hub_client, now=NOW + timedelta(seconds=601), page_size=PAGE)
+    assert later.complete and later.written == 12 and later.running_elsewhere_until is None
+    assert (
+        sync_lease_acquire(LEASE, holder="next", now=NOW + timedelta(seconds=602), seconds=1)
+        is None
+    )
+    # A lease that is still running cannot be taken twice, whoever asks.
+    assert sync_lease_acquire(LEASE, holder="third", now=NOW + timedelta(seconds=602), seconds=1)
 
 
 def test_an_expired_token_resumes_from_the_last_complete_page(moto_aws: None, hub: Any) -> None:
