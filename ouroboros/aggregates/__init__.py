@@ -169,6 +169,23 @@ def sync_lease_acquire(name: str, *, holder: str, now: datetime, seconds: float)
     return datetime.fromtimestamp(running, UTC).isoformat()
 
 
+def sync_lease_renew(name: str, *, holder: str, now: datetime, seconds: float) -> bool:
+    """Extend ``holder``'s lease to ``seconds`` from ``now``; False when it is no longer
+    ``holder``'s (it ran out and another run took it)."""
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        AggregateModel(f"sync#{name}_lease", "state").update(
+            actions=[AggregateModel.total.set(int(now.timestamp() + seconds))],
+            condition=AggregateModel.value == holder,
+        )
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
+
+
 def sync_lease_release(name: str, *, holder: str) -> None:
     """Give up the lease ``holder`` took (a lease another holder took since is kept)."""
     from pynamodb.exceptions import DeleteError

@@ -36,8 +36,9 @@ no time limit.
 One invocation at a time: a run holds a lease (`ouroboros.aggregates.sync_lease_acquire`, for its
 time left plus a grace) while it works; an invocation that starts while another holds it (the
 schedule and a manual full sync, or a late schedule) reads and writes nothing and says until when
-the other runs (``running_elsewhere_until``). The lease is released when the run ends, and a run
-that died only blocks the others until its lease ends.
+the other runs (``running_elsewhere_until``). Each checkpoint renews the lease (a command-line
+sync has no time limit); it is released when the run ends, and a run that died only blocks the
+others until its lease ends.
 
 Watermark: set, only after a run completed, to the run's start time (the ``End`` of its range).
 The next run starts ``overlap`` earlier (default 5 minutes) to take findings Security Hub indexed
@@ -61,6 +62,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -73,6 +75,7 @@ from botocore.exceptions import ClientError
 from ouroboros.aggregates import (
     sync_lease_acquire,
     sync_lease_release,
+    sync_lease_renew,
     sync_state_get,
     sync_state_set,
 )
@@ -114,6 +117,12 @@ OVERLAP = timedelta(minutes=5)
 LEASE = "findings_sync"
 LEASE_SECONDS = 900.0
 LEASE_GRACE_SECONDS = 60.0
+
+
+class SyncLeaseLostError(RuntimeError):
+    """This run's lease ran out and another run took the sync over."""
+
+
 #: Seconds of an invocation kept for writing what was read and storing the checkpoint.
 TIME_MARGIN = 60.0
 #: Completed pages after which the checkpoint is stored (also at every aggregate flush).
@@ -443,10 +452,12 @@ def _run_checkpoint(*, full: bool, now: datetime, overlap: timedelta) -> SyncChe
     )
 
 
-def _checkpointer(checkpoint: SyncCheckpoint, pages: CheckpointedPages) -> Callable[[int], None]:
-    """Store ``checkpoint`` at the cursor after the ``n``-th page of ``pages`` once it is written;
-    a cursor without a token ends the source: the checkpoint moves to the next one (or is done
-    after the last)."""
+def _checkpointer(
+    checkpoint: SyncCheckpoint, pages: CheckpointedPages, renew: Callable[[], None]
+) -> Callable[[int], None]:
+    """Store ``checkpoint`` at the cursor after the ``n``-th page of ``pages`` once it is written
+    (and ``renew`` the run's lease); a cursor without a token ends the source: the checkpoint
+    moves to the next one (or is done after the last)."""
     base_pages, base_read, base_expired = (
         checkpoint.pages,
         checkpoint.read,
@@ -465,6 +476,7 @@ def _checkpointer(checkpoint: SyncCheckpoint, pages: CheckpointedPages) -> Calla
             checkpoint.source_next()
             checkpoint.done = checkpoint.source_index >= len(checkpoint.sources)
         checkpoint_save(checkpoint, now=_iso(datetime.now(UTC)))
+        renew()
 
     return progress
 
@@ -495,8 +507,23 @@ def findings_collect(
     if running is not None:  # a scheduled run and a manual full sync overlapped
         logger.info("findings sync already running elsewhere until %s: nothing to do", running)
         return FindingsCollectReport(mode="skipped", running_elsewhere_until=running)
+    began = time.monotonic()
+
+    def renew() -> None:  # each checkpoint: a run with no time limit (the command) keeps it
+        if not sync_lease_renew(
+            LEASE,
+            holder=holder,
+            now=now + timedelta(seconds=time.monotonic() - began),
+            seconds=seconds,
+        ):
+            raise SyncLeaseLostError(
+                "Another findings sync took over after this one's lease ran out: stopping here "
+                "(the next run resumes from the checkpoint)"
+            )
+
     try:
         return _collect(
+            renew=renew,
             full=full,
             client=client or aws_client("securityhub"),
             ddb_client=ddb_client,
@@ -513,6 +540,7 @@ def findings_collect(
 
 def _collect(
     *,
+    renew: Callable[[], None],
     full: bool,
     client: Any,
     ddb_client: Any,
@@ -539,7 +567,7 @@ def _collect(
                 batch_size=batch_size,
                 client=ddb_client,
                 report=report,
-                on_progress=_checkpointer(checkpoint, pages),
+                on_progress=_checkpointer(checkpoint, pages, renew),
             )
         finally:
             report.expired_tokens += pages.expired_tokens

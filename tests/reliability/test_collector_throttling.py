@@ -30,6 +30,7 @@ COLLECTOR_CALLS = [
     ("dynamodb", "TransactWriteItems"),  # the aggregate counters
     ("dynamodb", "PutItem"),  # the lease, the watermark and the sync checkpoint
     ("dynamodb", "GetItem"),  # the sync checkpoint (a run to resume?)
+    ("dynamodb", "UpdateItem"),  # the lease, renewed at each checkpoint
     ("dynamodb", "DeleteItem"),  # the lease, released at the end
 ]
 IMPORTED_CALLS = COLLECTOR_CALLS[1:4]

@@ -24,12 +24,14 @@ from emulator.securityhub_store import SecurityHubStore
 from lambdas.collect_findings import handler
 from ouroboros.aggregates import aggregate_read, sync_lease_acquire, sync_state_get
 from ouroboros.config import reset_config
-from ouroboros.models import FindingModel
+from ouroboros.models import AggregateModel, FindingModel
+from ouroboros.securityhub import collect_findings
 from ouroboros.securityhub.collect_checkpoint import checkpoint_load, sync_progress
 from ouroboros.securityhub.collect_findings import (
     LEASE,
     WATERMARK,
     FindingsCollectReport,
+    SyncLeaseLostError,
     findings_collect,
 )
 from tests.conftest import load_event
@@ -165,6 +167,37 @@ def test_an_invocation_while_another_runs_the_sync_reads_and_writes_nothing(
     )
     # A lease that is still running cannot be taken twice, whoever asks.
     assert sync_lease_acquire(LEASE, holder="third", now=NOW + timedelta(seconds=602), seconds=1)
+
+
+class _TakenOverAtSecondPage:
+    """A Security Hub client during whose second page another run takes the sync's lease (as
+    if this run's lease had run out)."""
+
+    def __init__(self, inner: SecurityHubStoreClient) -> None:
+        self.inner, self.pages = inner, 0
+
+    def get_findings(self, **request: Any) -> dict[str, Any]:
+        self.pages += 1
+        if self.pages == 2:
+            AggregateModel(f"sync#{LEASE}_lease", "state", total=2**40, value="other").save()
+        return self.inner.get_findings(**request)
+
+
+def test_a_run_whose_lease_was_taken_over_stops_at_its_next_checkpoint(
+    moto_aws: None, hub: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, hub_client = hub()
+    store.findings_seed(asff_findings(48))
+    monkeypatch.setattr(collect_findings, "CHECKPOINT_PAGES", 2)  # a checkpoint every 2 pages
+
+    with pytest.raises(SyncLeaseLostError, match="Another findings sync took over"):
+        findings_collect(
+            client=_TakenOverAtSecondPage(hub_client), now=NOW, page_size=PAGE, batch_size=20
+        )
+
+    checkpoint = checkpoint_load()  # where the next run resumes
+    assert checkpoint is not None and not checkpoint.done and 0 < checkpoint.read < 48
+    assert AggregateModel.get(f"sync#{LEASE}_lease", "state").value == "other"  # kept
 
 
 def test_an_expired_token_resumes_from_the_last_complete_page(moto_aws: None, hub: Any) -> None:
