@@ -24,6 +24,9 @@ one; move it here). Keys (every one optional; unknown keys are refused, so a typ
 - ``ticket_connector_id``: the new Security Hub's connector (Jira Cloud, ServiceNow) tickets are
   opened through (``OUROBOROS_TICKET_CONNECTOR_ID``, `ouroboros.tickets`); without it, tickets go
   to the ticket webhook (the SSM parameter ``/ouroboros/<stage>/ticket-webhook-url``);
+- ``console_url``: where the console is served (``https://<API Gateway or custom
+  domain>[/<stage>]``, as ``zappa deploy`` prints it); delivered as ``OUROBOROS_CONSOLE_URL``
+  so tickets and chat notifications link the execution's page (without it: the path only);
 - ``[hub]``: where the Hub is, as ``bootstrap --role hub`` prints it. Both sides: ``bucket``,
   ``table_prefix``, ``stage``, ``region`` (``OUROBOROS_HUB_BUCKET``, ``_TABLE_PREFIX``,
   ``_STAGE``, ``_REGION``); the consumer: ``role_arn``, ``external_id``, ``public_key``
@@ -70,6 +73,7 @@ _SUBNET = re.compile(r"subnet-[0-9a-f]{8,17}")
 _SECURITY_GROUP = re.compile(r"sg-[0-9a-f]{8,17}")
 _PARAMETER = re.compile(r"/[A-Za-z0-9_.\-/]+")
 _CONNECTOR = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_CONSOLE_URL = re.compile(r"https://[A-Za-z0-9.-]+(:\d{1,5})?(/[\w./-]*)?")
 
 
 class DeployConfigError(OuroborosError):
@@ -89,6 +93,7 @@ class DeployConfig:
     account_scope: tuple[str, ...] = ()
     securityhub_v2: str = "off"
     ticket_connector_id: str = ""
+    console_url: str = ""
     export_bucket: str = ""
     hub_role_arn: str = ""
     hub_bucket: str = ""
@@ -128,6 +133,7 @@ _TOP = {
     "account_scope",
     "securityhub_v2",
     "ticket_connector_id",
+    "console_url",
     "export_bucket",
     "hub",
     "webhooks",
@@ -240,6 +246,10 @@ def deploy_config_validate(config: DeployConfig) -> DeployConfig:
             f"ticket_connector_id: {config.ticket_connector_id!r} is not a connector id "
             "(letters, digits, '-' and '_', at most 128)"
         )
+    if config.console_url and not _CONSOLE_URL.fullmatch(config.console_url):
+        raise DeployConfigError(
+            f"console_url: {config.console_url!r} is not an https:// URL (the console's address)"
+        )
     _matching("vpc.subnet_ids", config.vpc_subnet_ids, _SUBNET, "a subnet id (subnet-...)")
     _matching(
         "vpc.security_group_ids",
@@ -297,6 +307,7 @@ def deploy_config_parse(data: dict[str, Any]) -> DeployConfig:
             account_scope=_strings("account_scope", data.get("account_scope", [])),
             securityhub_v2=_string("securityhub_v2", data.get("securityhub_v2", "off")),
             ticket_connector_id=_string("ticket_connector_id", data.get("ticket_connector_id", "")),
+            console_url=_string("console_url", data.get("console_url", "")).rstrip("/"),
             export_bucket=_string("export_bucket", data.get("export_bucket", "")),
             hub_role_arn=_string("hub.role_arn", hub.get("role_arn", "")),
             hub_bucket=_string("hub.bucket", hub.get("bucket", "")),

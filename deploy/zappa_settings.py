@@ -136,6 +136,7 @@ def _configured(config: DeployConfig, side: str) -> dict[str, str]:
                     config.securityhub_v2 if config.securityhub_v2 != "off" else ""
                 ),
                 "OUROBOROS_TICKET_CONNECTOR_ID": config.ticket_connector_id,
+                "OUROBOROS_CONSOLE_URL": config.console_url,
             }
         )
     else:

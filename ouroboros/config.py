@@ -66,6 +66,9 @@ Variables (all optional):
   ``metadata.uid``; ``OUROBOROS_TICKET_WEBHOOK_URL`` (or ``..._PARAMETER``, an SSM parameter
   name), the generic JSON webhook every other ticket is posted to (a secret, like the chat
   webhooks).
+- ``OUROBOROS_CONSOLE_URL`` (empty: none): where the console is served (``https://...``; in the
+  local runtime, ``http://127.0.0.1:<port>``, which ``runlocal`` sets). Tickets and notifications
+  link the execution's page with it; without it they carry the console path only.
 - ``OUROBOROS_RUNTIME``: ``aws`` in every deployed function (Zappa sets it; Lambda's own
   ``AWS_LAMBDA_FUNCTION_NAME`` counts the same); unset or ``local`` elsewhere (the local runtime,
   tests). Only the local runtime may post notifications over plain http to loopback receivers.
@@ -145,6 +148,8 @@ class Config:
     ticket_connector_id: str = ""
     #: The ticket webhook: a URL or ``ssm:<parameter name>``; empty: none. A secret.
     ticket_webhook: str = field(default="", repr=False)
+    #: Where the console is served, without a trailing slash; empty: unknown (links are paths).
+    console_url: str = ""
 
     def table_name(self, name: str) -> str:
         """Name of a consumer table: ``{prefix}_{stage}_{name}``."""
@@ -185,6 +190,10 @@ def _listed(name: str, value: str, pattern: re.Pattern[str], expected: str) -> t
     return items
 
 
+#: A console URL: https to any host, or http to the loopback address (the local runtime).
+_CONSOLE_URL = re.compile(
+    r"(https://[A-Za-z0-9.-]+(:\d{1,5})?|http://127\.0\.0\.1:\d{1,5})(/[\w./-]*)?"
+)
 _PRODUCT_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:securityhub:[a-z0-9-]+:\d{0,12}:product/\S+")
 _ACCOUNT_ID = re.compile(r"\d{12}")
 
@@ -237,6 +246,12 @@ def get_config() -> Config:
     if not ticket_webhook and env.get("OUROBOROS_TICKET_WEBHOOK_URL_PARAMETER", "").strip():
         ticket_webhook = f"ssm:{env['OUROBOROS_TICKET_WEBHOOK_URL_PARAMETER'].strip()}"
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+    console_url = env.get("OUROBOROS_CONSOLE_URL", "").strip().rstrip("/")
+    if console_url and not _CONSOLE_URL.fullmatch(console_url):
+        raise ConfigError(
+            f"OUROBOROS_CONSOLE_URL={console_url!r}: expected https://<host>[/path] "
+            "(http://127.0.0.1:<port> locally)"
+        )
     return Config(
         stage=stage,
         region=region,
@@ -294,6 +309,7 @@ def get_config() -> Config:
         webhooks=tuple(webhooks),
         ticket_connector_id=env.get("OUROBOROS_TICKET_CONNECTOR_ID", "").strip(),
         ticket_webhook=ticket_webhook,
+        console_url=console_url,
     )
 
 

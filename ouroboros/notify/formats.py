@@ -36,6 +36,8 @@ def _lines(message: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
     if message.get("error"):
         rows.append(("Error", str(message["error"])[:300]))
+    if message.get("execution_url"):
+        rows.append(("Console", str(message["execution_url"])))
     return rows
 
 

@@ -2,7 +2,8 @@
 
 A message is a small JSON object (no secrets, no raw finding): the execution id, status, finding,
 control, account, region, resource, reactor, trigger, actor, dry-run flag, number of changes,
-the error when it failed, and the correlation id of the finding's log lines. The topic's
+the error when it failed, the correlation id of the finding's log lines, and, when the console's
+address is configured (``OUROBOROS_CONSOLE_URL``), the link to the execution's page. The topic's
 subscriber (`ouroboros.notify.delivery`) formats it for each chat channel.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 from ouroboros.aws import client
 from ouroboros.config import get_config
 from ouroboros.errors import ValidationError
+from ouroboros.executions.links import execution_link
 from ouroboros.models import ExecutionModel
 from ouroboros.observability.logging import correlation_keys
 
@@ -46,6 +48,8 @@ def outcome_message(
     }
     if correlation_id:
         message["correlation_id"] = correlation_id
+    if get_config().console_url:
+        message["execution_url"] = execution_link(execution.execution_id)
     return message
 
 

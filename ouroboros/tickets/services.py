@@ -31,7 +31,7 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict, cast
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import UpdateError
@@ -41,6 +41,7 @@ from ouroboros.aws import client
 from ouroboros.aws.parameters import ParameterError, parameter_get
 from ouroboros.config import get_config
 from ouroboros.errors import OuroborosError
+from ouroboros.executions.links import execution_link
 from ouroboros.executions.selectors import execution_get
 from ouroboros.models import ExecutionModel
 from ouroboros.models.findings import FindingModel
@@ -125,11 +126,6 @@ def ticket_client_token(*, finding_id: str, version: str) -> str:
     return hashlib.sha256(f"{finding_id}\n{version}".encode()).hexdigest()[:63]
 
 
-def execution_path(execution_id: str) -> str:
-    """The console path of an execution's page."""
-    return f"/executions/{quote(execution_id, safe='')}/"
-
-
 def ticket_payload(execution: ExecutionModel, request: TicketRequest) -> dict[str, Any]:
     """The webhook channel's JSON: what a Jira or ServiceNow inbound integration takes."""
     changes = list(execution.changes or [])
@@ -158,10 +154,10 @@ def ticket_payload(execution: ExecutionModel, request: TicketRequest) -> dict[st
         },
         "diff": [_plain(c) for c in changes[:CHANGES_MAX]],
         "diff_total": len(changes),
-        "links": {"execution": execution_path(execution.execution_id)},
+        "links": {"execution": execution_link(execution.execution_id)},
     }
     if fixed and execution.rollback:
-        payload["links"]["rollback"] = f"{execution_path(execution.execution_id)}rollback/"
+        payload["links"]["rollback"] = execution_link(execution.execution_id, "rollback/")
     return payload
 
 

@@ -35,6 +35,7 @@ trusted_origins = ["https://ouroboros.example.com"]
 trusted_product_arns = ["arn:aws:securityhub:eu-west-1::product/aws/guardduty"]
 account_scope = ["111122223333", "444455556666"]
 securityhub_v2 = "on"
+console_url = "https://ouroboros.example.com/"
 
 [hub]
 role_arn = "arn:aws:iam::999988887777:role/ouroboros-prod-hub-read"
@@ -76,6 +77,10 @@ def test_every_value_of_the_file_reaches_the_functions_that_read_it(tmp_path: Pa
         assert env["OUROBOROS_TRUSTED_PRODUCT_ARNS"].endswith("product/aws/guardduty")
     for key in ("collect_findings", "finding_imported", "dispatch_finding"):
         assert delivered_environment(settings, key)["OUROBOROS_SECURITYHUB_V2"] == "on"
+    for key in ("send_notification", "console"):  # tickets and notifications link executions
+        assert delivered_environment(settings, key)["OUROBOROS_CONSOLE_URL"] == (
+            "https://ouroboros.example.com"
+        )
     assert console["DJANGO_CSRF_TRUSTED_ORIGINS"] == "https://ouroboros.example.com"
     assert console["DJANGO_ALLOWED_HOSTS"] == (
         ".execute-api.eu-west-1.amazonaws.com,ouroboros.example.com"
@@ -112,6 +117,7 @@ def test_every_value_of_the_file_reaches_the_functions_that_read_it(tmp_path: Pa
         ('[hub]\nrole_arn = "ouroboros-hub-read"', "is not an IAM role ARN"),
         ("stage = 5", "stage: expected a string"),
         ('securityhub_v2 = "yes"', "securityhub_v2: 'yes': expected one of off, on, only"),
+        ('console_url = "http://ouroboros.example.com"', "console_url: 'http://ouroboros"),
     ],
 )
 def test_a_value_that_cannot_be_deployed_is_refused_by_name(text: str, message: str) -> None:

@@ -35,6 +35,10 @@ def test_stage_prefix_and_hub_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
         ("OUROBOROS_STAGE", "dev; drop"),
         ("OUROBOROS_TABLE_PREFIX", ""),
         ("OUROBOROS_SESSION_TTL_SECONDS", "60"),
+        # Links leave the console: https, or plain http to this machine's loopback only.
+        ("OUROBOROS_CONSOLE_URL", "http://ouroboros.example.com"),
+        ("OUROBOROS_CONSOLE_URL", "javascript:alert(1)"),
+        ("OUROBOROS_CONSOLE_URL", "https://ouroboros.example.com/?next=//evil"),
     ],
 )
 def test_invalid_values_are_refused_with_the_variable_named(

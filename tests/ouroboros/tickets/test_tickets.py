@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -29,6 +30,8 @@ from ouroboros.controls.exemptions import ExemptionInput
 from ouroboros.errors import ReactorExecutionError, ValidationError
 from ouroboros.models import ControlModel, ExecutionModel, LocalReactorModel
 from ouroboros.models.controls import KIND_CONTROL
+from ouroboros.notify.formats import slack_payload
+from ouroboros.notify.outcomes import outcome_message
 from ouroboros.securityhub.asff import asff_parse
 from ouroboros.tickets import services
 from ouroboros.tickets.services import ticket_client_token, ticket_wanted, tickets_open
@@ -248,7 +251,7 @@ def test_a_failed_auto_run_with_after_failure_opens_one_ticket_naming_the_error(
 
 
 def test_a_fix_without_failure_opens_no_ticket_and_a_successful_fix_links_its_rollback(
-    world: Reactor, receiver: list[dict[str, Any]]
+    world: Reactor, receiver: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     control("auto", "after_failure")
     [message] = workflow(imported(failed_finding()))
@@ -256,6 +259,20 @@ def test_a_fix_without_failure_opens_no_ticket_and_a_successful_fix_links_its_ro
     execution = ExecutionModel.get(message["execution_id"])
     payload = services.ticket_payload(execution, {"reason": "after_failure", "version": "v"})
     assert payload["links"]["rollback"].endswith("/rollback/")
+    assert payload["links"]["execution"].startswith("/executions/")  # no console URL: a path
+
+    # With the console's address known, a ticket (read outside the console) links it whole.
+    monkeypatch.setenv("OUROBOROS_CONSOLE_URL", "https://ouroboros.example.com/prod/")
+    reset_config()
+    linked = services.ticket_payload(execution, {"reason": "after_failure", "version": "v"})
+    page = (
+        f"https://ouroboros.example.com/prod/executions/{quote(execution.execution_id, safe='')}/"
+    )
+    assert linked["links"] == {"execution": page, "rollback": f"{page}rollback/"}
+    message_linked = outcome_message(execution=execution)
+    assert message_linked["execution_url"] == page
+    assert f"*Console*: {page}" in slack_payload(message_linked)["text"]
+    assert "execution_url" not in message  # the workflow's own message, before: no address
 
 
 def test_no_channel_is_reported_on_the_message_and_releases_the_claim(

@@ -58,7 +58,7 @@ from emulator.demo_remediation import (
 )
 from emulator.dynamodb_local import DynamoDBLocalBusyError
 from emulator.runtime import LocalRuntime, RuntimeAlreadyRunningError
-from ouroboros.config import get_config
+from ouroboros.config import get_config, reset_config
 from ouroboros.observability.logging import log_lines_to
 
 logger = logging.getLogger(__name__)
@@ -89,6 +89,10 @@ class Command(BaseCommand):
         log_path = data_dir / LOG_FILE
         if not verbose:
             _logs_to_file(log_path)
+        if not options["no_serve"] and not os.environ.get("OUROBOROS_CONSOLE_URL"):
+            # Tickets and notifications the local functions send link this console.
+            os.environ["OUROBOROS_CONSOLE_URL"] = f"http://127.0.0.1:{port}"
+            reset_config()
         call_command("migrate", verbosity=0, interactive=False)
         password = admin_user_ensure(password=os.environ.get("OUROBOROS_ADMIN_PASSWORD"))
         runtime = LocalRuntime(data_dir=data_dir)
