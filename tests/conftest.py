@@ -10,6 +10,9 @@
 moto's EC2 loads about 1,300 Amazon images into every account and region it serves (a second
 per backend, and thousands of snapshots in ``DescribeSnapshots``); the tests use one image, so
 ``MOTO_AMIS_PATH`` (read when moto is first imported) points at a file with that one.
+
+Tests make a fresh botocore session for almost every test: `tests.botocore_sessions` makes each
+one copy botocore's built-in handlers instead of registering them again, and share one loader.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ os.environ.setdefault("MOTO_AMIS_PATH", str(Path(__file__).with_name("moto_amis.
 from ouroboros.aws import reset_sessions  # after MOTO_AMIS_PATH (see the docstring)
 from ouroboros.config import reset_config
 from ouroboros.models import bind_models
+from tests.botocore_sessions import sessions_prototyped
+
+sessions_prototyped()
 
 #: The strict IAM check: every AWS call a deployed function makes is judged (tests/strict).
 pytest_plugins = ["tests.strict.plugin"]
