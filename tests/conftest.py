@@ -12,7 +12,8 @@ per backend, and thousands of snapshots in ``DescribeSnapshots``); the tests use
 ``MOTO_AMIS_PATH`` (read when moto is first imported) points at a file with that one.
 
 Tests make a fresh botocore session for almost every test: `tests.botocore_sessions` makes each
-one copy botocore's built-in handlers instead of registering them again, and share one loader.
+one copy botocore's built-in handlers instead of registering them again, and share one loader;
+`tests.moto_dynamodb` takes two costs out of moto's DynamoDB that are moto's own.
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ from ouroboros.aws import reset_sessions  # after MOTO_AMIS_PATH (see the docstr
 from ouroboros.config import reset_config
 from ouroboros.models import bind_models
 from tests.botocore_sessions import sessions_prototyped
+from tests.moto_dynamodb import moto_dynamodb_lightened
 
 sessions_prototyped()
+moto_dynamodb_lightened()
 
 #: The strict IAM check: every AWS call a deployed function makes is judged (tests/strict).
 pytest_plugins = ["tests.strict.plugin"]
