@@ -99,9 +99,14 @@ def _with_parents(name: str) -> Iterator[str]:
 
 def module_imports(module: str, root: Path = ROOT) -> set[str]:
     """Project modules ``module`` imports anywhere (function bodies included), with parents."""
+    return set(_module_imports(module, root))
+
+
+@cache
+def _module_imports(module: str, root: Path) -> frozenset[str]:
     path = module_file(module, root)
     if path is None:
-        return set()
+        return frozenset()
     found: set[str] = set()
     for node in ast.walk(_tree(path)):
         names: list[str] = []
@@ -112,15 +117,16 @@ def module_imports(module: str, root: Path = ROOT) -> set[str]:
             names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
         for name in names:
             found.update(n for n in _with_parents(name) if module_file(n, root))
-    return found
+    return frozenset(found)
 
 
-def _dotted_modules(module: str, root: Path, packages: tuple[str, ...]) -> set[str]:
+@cache
+def _dotted_modules(module: str, root: Path, packages: tuple[str, ...]) -> frozenset[str]:
     """Project modules named by dotted-path strings in ``module`` (Django settings style)."""
     path = module_file(module, root)
     found: set[str] = set()
     if path is None:
-        return found
+        return frozenset()
     for node in ast.walk(_tree(path)):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             text = node.value
@@ -135,7 +141,7 @@ def _dotted_modules(module: str, root: Path, packages: tuple[str, ...]) -> set[s
                         if module_file(f"{name}.{app_module}", root):
                             found.add(f"{name}.{app_module}")
                     break
-    return found
+    return frozenset(found)
 
 
 def import_graph(
@@ -557,16 +563,23 @@ def _imports_config(tree: ast.Module) -> bool:
 
 def module_reads(module: str, root: Path = ROOT) -> list[SettingRead]:
     """Every setting ``module`` reads: its environment reads and its configuration fields."""
+    return list(_module_reads(module, root))
+
+
+@cache
+def _module_reads(module: str, root: Path) -> tuple[SettingRead, ...]:
+    """`module_reads`, once per module (every function's graph holds most of the same modules;
+    the trees are cached too, `_tree`)."""
     path = module_file(module, root)
     if path is None:
-        return []
+        return ()
     relative = str(path.relative_to(root))
     if module == CONFIG_MODULE:
-        return []  # its reads count where a field is used (`config_fields`)
+        return ()  # its reads count where a field is used (`config_fields`)
     reads = _ModuleReads(path, relative).walk()
     tree = _tree(path)
     if not _imports_config(tree) or not module_file(CONFIG_MODULE, root):
-        return reads
+        return tuple(reads)
     fields = config_fields(root)
     owners = top_level_owners(tree)
     for node in ast.walk(tree):
@@ -577,7 +590,7 @@ def module_reads(module: str, root: Path = ROOT) -> list[SettingRead]:
                 reads.append(
                     SettingRead(read.setting, relative, node.lineno, read.default, via, owner)
                 )
-    return reads
+    return tuple(reads)
 
 
 def handler_reads(
