@@ -9,7 +9,10 @@ error into a ``ClientError``, PynamoDB's exception wrapping, and the project's o
 
 It wraps moto's ``BotocoreStubber`` (the ``before-send`` handler moto adds to every botocore
 session), so it sees the requests of every session, including the per-thread sessions PynamoDB
-creates. Retry back-off sleeps are recorded instead of slept.
+creates. Retry back-off sleeps are recorded instead of slept, and the waits of botocore's
+adaptive client-side rate limiter (which throttling switches on) pass on a clock of its own
+instead of the wall clock (`RateLimiterClock`): the limiter computes the same rates and waits,
+the test does not sit through them.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import botocore.endpoint
+import botocore.retries.bucket
 import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto.core.botocore_stubber import BotocoreStubber
@@ -160,6 +164,42 @@ class FaultInjector:
         return responder(request) if responder else None
 
 
+class RateLimiterClock(botocore.retries.bucket.Clock):
+    """The clock of one client's adaptive rate limiter: the wall clock plus the waits it was
+    asked for, which return at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waited = 0.0
+
+    def sleep(self, amount: float) -> None:
+        self.waited += max(amount or 0.0, 0.0)
+
+    def current_time(self) -> float:
+        return float(super().current_time()) + self.waited
+
+
+class _ClockCondition(threading.Condition):
+    """The token bucket's condition, whose timed wait passes on the bucket's clock."""
+
+    def __init__(self, lock: Any, clock: RateLimiterClock) -> None:
+        super().__init__(lock)
+        self._clock = clock
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._clock.sleep(timeout or 0.0)
+        return True
+
+
+def _bucket_init(original: Callable[..., None]) -> Callable[..., None]:
+    def init(bucket: Any, max_rate: float, clock: Any, *args: Any, **kwargs: Any) -> None:
+        original(bucket, max_rate, clock, *args, **kwargs)
+        if isinstance(clock, RateLimiterClock):
+            bucket._new_fill_rate_condition = _ClockCondition(bucket._lock, clock)
+
+    return init
+
+
 @contextmanager
 def fault_injection(monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultInjector]:
     """Install a `FaultInjector` in front of moto for the block."""
@@ -179,4 +219,8 @@ def fault_injection(monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultInjector]:
     fake_time.sleep = injector.backoffs.append
     monkeypatch.setattr(BotocoreStubber, "__call__", stubber)
     monkeypatch.setattr(botocore.endpoint, "time", fake_time)
+    # Clients made in the block (the code under test makes its own) get the limiter's clock.
+    bucket = botocore.retries.bucket
+    monkeypatch.setattr(bucket, "Clock", RateLimiterClock)
+    monkeypatch.setattr(bucket.TokenBucket, "__init__", _bucket_init(bucket.TokenBucket.__init__))
     yield injector
