@@ -64,6 +64,7 @@ class StrictIamPlugin:
         if not verdict.ok or failed:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
+    @pytest.hookimpl(optionalhook=True)  # an xdist hook: ``-p no:xdist`` runs too
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         report = getattr(node, "workeroutput", {}).get(_WORKER_KEY)
         if report is not None:
