@@ -347,9 +347,25 @@ def _resource_sources(state: str, text: str, forward: bool, plan: FindingPlan) -
     resources = [text]
     exact = False
     if len(prefix.encode()) <= 1024:
-        for item in AggregateModel.query(
-            RESOURCE_AGGREGATE, AggregateModel.bucket.startswith(prefix), limit=4 * TITLE_MAX_KEYS
-        ):
+        # The resource named exactly sorts first among those starting with it: two buckets say
+        # whether it exists and whether others follow (a pasted ARN, the usual case); only a
+        # prefix search reads on.
+        head = list(
+            AggregateModel.query(
+                RESOURCE_AGGREGATE, AggregateModel.bucket.startswith(prefix), limit=2
+            )
+        )
+        named = bool(head) and head[0].bucket == prefix and (head[0].total or 0) > 0
+        items = (
+            head
+            if named and not by_prefix
+            else AggregateModel.query(
+                RESOURCE_AGGREGATE,
+                AggregateModel.bucket.startswith(prefix),
+                limit=4 * TITLE_MAX_KEYS,
+            )
+        )
+        for item in items:
             resource = item.bucket.removeprefix(f"{state}#")
             if item.value is not None or (item.total or 0) <= 0:
                 continue

@@ -201,22 +201,28 @@ def test_a_resource_named_exactly_shows_only_it_and_a_star_searches_by_prefix(
     longer["Resources"][0]["Id"] = BUCKET.format("3-replica")  # starts with bucket 3's ARN
     finding_upsert_batch(findings=[asff_parse(longer)], now=NOW)
 
-    exact = finding_list(filters=FindingFilters(search=BUCKET.format(3)), limit=200)
+    with _tables_queried(limits=True) as queried:
+        exact = finding_list(filters=FindingFilters(search=BUCKET.format(3)), limit=200)
     assert {f.resource_id for f in exact.items} == {BUCKET.format(3)}
     assert any("other resources start with it" in notice for notice in exact.plan.notices)
+    # A resource named exactly: two counter buckets say it exists and others follow.
+    assert [q for q in queried if q[0] == AggregateModel.Meta.table_name] == [
+        (AggregateModel.Meta.table_name, 2)
+    ]
     starred = finding_list(filters=FindingFilters(search=BUCKET.format(3) + "*"), limit=200)
     assert {f.resource_id for f in starred.items} == {BUCKET.format(3), BUCKET.format("3-replica")}
 
 
 @contextmanager
-def _tables_queried() -> Iterator[list[str]]:
-    """The table of each DynamoDB Query made inside the block."""
-    tables: list[str] = []
+def _tables_queried(*, limits: bool = False) -> Iterator[list[Any]]:
+    """The table of each DynamoDB Query made inside the block (with its Limit: ``limits``)."""
+    tables: list[Any] = []
     real = botocore.client.BaseClient._make_api_call
 
     def record(self: Any, operation: str, params: dict[str, Any]) -> Any:
         if operation == "Query":
-            tables.append(params["TableName"])
+            table = params["TableName"]
+            tables.append((table, params.get("Limit")) if limits else table)
         return real(self, operation, params)
 
     with mock.patch.object(botocore.client.BaseClient, "_make_api_call", record):
