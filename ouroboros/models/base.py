@@ -10,6 +10,7 @@ exactly like boto3, unless the model's side is bound to another session
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, ClassVar
 
 import pynamodb.connection.base
@@ -26,6 +27,12 @@ from reactor_sdk.session import botocore_session
 # 40 ms of CPU): in the local runtime every workflow thread pays it for every table it touches.
 # Its sessions share the process's one data loader instead (read-only data, nothing else shared).
 pynamodb.connection.base.get_session = botocore_session
+
+#: One PynamoDB connection (so one botocore client) per region and endpoint, shared by every
+#: model's table connection: PynamoDB would make a client per model (about 13 ms of CPU each, at
+#: every cold start, for each table a function touches). `bind_model` forgets them (a new
+#: configuration may mean new credentials or endpoints).
+_shared_connections: dict[tuple[str | None, str | None], pynamodb.connection.base.Connection] = {}
 
 __all__ = ["KindAttribute", "OuroborosModel", "Side", "bind_model"]
 
@@ -50,7 +57,14 @@ class OuroborosModel(Model):
         """PynamoDB's connection, or the one of the session this side is bound to here."""
         binding = binding_current(cls.side)
         if binding is None:
-            return super()._get_connection()
+            table = super()._get_connection()
+            key = (table.connection.region, table.connection.host)
+            shared = _shared_connections.setdefault(key, table.connection)
+            if table.connection is not shared:
+                with contextlib.suppress(ValueError):  # the kinds of one table share its meta
+                    shared.add_meta_table(table.connection.get_meta_table(table.table_name))
+                table.connection = shared
+            return table
         own = super()._get_connection
         return binding.connection(cls.Meta.table_name, lambda: own().get_meta_table())
 
@@ -73,6 +87,7 @@ def bind_model(model: type[OuroborosModel]) -> None:
         meta.stream_view_type = model.stream_view
     for bound in (model, *_subclasses(model)):
         bound._connection = None
+    _shared_connections.clear()
 
 
 def _subclasses(model: type[OuroborosModel]) -> list[type[OuroborosModel]]:

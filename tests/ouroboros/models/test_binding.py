@@ -109,3 +109,20 @@ def test_a_consumer_with_a_hub_role_reads_the_hub_through_it_by_default(
     assert _title() == "own"
     tables_ensure("consumer")  # binding the Hub side leaves the consumer's tables alone
     assert LocalReactorModel.exists()
+
+
+def test_every_table_shares_one_client_until_the_configuration_changes(moto_aws: None) -> None:
+    from ouroboros.models import AggregateModel, ExecutionModel, FindingModel, bind_models
+
+    models = (FindingModel, AggregateModel, ExecutionModel, LocalReactorModel)
+    clients = {id(model._get_connection().connection.client) for model in models}
+    # One botocore client for every table (a cold start pays one, not one per table)...
+    assert len(clients) == 1
+    # ...and each table still answers for itself through it.
+    LocalReactorModel("shared", version="1.0.0", sha256="ab" * 32, status="installed").save()
+    assert LocalReactorModel.get("shared").version == "1.0.0"
+    assert AggregateModel.count("findings#state") == 0
+
+    bind_models()  # a new configuration (credentials, endpoint): a new client
+    again = {id(model._get_connection().connection.client) for model in models}
+    assert len(again) == 1 and again != clients
