@@ -73,7 +73,7 @@ def _control_options() -> SafeString:
 @require_safe
 def finding_list_view(request: HttpRequest) -> HttpResponse:
     form = FindingFilterForm(request.GET)
-    page, counts, error, status = None, None, None, 400
+    page, counts, filters, error, status = None, None, None, None, 400
     if form.is_valid():
         filters, size = form.filters(), form.cleaned_data["size"]
         try:
@@ -104,7 +104,7 @@ def finding_list_view(request: HttpRequest) -> HttpResponse:
         ),
         "control_options": _control_options(),
         "bulk": bulk_context(request),
-        **finding_list_extras(request, counts, page, form.filters() if listed else None),
+        **finding_list_extras(request, counts, page, filters if listed else None),
     }
     return render(request, "findings/list.html", context, status=200 if listed else status)
 

@@ -350,20 +350,13 @@ def _resource_sources(state: str, text: str, forward: bool, plan: FindingPlan) -
         # The resource named exactly sorts first among those starting with it: two buckets say
         # whether it exists and whether others follow (a pasted ARN, the usual case); only a
         # prefix search reads on.
-        head = list(
-            AggregateModel.query(
-                RESOURCE_AGGREGATE, AggregateModel.bucket.startswith(prefix), limit=2
-            )
-        )
+        starts = AggregateModel.bucket.startswith(prefix)
+        head = [] if by_prefix else list(AggregateModel.query(RESOURCE_AGGREGATE, starts, limit=2))
         named = bool(head) and head[0].bucket == prefix and (head[0].total or 0) > 0
         items = (
             head
-            if named and not by_prefix
-            else AggregateModel.query(
-                RESOURCE_AGGREGATE,
-                AggregateModel.bucket.startswith(prefix),
-                limit=4 * TITLE_MAX_KEYS,
-            )
+            if named
+            else AggregateModel.query(RESOURCE_AGGREGATE, starts, limit=4 * TITLE_MAX_KEYS)
         )
         for item in items:
             resource = item.bucket.removeprefix(f"{state}#")

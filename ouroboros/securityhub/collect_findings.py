@@ -521,71 +521,48 @@ def findings_collect(
                 "(the next run resumes from the checkpoint)"
             )
 
+    client = client or aws_client("securityhub")
     try:
-        return _collect(
-            renew=renew,
-            full=full,
-            client=client or aws_client("securityhub"),
-            ddb_client=ddb_client,
-            now=now,
-            batch_size=batch_size,
-            overlap=overlap,
-            time_left=time_left,
-            margin=margin,
-            page_size=page_size,
+        checkpoint = _run_checkpoint(full=full, now=now, overlap=overlap)
+        report = FindingsCollectReport(
+            mode=checkpoint.mode,
+            start=checkpoint.start,
+            end=checkpoint.end,
+            resumes=checkpoint.resumes,
         )
+        while checkpoint.source_index < len(checkpoint.sources):
+            # One source after the other: the twins of a finding never share a batch.
+            index = checkpoint.source_index
+            pages = CheckpointedPages(client, checkpoint, page_size, time_left, margin)
+            report.sources.append(checkpoint.source)
+            try:
+                findings_ingest(
+                    pages=pages,
+                    now=now,
+                    batch_size=batch_size,
+                    client=ddb_client,
+                    report=report,
+                    on_progress=_checkpointer(checkpoint, pages, renew),
+                )
+            finally:
+                report.expired_tokens += pages.expired_tokens
+            if pages.stopped:
+                report.complete = False
+                checkpoint_save(checkpoint, now=_iso(datetime.now(UTC)))
+                metric_record(COLLECTOR_PAGES, report.pages)
+                logger.info("findings sync paused for time, resumes next run: %s", report.as_dict())
+                return report
+            if checkpoint.source_index == index:  # read to the end without a page (cannot happen)
+                checkpoint.source_next()
+        if not checkpoint.done:
+            checkpoint.done = True
+            checkpoint_save(checkpoint, now=_iso(datetime.now(UTC)))
+        sync_state_set(WATERMARK, checkpoint.end)
+        metric_record(COLLECTOR_PAGES, report.pages)
+        logger.info("findings collected: %s", report.as_dict())
+        return report
     finally:
         sync_lease_release(LEASE, holder=holder)
-
-
-def _collect(
-    *,
-    renew: Callable[[], None],
-    full: bool,
-    client: Any,
-    ddb_client: Any,
-    now: datetime,
-    batch_size: int,
-    overlap: timedelta,
-    time_left: Callable[[], float] | None,
-    margin: float,
-    page_size: int,
-) -> FindingsCollectReport:
-    checkpoint = _run_checkpoint(full=full, now=now, overlap=overlap)
-    report = FindingsCollectReport(
-        mode=checkpoint.mode, start=checkpoint.start, end=checkpoint.end, resumes=checkpoint.resumes
-    )
-    while checkpoint.source_index < len(checkpoint.sources):
-        # One source after the other: the twins of a finding never share a batch.
-        index = checkpoint.source_index
-        pages = CheckpointedPages(client, checkpoint, page_size, time_left, margin)
-        report.sources.append(checkpoint.source)
-        try:
-            findings_ingest(
-                pages=pages,
-                now=now,
-                batch_size=batch_size,
-                client=ddb_client,
-                report=report,
-                on_progress=_checkpointer(checkpoint, pages, renew),
-            )
-        finally:
-            report.expired_tokens += pages.expired_tokens
-        if pages.stopped:
-            report.complete = False
-            checkpoint_save(checkpoint, now=_iso(datetime.now(UTC)))
-            metric_record(COLLECTOR_PAGES, report.pages)
-            logger.info("findings sync paused for time, resumes next run: %s", report.as_dict())
-            return report
-        if checkpoint.source_index == index:  # read to the end without a page (cannot happen)
-            checkpoint.source_next()
-    if not checkpoint.done:
-        checkpoint.done = True
-        checkpoint_save(checkpoint, now=_iso(datetime.now(UTC)))
-    sync_state_set(WATERMARK, checkpoint.end)
-    metric_record(COLLECTOR_PAGES, report.pages)
-    logger.info("findings collected: %s", report.as_dict())
-    return report
 
 
 def imported_event_findings(event: Any) -> list[Any]:
