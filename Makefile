@@ -12,6 +12,10 @@ PORT ?= 8000
 ARGS ?=
 # Test processes (pytest-xdist; one file stays on one worker); `make test PYTEST_WORKERS=0` runs serially.
 PYTEST_WORKERS ?= auto
+# Python caches compiled bytecode by default; an environment that turns that off
+# (PYTHONDONTWRITEBYTECODE=1, as some sandboxes do) makes every test worker and every Python
+# subprocess compile the whole project from source again: about a fifth of `make test-fast`'s CPU.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: help run test test-fast lint format deps node-deps browser-deps clean bench package audit
 
