@@ -11,6 +11,12 @@ prototype is rebuilt when ``BUILTIN_HANDLERS`` changes (moto adds its stubber th
 Each such session also reads service models through the process's one data loader, as the
 project's own sessions do (`reactor_sdk.session.botocore_session`): a plain ``boto3.Session()``
 in a fixture otherwise parses each service's model files again (EC2's: tens of milliseconds).
+
+`client_classes_shared`: botocore builds each client's class anew (one method per operation of
+the service, then the ``creating-client-class`` handlers), about 5 ms per client; the tests create
+thousands (every reactor invocation makes its own). A class is reused when the service model is
+the very same (the shared loader's) and the same handlers listen for its creation; anything
+else builds a new one, as botocore does.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from typing import Any
 
 import botocore.session
 from botocore import handlers
-from botocore.hooks import HierarchicalEmitter
+from botocore.client import ClientCreator
+from botocore.hooks import BaseEventHooks, EventAliaser, HierarchicalEmitter
 
 from reactor_sdk.session import botocore_session
 
@@ -56,3 +63,57 @@ def sessions_prototyped() -> None:
         return session
 
     botocore.session.get_session = get_session
+
+
+# (service name, API version) -> (service description, creation handlers, class).
+_client_classes: dict[tuple[str, str], tuple[Any, tuple[Any, ...], type]] = {}
+
+
+def _creation_handlers(emitter: BaseEventHooks, event_name: str) -> tuple[Any, ...]:
+    """The handlers ``emitter`` would call for ``event_name``, in order."""
+    if isinstance(emitter, EventAliaser):
+        event_name = emitter._alias_event_name(event_name)
+        emitter = emitter._emitter
+    if not isinstance(emitter, HierarchicalEmitter):
+        return (object(),)  # unknown emitter: a key that never matches
+    return tuple(emitter._handlers.prefix_search(event_name))
+
+
+def _same_handler(one: Any, other: Any) -> bool:
+    """The same handler, or the same function made again with equal captured values (boto3
+    registers ``lazy_call(name)`` closures anew in every ``boto3.Session``)."""
+    if one == other:
+        return True
+    code, other_code = getattr(one, "__code__", None), getattr(other, "__code__", None)
+    if code is None or code is not other_code:
+        return False
+    cells = [c.cell_contents for c in one.__closure__ or ()]
+    return cells == [c.cell_contents for c in other.__closure__ or ()]
+
+
+def _same_handlers(one: tuple[Any, ...], other: tuple[Any, ...]) -> bool:
+    return len(one) == len(other) and all(map(_same_handler, one, other))
+
+
+def client_classes_shared() -> None:
+    """Make botocore reuse a client class built for the same service model and handlers."""
+    original = ClientCreator._create_client_class
+    if getattr(original, "_shared", False):
+        return
+
+    def create_client_class(self: ClientCreator, service_name: str, service_model: Any) -> type:
+        description = service_model._service_description
+        event = f"creating-client-class.{service_model.service_id.hyphenize()}"
+        handlers = _creation_handlers(self._event_emitter, event)
+        key = (service_name, service_model.api_version)
+        with _lock:
+            cached = _client_classes.get(key)
+        if cached is not None and cached[0] is description and _same_handlers(cached[1], handlers):
+            return cached[2]
+        cls: type = original(self, service_name, service_model)
+        with _lock:
+            _client_classes[key] = (description, handlers, cls)
+        return cls
+
+    create_client_class._shared = True  # type: ignore[attr-defined]
+    ClientCreator._create_client_class = create_client_class  # type: ignore[method-assign]

@@ -34,10 +34,11 @@ os.environ.setdefault("MOTO_AMIS_PATH", str(Path(__file__).with_name("moto_amis.
 from ouroboros.aws import reset_sessions  # after MOTO_AMIS_PATH (see the docstring)
 from ouroboros.config import reset_config
 from ouroboros.models import bind_models
-from tests.botocore_sessions import sessions_prototyped
+from tests.botocore_sessions import client_classes_shared, sessions_prototyped
 from tests.moto_dynamodb import moto_dynamodb_lightened
 
 sessions_prototyped()
+client_classes_shared()
 moto_dynamodb_lightened()
 
 #: The strict IAM check: every AWS call a deployed function makes is judged (tests/strict).
