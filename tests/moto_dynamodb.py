@@ -1,4 +1,4 @@
-"""Two costs of moto's in-process DynamoDB that are moto's, not DynamoDB's, removed for the tests.
+"""Costs of moto's in-process DynamoDB that are moto's, not DynamoDB's, removed for the tests.
 
 - ``TransactWriteItems`` backs up a table before applying, to roll back a cancelled transaction:
   moto deep-copies the table once per *action* (100 actions on the aggregates table: 100 copies
@@ -7,6 +7,12 @@
 - Every node of an update expression's tree asks each validator which node types it handles,
   and each validator builds that map again for every question. Here a validator builds it once
   (the map is the same for the life of the validator: node classes to its bound methods).
+- Each ``UpdateItem`` parses its update expression three times (the same string); every use of
+  the tree reads it or deep-copies it first, so one parse per distinct string serves them all.
+- moto's response serializer asks six alias providers, for every attribute of every item it
+  returns, which names the attribute might have in the result object. For a ``dict`` (what
+  DynamoDB's results are) the answer depends only on the attribute's name and shape, so it is
+  remembered per (providers, name, shape, parent shape).
 
 Behaviour is unchanged (same items, same errors, same rollback); only the CPU goes. Installed by
 ``tests/conftest.py`` for every test process.
@@ -15,11 +21,15 @@ Behaviour is unchanged (same items, same errors, same rollback); only the CPU go
 from __future__ import annotations
 
 import copy
+import functools
 import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
+from moto.core.serialize import AttributePickerContext, XFormedAttributePicker
 from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
 _transaction = threading.local()
 
@@ -47,8 +57,52 @@ def _nodes_to_be_processed(self: DepthFirstTraverser) -> tuple[type, ...]:
     return cached
 
 
+_parse_update_expression = UpdateExpressionParser.make.__func__  # type: ignore[attr-defined]
+
+
+@functools.lru_cache(maxsize=4096)
+def _update_expression(cls: type, expression: str) -> Any:
+    return _parse_update_expression(cls, expression)
+
+
+_POSSIBLE_KEYS_MAX = 20_000
+# (picker class, id of providers, name, id of shape, id of parent) ->
+# (providers, shape, parent, keys): the objects are kept so that their ids cannot be reused
+# while the entry lives.
+_possible_keys: dict[tuple[type, int, str, int, int], tuple[Any, Any, Any, tuple[str, ...]]] = {}
+
+
+def _possible_keys_remembered(
+    original: Callable[[Any, AttributePickerContext], Iterator[str]],
+) -> Callable[[Any, AttributePickerContext], Iterator[str]]:
+    """``original`` (a picker's ``get_possible_keys``), remembered for ``dict`` objects."""
+
+    @functools.wraps(original)
+    def get_possible_keys(self: Any, context: AttributePickerContext) -> Iterator[str]:
+        if type(context.obj) is not dict:
+            return original(self, context)
+        shape = context.shape
+        parent = getattr(shape, "parent", None)
+        providers = self.alias_providers
+        key = (type(self), id(providers), context.key, id(shape), id(parent))
+        found = _possible_keys.get(key)
+        if (
+            found is None
+            or found[0] is not providers
+            or found[1] is not shape
+            or found[2] is not parent
+        ):
+            if len(_possible_keys) >= _POSSIBLE_KEYS_MAX:
+                _possible_keys.clear()
+            found = (providers, shape, parent, tuple(original(self, context)))
+            _possible_keys[key] = found
+        return iter(found[3])
+
+    return get_possible_keys
+
+
 def moto_dynamodb_lightened() -> None:
-    """Install both (idempotent)."""
+    """Install them all (idempotent)."""
     backend = dynamodb_models.DynamoDBBackend
     if getattr(backend.transact_write_items, "_one_copy_per_table", False):
         return
@@ -65,3 +119,8 @@ def moto_dynamodb_lightened() -> None:
     backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     dynamodb_models.copy = _OneCopyPerTable()  # type: ignore[assignment]
     DepthFirstTraverser.nodes_to_be_processed = _nodes_to_be_processed  # type: ignore[method-assign]
+    UpdateExpressionParser.make = classmethod(_update_expression)  # type: ignore[method-assign,assignment]
+    # The picker every moto response uses (`moto.core.responses.ActionResult`).
+    XFormedAttributePicker.get_possible_keys = _possible_keys_remembered(  # type: ignore[method-assign]
+        XFormedAttributePicker.get_possible_keys
+    )
