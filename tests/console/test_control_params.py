@@ -15,10 +15,11 @@ from django.urls import reverse
 
 from console.audit.models import AuditEntry
 from ouroboros.controls.params import control_params
-from ouroboros.controls.services import control_assign_reactor, control_catalog_upsert
+from ouroboros.controls.services import control_assign_reactor
 from ouroboros.models import ControlModel, ExecutionModel, LocalReactorModel
 from ouroboros.models.controls import KIND_CONTROL
 from ouroboros.securityhub.catalog import FSBP_STANDARD_ID, catalog_controls
+from tests.control_catalog import catalog_loaded
 
 pytestmark = [pytest.mark.functional, pytest.mark.django_db]
 
@@ -42,7 +43,7 @@ SCHEMA: dict[str, Any] = {
 @pytest.fixture
 def sqs(moto_aws: None) -> None:
     wanted = {"SQS.1", "S3.2", "S3.3"}
-    control_catalog_upsert(
+    catalog_loaded(
         controls=[c for c in catalog_controls() if c.control_id in wanted],
         standard_id=FSBP_STANDARD_ID,
     )

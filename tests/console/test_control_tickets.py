@@ -12,11 +12,12 @@ from django.test import Client
 from django.urls import reverse
 
 from console.audit.models import AuditEntry
-from ouroboros.controls.services import control_assign_reactor, control_catalog_upsert
+from ouroboros.controls.services import control_assign_reactor
 from ouroboros.models import ControlModel, ExecutionModel, LocalReactorModel
 from ouroboros.models.controls import KIND_CONTROL
 from ouroboros.securityhub.asff import asff_parse
 from ouroboros.securityhub.catalog import FSBP_STANDARD_ID, catalog_controls
+from tests.control_catalog import catalog_loaded
 from tests.findings_factory import finding_from_asff
 from tests.ouroboros.workflow.test_rollback import failed_finding
 
@@ -28,7 +29,7 @@ EXECUTION = "2026-12-01T00:00:00.000Z#tick"
 
 @pytest.fixture
 def s3(moto_aws: None) -> None:
-    control_catalog_upsert(
+    catalog_loaded(
         controls=[c for c in catalog_controls() if c.control_id == "S3.2"],
         standard_id=FSBP_STANDARD_ID,
     )

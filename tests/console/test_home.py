@@ -10,8 +10,8 @@ from django.test import Client
 from console.access.roles import has_role, user_role
 from console.access.services import admin_user_ensure
 from ouroboros.aggregates import aggregate_add
-from ouroboros.controls.services import control_catalog_upsert
 from ouroboros.securityhub.catalog import catalog_controls
+from tests.control_catalog import catalog_loaded
 
 pytestmark = [pytest.mark.django_db, pytest.mark.functional]
 
@@ -39,7 +39,7 @@ def test_anonymous_user_is_sent_to_login(client: Client) -> None:
 def test_home_shows_counts_read_from_dynamodb(
     moto_aws: None, client: Client, viewer: object
 ) -> None:
-    control_catalog_upsert(controls=catalog_controls()[:7])
+    catalog_loaded(controls=catalog_controls()[:7])
     aggregate_add("findings#state", {"ACTIVE": 12, "ARCHIVED": 3})
     client.login(request=HttpRequest(), username="vera", password="pw-vera-123")  # axes
     response = client.get("/")

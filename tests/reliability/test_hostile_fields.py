@@ -16,9 +16,9 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from console.tokens.models import ApiToken
-from ouroboros.controls.services import control_catalog_upsert
 from ouroboros.models import ControlModel
 from ouroboros.securityhub.catalog import FSBP_STANDARD_ID, FSBP_STANDARD_NAME, catalog_controls
+from tests.control_catalog import catalog_loaded
 
 pytestmark = [pytest.mark.functional, pytest.mark.django_db]
 
@@ -47,7 +47,7 @@ def operator(username: str = "otto", role: str = "operator") -> Client:
 
 @pytest.fixture
 def control(moto_aws: None) -> ControlModel:
-    control_catalog_upsert(
+    catalog_loaded(
         controls=catalog_controls(), standard_id=FSBP_STANDARD_ID, standard_name=FSBP_STANDARD_NAME
     )
     return ControlModel.get("S3.5", "CONTROL")

@@ -18,12 +18,12 @@ from typing import Any
 
 from ouroboros.aws import client
 from ouroboros.config import get_config
-from ouroboros.controls.services import control_catalog_upsert
 from ouroboros.findings.selectors import control_titles_reset
 from ouroboros.models import ControlModel, ExecutionModel, HubReactorModel, LocalReactorModel
 from ouroboros.models.controls import KIND_CONTROL
 from ouroboros.reactors.catalog import LATEST, search_text
 from ouroboros.securityhub.catalog import FSBP_STANDARD_ID, FSBP_STANDARD_NAME, catalog_controls
+from tests.control_catalog import catalog_loaded
 from tests.findings_factory import finding_from_asff, findings_write, sample_asff
 
 SAMPLE = "asr_afsbp_s3.5.json"
@@ -57,9 +57,7 @@ def finding_seed() -> str:
 def control_seed() -> str:
     """A few catalog controls (with S3.5) and an installed reactor; the control id."""
     chosen = [c for c in catalog_controls() if c.service == "S3"]
-    control_catalog_upsert(
-        controls=chosen, standard_id=FSBP_STANDARD_ID, standard_name=FSBP_STANDARD_NAME
-    )
+    catalog_loaded(controls=chosen, standard_id=FSBP_STANDARD_ID, standard_name=FSBP_STANDARD_NAME)
     LocalReactorModel(INSTALLED, version="1.0.0", sha256="ab" * 32, status="installed").save()
     return CONTROL
 

@@ -13,7 +13,7 @@ and a ``setup`` that seeds the data the calls need (moto is active, tables exist
     "api/v1/controls/<str:control_id>": Route(
         "api-control",
         {"GET": Cell(READ), "PATCH": Cell(WRITE, kwargs=..., body=lambda p: {...})},
-        setup=lambda: control_catalog_upsert(controls=catalog_controls()[:1]),
+        setup=lambda: catalog_loaded(controls=catalog_controls()[:1]),
     ),
 """
 

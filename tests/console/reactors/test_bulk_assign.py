@@ -9,7 +9,6 @@ from django.test import Client
 
 from console.audit.models import AuditEntry
 from ouroboros.controls.params import control_params
-from ouroboros.controls.services import control_catalog_upsert
 from ouroboros.models import ControlModel, LocalReactorModel
 from ouroboros.securityhub.catalog import (
     FSBP_STANDARD_ARN,
@@ -17,6 +16,7 @@ from ouroboros.securityhub.catalog import (
     FSBP_STANDARD_NAME,
     catalog_controls,
 )
+from tests.control_catalog import catalog_loaded
 
 pytestmark = [pytest.mark.functional, pytest.mark.django_db]
 URL = "/admin/reactors/auditevent/assign/"
@@ -26,7 +26,7 @@ SERVICES = ("S3", "EC2", "KMS", "SQS", "IAM")
 @pytest.fixture
 def controls(moto_aws: None, installed_reactor: LocalReactorModel) -> list[str]:
     chosen = [c for c in catalog_controls() if c.service in SERVICES]
-    control_catalog_upsert(
+    catalog_loaded(
         controls=chosen,
         standard_id=FSBP_STANDARD_ID,
         standard_arn=FSBP_STANDARD_ARN,

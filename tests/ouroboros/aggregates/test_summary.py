@@ -9,9 +9,9 @@ import pytest
 from ouroboros.aggregates import aggregate_add
 from ouroboros.aggregates.remediation import remediation_time_add
 from ouroboros.aggregates.summary import summary_get
-from ouroboros.controls.services import control_catalog_upsert
 from ouroboros.errors import ValidationError
 from ouroboros.securityhub.catalog import catalog_controls
+from tests.control_catalog import catalog_loaded
 
 pytestmark = pytest.mark.functional
 
@@ -19,7 +19,7 @@ TODAY = date(2026, 3, 10)
 
 
 def _seed() -> None:
-    control_catalog_upsert(controls=catalog_controls()[:5])
+    catalog_loaded(controls=catalog_controls()[:5])
     aggregate_add("findings#state", {"ACTIVE": 7, "ARCHIVED": 2})
     aggregate_add(
         "findings#severity",

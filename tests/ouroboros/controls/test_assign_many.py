@@ -12,7 +12,6 @@ from ouroboros.controls.configuration import (
     control_assign_reactor_many,
 )
 from ouroboros.controls.selectors import control_assignment_candidates, standard_list
-from ouroboros.controls.services import control_catalog_upsert
 from ouroboros.errors import ConflictError, ValidationError
 from ouroboros.models import ControlModel, LocalReactorModel
 from ouroboros.securityhub.catalog import (
@@ -21,6 +20,7 @@ from ouroboros.securityhub.catalog import (
     FSBP_STANDARD_NAME,
     catalog_controls,
 )
+from tests.control_catalog import catalog_loaded
 
 pytestmark = pytest.mark.functional
 
@@ -32,7 +32,7 @@ SERVICES = ("S3", "EC2", "KMS", "SQS", "IAM")
 def catalog(moto_aws: None) -> list[str]:
     """The catalog's controls of a few services (63: enough for 50, quick to load in moto)."""
     controls = [c for c in catalog_controls() if c.service in SERVICES]
-    control_catalog_upsert(
+    catalog_loaded(
         controls=controls,
         standard_id=FSBP_STANDARD_ID,
         standard_arn=FSBP_STANDARD_ARN,

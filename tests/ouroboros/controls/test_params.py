@@ -11,7 +11,7 @@ import pytest
 
 from ouroboros.controls.configuration import control_assign_reactor_many, control_update
 from ouroboros.controls.params import ControlParamsError, control_params
-from ouroboros.controls.services import control_assign_reactor, control_catalog_upsert
+from ouroboros.controls.services import control_assign_reactor
 from ouroboros.errors import ValidationError
 from ouroboros.executions.selectors import executions_of_finding
 from ouroboros.models import ControlModel, LocalReactorModel
@@ -20,6 +20,7 @@ from ouroboros.securityhub.catalog import FSBP_STANDARD_ID, catalog_controls
 from ouroboros.workflow import dispatch
 from ouroboros.workflow.dispatch import finding_dispatch
 from ouroboros.workflow.parse import event_parse
+from tests.control_catalog import catalog_loaded
 from tests.findings_factory import sample_asff
 
 pytestmark = pytest.mark.functional
@@ -57,7 +58,7 @@ def _installed(reactor_id: str, control_ids: list[str], schema: dict[str, Any]) 
 @pytest.fixture
 def controls(moto_aws: None) -> None:
     wanted = {"SQS.1", "S3.2", "S3.3", "KMS.4"}
-    control_catalog_upsert(
+    catalog_loaded(
         controls=[c for c in catalog_controls() if c.control_id in wanted],
         standard_id=FSBP_STANDARD_ID,
     )
