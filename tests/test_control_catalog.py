@@ -1,7 +1,7 @@
 """`tests.control_catalog.catalog_loaded` leaves what `control_catalog_upsert` leaves.
 
-Its copy must be the real call's tables item for item and stream record for stream record, and
-it must make the real call whenever the tables are not empty or are not moto's in-process ones.
+What it writes must be the real call's tables item for item (and in moto stream record for stream
+record), and it must make the real call whenever the tables are not empty.
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 
 from ouroboros.aws import client as aws_client
-from ouroboros.models import AggregateModel, ControlModel
+from ouroboros.aws import reset_sessions
+from ouroboros.config import get_config, reset_config
+from ouroboros.models import AggregateModel, ControlModel, bind_models
+from ouroboros.models.tables import tables_ensure
 from ouroboros.securityhub.catalog import catalog_controls
 from tests.control_catalog import catalog_loaded
 
@@ -82,11 +85,34 @@ def test_tables_that_are_not_empty_get_the_real_call(moto_aws: None) -> None:
     assert (stored.failed_count, stored.title) == (4, arguments["controls"][0].title)
 
 
+def items_scanned() -> list[Any]:
+    """Every item of both tables, through the API."""
+    ddb = aws_client("dynamodb")
+    return [
+        sorted(ddb.scan(TableName=model.Meta.table_name, ConsistentRead=True)["Items"], key=repr)
+        for model in (ControlModel, AggregateModel)
+    ]
+
+
 @pytest.mark.integration
-def test_dynamodb_local_gets_the_real_call(ddb_tables: str) -> None:
+def test_dynamodb_local_gets_the_items_the_real_call_wrote(
+    ddb_tables: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     arguments: dict[str, Any] = {
-        "controls": catalog_controls()[:1],
+        "controls": catalog_controls()[:2],
         "standard_id": next(_standards),
+        "standard_arn": "arn:aws:securityhub:::standards/x",
     }
-    assert catalog_loaded(**arguments) == 1
-    assert catalog_loaded(**arguments) == 0
+    assert catalog_loaded(**arguments) == 2
+    real = items_scanned()
+    assert len(real[0]) == 2 + 2 + 1 and real[1]
+    monkeypatch.setenv("OUROBOROS_STAGE", f"{get_config().stage}x")  # new, empty tables
+    reset_config()
+    reset_sessions()
+    bind_models()
+    tables_ensure("all")
+    assert items_scanned() == [[], []]
+    assert catalog_loaded(**arguments) == 2
+    assert items_scanned() == real
+    assert catalog_loaded(**arguments) == 0  # not empty: the real call, nothing new
+    assert items_scanned() == real
