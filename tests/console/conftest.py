@@ -11,10 +11,10 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from ouroboros.controls.services import control_catalog_upsert
 from ouroboros.findings.selectors import control_titles_reset
 from ouroboros.models import ExecutionModel, FindingModel, LocalReactorModel
 from ouroboros.securityhub.catalog import FSBP_STANDARD_ID, FSBP_STANDARD_NAME, catalog_controls
+from tests.control_catalog import catalog_loaded
 from tests.findings_factory import finding_from_asff, findings_write, sample_asff, sample_asffs
 
 REACTOR = "aws-s3-2-remove-public-read"
@@ -61,7 +61,7 @@ class Seeded:
 
 def seed_security_data() -> Seeded:
     """The control catalog, an installed reactor, every sample finding (x3) and executions."""
-    control_catalog_upsert(
+    catalog_loaded(
         controls=catalog_controls(), standard_id=FSBP_STANDARD_ID, standard_name=FSBP_STANDARD_NAME
     )
     LocalReactorModel(REACTOR, version="1.2.0", sha256="ab" * 32, status="installed").save()

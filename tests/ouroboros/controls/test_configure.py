@@ -10,7 +10,6 @@ from ouroboros.controls.exemptions import ExemptionInput
 from ouroboros.controls.selectors import control_get, control_reactor_options
 from ouroboros.controls.services import (
     ControlConflictError,
-    control_catalog_upsert,
     control_configure,
     control_exemption_add,
     control_exemption_remove,
@@ -18,6 +17,7 @@ from ouroboros.controls.services import (
 from ouroboros.errors import ConflictError, NotFoundError, ValidationError
 from ouroboros.models import ControlModel, LocalReactorModel
 from ouroboros.securityhub.catalog import FSBP_STANDARD_ID, catalog_controls
+from tests.control_catalog import catalog_loaded
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +28,7 @@ FUTURE = datetime.now(UTC) + timedelta(days=30)
 @pytest.fixture
 def s3_controls(ddb_tables: str) -> None:
     controls = [c for c in catalog_controls() if c.control_id in {"S3.2", "S3.5", "EC2.2"}]
-    control_catalog_upsert(controls=controls, standard_id=FSBP_STANDARD_ID)
+    catalog_loaded(controls=controls, standard_id=FSBP_STANDARD_ID)
     LocalReactorModel(REACTOR, version="1.0.0", sha256="ab" * 32, status="installed").save()
     LocalReactorModel("still-installing", version="0.1.0", sha256="cd" * 32).save()
 

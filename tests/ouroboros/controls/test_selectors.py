@@ -12,7 +12,7 @@ from ouroboros.controls.selectors import (
     control_list,
     standard_list,
 )
-from ouroboros.controls.services import control_catalog_upsert, control_configure
+from ouroboros.controls.services import control_configure
 from ouroboros.errors import NotFoundError, ValidationError
 from ouroboros.models import LocalReactorModel
 from ouroboros.securityhub.catalog import (
@@ -21,6 +21,7 @@ from ouroboros.securityhub.catalog import (
     catalog_controls,
 )
 from tests.conftest import SharedStage
+from tests.control_catalog import catalog_loaded
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +31,7 @@ REACTOR = "aws-s3-2-remove-public-read"
 @pytest.fixture(scope="module")
 def catalog(ddb_module_stage: SharedStage) -> None:
     with ddb_module_stage.active():
-        control_catalog_upsert(
+        catalog_loaded(
             controls=catalog_controls(),
             standard_id=FSBP_STANDARD_ID,
             standard_name=FSBP_STANDARD_NAME,

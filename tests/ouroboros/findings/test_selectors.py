@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from ouroboros.controls.services import control_catalog_upsert
 from ouroboros.errors import NotFoundError, ValidationError
 from ouroboros.findings.selectors import (
     FindingFilters,
@@ -20,6 +19,7 @@ from ouroboros.models.findings import SEVERITY_RANK
 from ouroboros.pagination import InvalidCursorError
 from ouroboros.securityhub.catalog import catalog_controls
 from tests.conftest import SharedStage
+from tests.control_catalog import catalog_loaded
 from tests.findings_factory import finding_from_asff, findings_write, sample_asff, sample_asffs
 
 pytestmark = pytest.mark.integration
@@ -67,7 +67,7 @@ def ids(items: list[FindingModel]) -> list[str]:
 def dataset(ddb_module_stage: SharedStage) -> list[FindingModel]:
     """56 active findings (four of each sample), one archived, and the control catalog."""
     with ddb_module_stage.active():
-        control_catalog_upsert(controls=catalog_controls())
+        catalog_loaded(controls=catalog_controls())
         written = findings_write(variants(56))
         archived = finding_from_asff(
             sample_asff("asr_afsbp_s3.5.json"), Id="gone", RecordState="ARCHIVED"

@@ -15,10 +15,10 @@ import pytest
 
 from ouroboros.aggregates import aggregate_read
 from ouroboros.aggregates.rebuild import aggregates_rebuild
-from ouroboros.controls.services import control_catalog_upsert
 from ouroboros.findings.selectors import FindingFilters, control_titles_reset, finding_list
 from ouroboros.findings.services import finding_upsert_batch
 from ouroboros.securityhub.catalog import catalog_controls
+from tests.control_catalog import catalog_loaded
 from tests.findings_factory import sample_asff
 from tests.ouroboros.findings.conftest import parsed, sample_raws, variant
 
@@ -35,7 +35,7 @@ def _guardduty(n: int, title: str, **changes: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def stored(ddb_tables: str) -> list[dict[str, Any]]:
-    control_catalog_upsert(controls=catalog_controls())
+    catalog_loaded(controls=catalog_controls())
     raws = [
         *sample_raws(),
         _guardduty(1, "10.0.0.1 is performing SSH brute force attacks against i-1."),
