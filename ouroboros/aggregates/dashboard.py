@@ -21,8 +21,9 @@ controls, never the findings):
   control's page marks);
 - the coverage figure: of the controls with active FAILED findings, how many a reactor fixes
   (in the Hub or installed here) and how many none does, from the reactor coverage selector
-  (`ouroboros.reactors.coverage.reactor_coverage`: the Hub's catalog index and the installed
-  reactors, two more Queries); ``assigned``: how many of them have a reactor set, mode not off.
+  (`ouroboros.reactors.coverage.reactor_coverage`, given the controls already read: the Hub's
+  catalog index and the installed reactors, two more Queries); ``assigned``: how many of them
+  have a reactor set, mode not off.
 """
 
 from __future__ import annotations
@@ -221,10 +222,11 @@ def _expiring(controls: list[ControlModel], now: datetime) -> list[ExpiringExemp
     return sorted(found, key=lambda e: (e.expires_at, e.control_id))
 
 
-def _coverage(failing: set[str]) -> FailingCoverage | None:
-    """Coverage of the ``failing`` controls; None (logged) when the Hub cannot be read."""
+def _coverage(failing: set[str], controls: list[ControlModel]) -> FailingCoverage | None:
+    """Coverage of the ``failing`` controls (``controls``: every control item, read once for the
+    whole dashboard); None (logged) when the Hub cannot be read."""
     try:
-        rows = reactor_coverage().controls
+        rows = reactor_coverage(controls=controls).controls
     except Exception as exc:  # the Hub unreachable must not take the whole dashboard down
         logger.warning("dashboard: reactor coverage not read: %s", exc)
         return None
@@ -294,6 +296,6 @@ def dashboard_get(
         ttr_p90_seconds=ttr_quantile(window, 0.9),
         ttr_count=sum(window.values()),
         exemptions_expiring=_expiring(controls, now),
-        coverage=_coverage(failing),
-        query_count=queries + 2 + 1 + 3,
+        coverage=_coverage(failing, controls),
+        query_count=queries + 2 + 1 + 2,
     )

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ouroboros.controls.selectors import control_list
-from ouroboros.models import HubReactorModel
+from ouroboros.models import ControlModel, HubReactorModel
 from ouroboros.reactors.catalog import LATEST
 from ouroboros.reactors.services import reactor_installed_list
 from ouroboros.securityhub.catalog import CatalogControl, catalog_controls
@@ -201,8 +201,9 @@ def coverage_compute(
     return report
 
 
-def reactor_coverage() -> CoverageReport:
-    """The coverage as this deployment sees it: Hub, installed reactors, controls' settings."""
+def reactor_coverage(*, controls: Iterable[ControlModel] | None = None) -> CoverageReport:
+    """The coverage as this deployment sees it: Hub, installed reactors, controls' settings
+    (``controls``: every control item, when the caller has read them already)."""
     hub = {
         item.reactor_id: list(item.control_ids or [])
         for item in HubReactorModel.catalog_index.query(LATEST)
@@ -215,7 +216,8 @@ def reactor_coverage() -> CoverageReport:
         for r in reactor_installed_list()
         if r.status == "installed"
     }
-    configured = {c.control_id: (c.reactor_id, c.mode) for c in control_list().items}
+    items = control_list().items if controls is None else controls
+    configured = {c.control_id: (c.reactor_id, c.mode) for c in items}
     return coverage_compute(
         catalog=catalog_controls(),
         asr=asr_controls(),

@@ -62,6 +62,9 @@ def test_dashboard_counts_come_from_queries_and_the_median_is_drawn_per_day(
         LocalReactorModel.Meta.table_name,  # coverage
         HubReactorModel.Meta.table_name,  # coverage
     }
+    # The controls are read once (a page of a few hundred items) for the exemptions, the
+    # severities and the coverage: the coverage does not read them again.
+    assert table_calls.count(("Query", ControlModel.Meta.table_name)) == 1
     active = len(seeded.findings)
     assert f'<span class="value" id="count-findings-active">{active}</span>' in html
     assert '<span class="value" id="count-fixed">2</span>' in html  # not 33
