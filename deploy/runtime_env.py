@@ -313,7 +313,10 @@ def bytecode_compile(*folders: Path, python: str | None = None) -> None:
 
 def _project_packages() -> list[Path]:
     root = project_root()
-    return [root / name for name in ("ouroboros", "console", "lambdas") if (root / name).is_dir()]
+    # Every package of the project a zip carries (the SDK too: the console and the workers
+    # import it). Any ``.pyc`` left there by a test run or a local run is timestamp-based.
+    names = ("ouroboros", "console", "lambdas", "reactor_sdk")
+    return [root / name for name in names if (root / name).is_dir()]
 
 
 def prebuild_workers() -> None:
