@@ -12,8 +12,9 @@ per backend, and thousands of snapshots in ``DescribeSnapshots``); the tests use
 ``MOTO_AMIS_PATH`` (read when moto is first imported) points at a file with that one.
 
 Tests make a fresh botocore session for almost every test: `tests.botocore_sessions` makes each
-one copy botocore's built-in handlers instead of registering them again, and share one loader;
-`tests.moto_dynamodb` takes two costs out of moto's DynamoDB that are moto's own.
+one copy botocore's built-in handlers instead of registering them again, share one loader, and
+reuse a client class built for the same service model; `tests.moto_dynamodb` takes costs out of
+moto's DynamoDB that are moto's own (see each module's docstring).
 """
 
 from __future__ import annotations

@@ -41,13 +41,20 @@ def tables_emptied() -> None:
             table.stream_shard.items = []
 
 
+def items_scanned() -> list[Any]:
+    """Every item of both tables, through the API."""
+    ddb = aws_client("dynamodb")
+    return [
+        sorted(ddb.scan(TableName=model.Meta.table_name, ConsistentRead=True)["Items"], key=repr)
+        for model in (ControlModel, AggregateModel)
+    ]
+
+
 def tables_state() -> list[Any]:
     """Every item of both tables (through the API) and their stream records."""
-    ddb = aws_client("dynamodb")
     state: list[Any] = []
-    for model in (ControlModel, AggregateModel):
-        items = ddb.scan(TableName=model.Meta.table_name, ConsistentRead=True)["Items"]
-        state.append(sorted(items, key=repr))
+    for model, items in zip((ControlModel, AggregateModel), items_scanned(), strict=True):
+        state.append(items)
         shard = moto_table(model).stream_shard
         state.append(None if shard is None else [r.to_json() for r in shard.items])
     return state
@@ -83,15 +90,6 @@ def test_tables_that_are_not_empty_get_the_real_call(moto_aws: None) -> None:
     assert catalog_loaded(**arguments) == 2
     stored = ControlModel.get(first, "CONTROL")
     assert (stored.failed_count, stored.title) == (4, arguments["controls"][0].title)
-
-
-def items_scanned() -> list[Any]:
-    """Every item of both tables, through the API."""
-    ddb = aws_client("dynamodb")
-    return [
-        sorted(ddb.scan(TableName=model.Meta.table_name, ConsistentRead=True)["Items"], key=repr)
-        for model in (ControlModel, AggregateModel)
-    ]
 
 
 @pytest.mark.integration
