@@ -1,6 +1,7 @@
 """Test support for reactors: built artifacts, publishing to the Hub, findings in member accounts.
 
-- `built_artifact(package)`: the artifact of an official reactor, built once per test session;
+- `built_artifact(package)`: the artifact of an official reactor, built once per test process
+  (the folder is removed when the process ends);
 - `hub_publish(artifact)`: upload to the Hub bucket (boto3, as the core sees it) and register;
 - `member_finding(sample, ...)`: a real sample finding rewritten to a member account and resource;
 - `BUCKET`, `PUBLIC`, `OWNER`: a member bucket with a public-read statement beside the owner's;
@@ -9,9 +10,11 @@
 
 from __future__ import annotations
 
+import atexit
 import copy
 import json
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -49,10 +52,11 @@ OWNER = {
 
 _built: dict[str, Artifact] = {}
 _build_dir = Path(tempfile.mkdtemp(prefix="ouroboros-test-artifacts-"))
+atexit.register(shutil.rmtree, _build_dir, True)
 
 
 def built_artifact(package: str) -> Artifact:
-    """The artifact of ``lambdas/reactors/<package>``, built once per session."""
+    """The artifact of ``lambdas/reactors/<package>``, built once per test process."""
     if package not in _built:
         _built[package] = reactor_build(source=CATALOG / package, out_dir=_build_dir / package)
     return _built[package]
