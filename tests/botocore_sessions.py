@@ -17,6 +17,14 @@ the service, then the ``creating-client-class`` handlers), about 5 ms per client
 thousands (every reactor invocation makes its own). A class is reused when the service model is
 the very same (the shared loader's) and the same handlers listen for its creation; anything
 else builds a new one, as botocore does.
+
+`emitters_shared`: every client copies its session's emitter, and every copy copied the whole
+handler trie (some 300 nodes: about a quarter of a millisecond, the largest single cost of a
+client) and started with an empty cache of aliased event names. A copied trie now shares its nodes
+and copies only the path it changes (nodes are never changed in place once shared), and copies of
+an aliaser share the cache of names, which depends on nothing but the aliases they also share.
+What each emitter calls, and in which order, is unchanged (``tests/test_botocore_sessions.py``
+compares them with botocore's own trie).
 """
 
 from __future__ import annotations
@@ -28,7 +36,14 @@ from typing import Any
 import botocore.session
 from botocore import handlers
 from botocore.client import ClientCreator
-from botocore.hooks import BaseEventHooks, EventAliaser, HierarchicalEmitter
+from botocore.hooks import (
+    _MIDDLE,
+    BaseEventHooks,
+    EventAliaser,
+    HierarchicalEmitter,
+    NodeList,
+    _PrefixTrie,
+)
 
 from reactor_sdk.session import botocore_session
 
@@ -117,3 +132,83 @@ def client_classes_shared() -> None:
 
     create_client_class._shared = True  # type: ignore[attr-defined]
     ClientCreator._create_client_class = create_client_class  # type: ignore[method-assign]
+
+
+Node = dict[str, Any]
+
+#: botocore's own trie methods (the reference of ``tests/test_botocore_sessions.py``).
+TRIE_METHODS = {
+    name: getattr(_PrefixTrie, name) for name in ("append_item", "remove_item", "__copy__")
+}
+
+
+def _node_copy(node: Node) -> Node:
+    """A node of the trie's path being changed: its own ``children`` dict, the same values."""
+    return {"chunk": node["chunk"], "values": node["values"], "children": dict(node["children"])}
+
+
+def _path_copied(trie: _PrefixTrie, key: str) -> list[Node]:
+    """Copies of the nodes from the root along ``key``, linked (ValueError if a part is missing)."""
+    path = [_node_copy(trie._root)]
+    for part in key.split("."):
+        child = path[-1]["children"].get(part)
+        if child is None:
+            raise ValueError(f"key is not in trie: {key}")
+        path[-1]["children"][part] = child = _node_copy(child)
+        path.append(child)
+    return path
+
+
+def _append_item(self: _PrefixTrie, key: str, value: Any, section: int = _MIDDLE) -> None:
+    root = current = _node_copy(self._root)
+    for part in key.split("."):
+        child = current["children"].get(part)
+        child = {"chunk": part, "values": None, "children": {}} if child is None else child
+        current["children"][part] = current = _node_copy(child)
+    values = current["values"]
+    current["values"] = NodeList([], [], []) if values is None else copy.copy(values)
+    current["values"][section].append(value)
+    self._root = root
+
+
+def _remove_item(self: _PrefixTrie, key: str, value: Any) -> None:
+    path = _path_copied(self, key)
+    node_list = path[-1]["values"]
+    for section, handlers_of_section in enumerate(
+        (node_list.first, node_list.middle, node_list.last)
+    ):
+        if value in handlers_of_section:
+            path[-1]["values"] = node_list = copy.copy(node_list)
+            node_list[section].remove(value)
+            break
+    # As botocore: a node left with no children and no value list is unlinked, bottom up.
+    parts = key.split(".")
+    for depth in range(len(parts), 0, -1):
+        node = path[depth]
+        if not node["children"] and not node["values"]:
+            del path[depth - 1]["children"][parts[depth - 1]]
+    self._root = path[0]
+
+
+def _trie_copy(self: _PrefixTrie) -> _PrefixTrie:
+    shared = _PrefixTrie.__new__(_PrefixTrie)
+    shared.__dict__ = dict(self.__dict__)
+    return shared
+
+
+_aliaser_copy = EventAliaser.__copy__
+
+
+def _aliaser_copy_sharing_names(self: EventAliaser) -> EventAliaser:
+    copied: EventAliaser = _aliaser_copy(self)
+    copied._alias_name_cache = self._alias_name_cache
+    return copied
+
+
+def emitters_shared() -> None:
+    """Make copies of botocore's handler tries share their nodes (copying a path on change),
+    and copies of an aliaser share its cache of aliased names."""
+    _PrefixTrie.append_item = _append_item  # type: ignore[method-assign]
+    _PrefixTrie.remove_item = _remove_item  # type: ignore[method-assign]
+    _PrefixTrie.__copy__ = _trie_copy  # type: ignore[method-assign]
+    EventAliaser.__copy__ = _aliaser_copy_sharing_names  # type: ignore[method-assign]
