@@ -9,6 +9,11 @@
   (the map is the same for the life of the validator: node classes to its bound methods).
 - Each ``UpdateItem`` parses its update expression three times (the same string); every use of
   the tree reads it or deep-copies it first, so one parse per distinct string serves them all.
+- Each ``UpdateItem`` deep-copies its expression's tree before validating it (the validators
+  change the tree they walk). ``copy.deepcopy``'s generic path (``__reduce_ex__``, then a deep
+  copy of each node's ``__dict__``) is replaced for the tree's nodes by one that copies the same
+  objects the same way (the memo kept, so shared and parent links come out as deepcopy's):
+  about half the time.
 - moto's response serializer asks six alias providers, for every attribute of every item it
   returns, which names the attribute might have in the result object. For a ``dict`` (what
   DynamoDB's results are) the answer depends only on the attribute's name and shape, so it is
@@ -28,7 +33,7 @@ from typing import Any
 
 import moto.dynamodb.models as dynamodb_models
 from moto.core.serialize import AttributePickerContext, XFormedAttributePicker
-from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
 _transaction = threading.local()
@@ -63,6 +68,37 @@ _parse_update_expression = UpdateExpressionParser.make.__func__  # type: ignore[
 @functools.lru_cache(maxsize=4096)
 def _update_expression(cls: type, expression: str) -> Any:
     return _parse_update_expression(cls, expression)
+
+
+#: Values a deep copy returns as they are (`copy.deepcopy` does the same for these types).
+_ATOMIC = frozenset({str, int, float, bool, type(None)})
+_MISSING = object()
+
+
+def _tree_copied(value: Any, memo: dict[int, Any]) -> Any:
+    kind = type(value)
+    if kind in _ATOMIC:
+        return value
+    found = memo.get(id(value), _MISSING)
+    if found is not _MISSING:
+        return found
+    if kind is list:
+        copied: list[Any] = []
+        memo[id(value)] = copied
+        copied.extend(_tree_copied(item, memo) for item in value)
+        return copied
+    if isinstance(value, Node):
+        return _node_deepcopy(value, memo)
+    return copy.deepcopy(value, memo)
+
+
+def _node_deepcopy(self: Node, memo: dict[int, Any]) -> Node:
+    """``Node.__deepcopy__``: a new node of the same class, each attribute deep-copied."""
+    node_class = type(self)
+    copied = node_class.__new__(node_class)
+    memo[id(self)] = copied
+    copied.__dict__ = {name: _tree_copied(v, memo) for name, v in self.__dict__.items()}
+    return copied
 
 
 _POSSIBLE_KEYS_MAX = 20_000
@@ -119,6 +155,7 @@ def moto_dynamodb_lightened() -> None:
     backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     dynamodb_models.copy = _OneCopyPerTable()  # type: ignore[assignment]
     DepthFirstTraverser.nodes_to_be_processed = _nodes_to_be_processed  # type: ignore[method-assign]
+    Node.__deepcopy__ = _node_deepcopy  # type: ignore[attr-defined]
     UpdateExpressionParser.make = classmethod(_update_expression)  # type: ignore[method-assign,assignment]
     # The picker every moto response uses (`moto.core.responses.ActionResult`).
     XFormedAttributePicker.get_possible_keys = _possible_keys_remembered(  # type: ignore[method-assign]
