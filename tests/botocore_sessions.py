@@ -24,7 +24,14 @@ client) and started with an empty cache of aliased event names. A copied trie no
 and copies only the path it changes (nodes are never changed in place once shared), and copies of
 an aliaser share the cache of names, which depends on nothing but the aliases they also share.
 What each emitter calls, and in which order, is unchanged (``tests/test_botocore_sessions.py``
-compares them with botocore's own trie).
+compares them with botocore's own trie). Every aliaser made with botocore's default aliases
+(one per session) shares one cache of names too.
+
+`models_shared`: each client made its own ``ServiceModel`` from the loader's description (and so
+resolved again every shape it serializes or parses: its caches are per model object) and its own
+endpoint rule set from the loader's rules (a tree of a few hundred rule objects). A client now
+gets the model and the rule set made for the same description and rules (the very objects the one
+loader returns), as botocore itself does for the descriptions.
 """
 
 from __future__ import annotations
@@ -33,17 +40,21 @@ import copy
 import threading
 from typing import Any
 
+import botocore.regions
 import botocore.session
 from botocore import handlers
 from botocore.client import ClientCreator
+from botocore.endpoint_provider import EndpointProvider
 from botocore.hooks import (
     _MIDDLE,
+    EVENT_ALIASES,
     BaseEventHooks,
     EventAliaser,
     HierarchicalEmitter,
     NodeList,
     _PrefixTrie,
 )
+from botocore.model import ServiceModel
 
 from reactor_sdk.session import botocore_session
 
@@ -197,6 +208,17 @@ def _trie_copy(self: _PrefixTrie) -> _PrefixTrie:
 
 
 _aliaser_copy = EventAliaser.__copy__
+_aliaser_init = EventAliaser.__init__
+#: The names aliased by aliasers with botocore's default aliases (every session's).
+_default_alias_names: dict[str, str] = {}
+
+
+def _aliaser_init_sharing_names(
+    self: EventAliaser, event_emitter: Any, event_aliases: Any = None
+) -> None:
+    _aliaser_init(self, event_emitter, event_aliases)
+    if event_aliases is None or event_aliases is EVENT_ALIASES:
+        self._alias_name_cache = _default_alias_names
 
 
 def _aliaser_copy_sharing_names(self: EventAliaser) -> EventAliaser:
@@ -212,3 +234,49 @@ def emitters_shared() -> None:
     _PrefixTrie.remove_item = _remove_item  # type: ignore[method-assign]
     _PrefixTrie.__copy__ = _trie_copy  # type: ignore[method-assign]
     EventAliaser.__copy__ = _aliaser_copy_sharing_names  # type: ignore[method-assign]
+    EventAliaser.__init__ = _aliaser_init_sharing_names  # type: ignore[method-assign]
+
+
+# (service name, id of the description) -> (description, model); (ids of the rules and the
+# partitions, excluded parameters) -> (rules, partitions, provider). The data objects are kept
+# so that their ids cannot be reused while the entry lives.
+_service_models: dict[tuple[str, int], tuple[Any, ServiceModel]] = {}
+_providers: dict[tuple[int, int, frozenset[str]], tuple[Any, Any, EndpointProvider]] = {}
+
+
+def _service_model_shared(
+    self: ClientCreator, service_name: str, api_version: str | None = None
+) -> ServiceModel:
+    description = self._loader.load_service_model(
+        service_name, "service-2", api_version=api_version
+    )
+    key = (service_name, id(description))
+    with _lock:
+        found = _service_models.get(key)
+        if found is None or found[0] is not description:
+            found = (description, ServiceModel(description, service_name=service_name))
+            _service_models[key] = found
+    return found[1]
+
+
+def _endpoint_provider_shared(
+    ruleset_data: Any, partition_data: Any, excluded_params: Any = None
+) -> EndpointProvider:
+    key = (id(ruleset_data), id(partition_data), frozenset(excluded_params or ()))
+    with _lock:
+        found = _providers.get(key)
+        if found is None or found[0] is not ruleset_data or found[1] is not partition_data:
+            provider = EndpointProvider(
+                ruleset_data=ruleset_data,
+                partition_data=partition_data,
+                excluded_params=excluded_params,
+            )
+            found = (ruleset_data, partition_data, provider)
+            _providers[key] = found
+    return found[2]
+
+
+def models_shared() -> None:
+    """Make clients share the service model and the endpoint rule set of the same data."""
+    ClientCreator._load_service_model = _service_model_shared  # type: ignore[method-assign]
+    botocore.regions.EndpointProvider = _endpoint_provider_shared  # type: ignore[misc,assignment]

@@ -13,9 +13,9 @@ per backend, and thousands of snapshots in ``DescribeSnapshots``); the tests use
 
 Tests make a fresh botocore session for almost every test: `tests.botocore_sessions` makes each
 one copy botocore's built-in handlers instead of registering them again, share one loader,
-reuse a client class built for the same service model, and copy handler tries by sharing their
-nodes; `tests.moto_core` and `tests.moto_dynamodb` take costs out of moto that are moto's own
-(see each module's docstring).
+reuse a client class, service model and endpoint rule set made for the same data, and copy
+handler tries by sharing their nodes; `tests.moto_core` and `tests.moto_dynamodb` take costs out
+of moto that are moto's own (see each module's docstring).
 """
 
 from __future__ import annotations
@@ -36,13 +36,19 @@ os.environ.setdefault("MOTO_AMIS_PATH", str(Path(__file__).with_name("moto_amis.
 from ouroboros.aws import reset_sessions  # after MOTO_AMIS_PATH (see the docstring)
 from ouroboros.config import reset_config
 from ouroboros.models import bind_models
-from tests.botocore_sessions import client_classes_shared, emitters_shared, sessions_prototyped
+from tests.botocore_sessions import (
+    client_classes_shared,
+    emitters_shared,
+    models_shared,
+    sessions_prototyped,
+)
 from tests.moto_core import moto_core_lightened
 from tests.moto_dynamodb import moto_dynamodb_lightened
 
 sessions_prototyped()
 client_classes_shared()
 emitters_shared()
+models_shared()
 moto_core_lightened()
 moto_dynamodb_lightened()
 

@@ -1,4 +1,4 @@
-"""The shared handler tries of `tests.botocore_sessions` answer as botocore's own trie does."""
+"""What `tests.botocore_sessions` shares between clients answers as botocore's own objects do."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import random
 import boto3
 import pytest
 from botocore.hooks import _FIRST, _LAST, _MIDDLE, EventAliaser, _PrefixTrie
+from botocore.model import ServiceModel
 
-from tests.botocore_sessions import TRIE_METHODS, emitters_shared
+from tests.botocore_sessions import TRIE_METHODS, emitters_shared, models_shared
 
 PARTS = ["before-call", "s3", "*", "PutObject"]
 KEYS = [".".join(p) for n in (1, 2, 3) for p in itertools.product(PARTS, repeat=n)]
@@ -96,3 +97,31 @@ def test_copied_aliasers_share_the_names_they_resolved() -> None:
     copied = copy.copy(aliaser)
     assert copied._alias_name_cache is aliaser._alias_name_cache
     assert copied._alias_event_name("before-call.apigateway") == "before-call.api-gateway"
+
+
+def test_sessions_aliasers_share_the_default_names() -> None:
+    emitters_shared()
+    one, other = boto3.Session()._session, boto3.Session()._session
+    assert one._events._alias_name_cache is other._events._alias_name_cache
+    assert one._events._alias_event_name("before-call.apigateway") == "before-call.api-gateway"
+    custom = EventAliaser(one._events._emitter, {"x": "y"})
+    assert custom._alias_name_cache is not one._events._alias_name_cache
+
+
+def test_clients_share_models_and_rule_sets_and_still_resolve_their_own_endpoints() -> None:
+    models_shared()
+    first = boto3.Session(region_name="us-east-1").client("s3")
+    second = boto3.Session(region_name="eu-west-1").client("s3")
+    sqs = boto3.Session(region_name="us-east-1").client("sqs")
+    assert first.meta.service_model is second.meta.service_model
+    providers = [c._ruleset_resolver._provider for c in (first, second)]
+    assert providers[0] is providers[1]
+    assert first.meta.endpoint_url == "https://s3.amazonaws.com"
+    assert second.meta.endpoint_url == "https://s3.eu-west-1.amazonaws.com"
+    assert sqs.meta.endpoint_url == "https://sqs.us-east-1.amazonaws.com"
+    assert sqs._ruleset_resolver._provider is not providers[0]
+    # The model answers as a model made for this client alone would.
+    alone = ServiceModel(first.meta.service_model._service_description, service_name="s3")
+    for name in ("PutObject", "GetBucketPolicy"):
+        shared, own = first.meta.service_model.operation_model(name), alone.operation_model(name)
+        assert shared.input_shape.members.keys() == own.input_shape.members.keys()
