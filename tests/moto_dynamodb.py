@@ -14,6 +14,12 @@
   copy of each node's ``__dict__``) is replaced for the tree's nodes by one that copies the same
   objects the same way (the memo kept, so shared and parent links come out as deepcopy's):
   about half the time.
+- Each ``UpdateItem`` validates its expression twice with twelve tree walks each. The first three
+  validators (clause counts, overlapping paths, key attributes) read only the tree's shape, the
+  attribute names and the table's key: their verdict is the same for the same parsed expression,
+  names and key. Here, once an expression has passed them with given names and key, they are
+  not run again for it (anything that failed is checked again, and fails the same way); their
+  clause count walks every sub-tree of every clause (most of an update's validation).
 - moto's response serializer asks six alias providers, for every attribute of every item it
   returns, which names the attribute might have in the result object. For a ``dict`` (what
   DynamoDB's results are) the answer depends only on the attribute's name and shape, so it is
@@ -35,6 +41,12 @@ import moto.dynamodb.models as dynamodb_models
 from moto.core.serialize import AttributePickerContext, XFormedAttributePicker
 from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+from moto.dynamodb.parsing.validators import (
+    ActionCountValidator,
+    OverlappingPathsValidator,
+    UpdateExpressionValidator,
+    UpdateHashRangeKeyValidator,
+)
 
 _transaction = threading.local()
 
@@ -101,6 +113,39 @@ def _node_deepcopy(self: Node, memo: dict[int, Any]) -> Node:
     return copied
 
 
+#: The validators whose verdict depends on nothing but the tree, the names and the table's key.
+_SHAPE_VALIDATORS = (ActionCountValidator, OverlappingPathsValidator, UpdateHashRangeKeyValidator)
+_SHAPES_PASSED_MAX = 20_000
+# (id of the parsed tree, names, table key) -> the tree (kept: its id cannot be reused meanwhile).
+_shapes_passed: dict[tuple[int, frozenset[tuple[str, str]], tuple[str, ...]], Any] = {}
+_validator_init = UpdateExpressionValidator.__init__
+_validator_validate = UpdateExpressionValidator.validate
+
+
+def _shape_key(
+    validator: Any, expression: Any
+) -> tuple[int, frozenset[tuple[str, str]], tuple[str, ...]]:
+    names = frozenset((validator.expression_attribute_names or {}).items())
+    return (id(expression), names, tuple(validator.table.table_key_attrs))
+
+
+def _validator_init_remembering(self: Any, expression: Any, *args: Any, **kwargs: Any) -> None:
+    _validator_init(self, expression, *args, **kwargs)
+    self._shape = (_shape_key(self, expression), expression)
+    found = _shapes_passed.get(self._shape[0])
+    if found is expression:  # this very tree passed them with these names and key
+        self.processors = [p for p in self.processors if not isinstance(p, _SHAPE_VALIDATORS)]
+
+
+def _validate_remembering(self: Any) -> Any:
+    validated = _validator_validate(self)
+    key, expression = self._shape
+    if len(_shapes_passed) >= _SHAPES_PASSED_MAX:
+        _shapes_passed.clear()
+    _shapes_passed[key] = expression
+    return validated
+
+
 _POSSIBLE_KEYS_MAX = 20_000
 # (picker class, id of providers, name, id of shape, id of parent) ->
 # (providers, shape, parent, keys): the objects are kept so that their ids cannot be reused
@@ -156,6 +201,8 @@ def moto_dynamodb_lightened() -> None:
     dynamodb_models.copy = _OneCopyPerTable()  # type: ignore[assignment]
     DepthFirstTraverser.nodes_to_be_processed = _nodes_to_be_processed  # type: ignore[method-assign]
     Node.__deepcopy__ = _node_deepcopy  # type: ignore[attr-defined]
+    UpdateExpressionValidator.__init__ = _validator_init_remembering  # type: ignore[method-assign]
+    UpdateExpressionValidator.validate = _validate_remembering  # type: ignore[method-assign]
     UpdateExpressionParser.make = classmethod(_update_expression)  # type: ignore[method-assign,assignment]
     # The picker every moto response uses (`moto.core.responses.ActionResult`).
     XFormedAttributePicker.get_possible_keys = _possible_keys_remembered(  # type: ignore[method-assign]

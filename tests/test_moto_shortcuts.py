@@ -124,3 +124,43 @@ def test_action_names_are_moto_s_and_follow_a_changed_class() -> None:
     Handler.brand_new_action = lambda self: None  # type: ignore[attr-defined]
     after = _method_names_remembered(Handler)
     assert set(after) - set(before) == {"brand_new_action"}
+
+
+def _update(ddb: Any, expression: str, names: dict[str, str]) -> str:
+    """What moto answers: "ok" or the error's code and message."""
+    values = {f":{n[1:]}": {"S": "v"} for n in names}
+    try:
+        ddb.update_item(
+            TableName="t",
+            Key={"k": {"S": "1"}},
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+    except ddb.exceptions.ClientError as exc:
+        return f"{exc.response['Error']['Code']}: {exc.response['Error']['Message']}"
+    return "ok"
+
+
+def test_shape_checks_are_skipped_only_for_what_passed_them() -> None:
+    """Clause counts, overlapping paths and key attributes: the same verdicts, in the same order,
+    whether or not the same expression passed them before with other names."""
+    cases = [
+        ("SET #a = :a, #b = :b", {"#a": "x", "#b": "y"}, "ok"),
+        ("SET #a = :a, #b = :b", {"#a": "x", "#b": "x"}, "Two document paths overlap"),
+        ("SET #a = :a, #b = :b", {"#a": "k", "#b": "y"}, "Cannot update attribute k"),
+        ("SET #a = :a SET #b = :b", {"#a": "x", "#b": "y"}, 'The "SET" section'),
+        ("SET #a = :a, #b = :b", {"#a": "x", "#b": "y"}, "ok"),
+    ]
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        ddb.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for _ in range(2):  # the second round after each case has been seen once
+            for expression, names, expected in cases:
+                answer = _update(ddb, expression, names)
+                assert expected in answer, (expression, names, answer)
