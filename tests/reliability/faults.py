@@ -212,15 +212,26 @@ def fault_injection(monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultInjector]:
             return answer
         return original(self, event_name, request, **kwargs)
 
+    monkeypatch.setattr(BotocoreStubber, "__call__", stubber)
+    retry_waits_recorded(monkeypatch, into=injector.backoffs)
+    yield injector
+
+
+def retry_waits_recorded(
+    monkeypatch: pytest.MonkeyPatch, *, into: list[float] | None = None
+) -> list[float]:
+    """From now on (until ``monkeypatch`` undoes it), botocore's retry back-off sleeps are
+    recorded in the returned list (``into``, when given) instead of slept, and clients made from
+    now on get an adaptive rate limiter on a clock of its own (`RateLimiterClock`)."""
+    backoffs = [] if into is None else into
     real_time = botocore.endpoint.time
     fake_time = types.SimpleNamespace(
         **{name: getattr(real_time, name) for name in dir(real_time) if not name.startswith("__")}
     )
-    fake_time.sleep = injector.backoffs.append
-    monkeypatch.setattr(BotocoreStubber, "__call__", stubber)
+    fake_time.sleep = backoffs.append
     monkeypatch.setattr(botocore.endpoint, "time", fake_time)
-    # Clients made in the block (the code under test makes its own) get the limiter's clock.
+    # Clients made from here (the code under test makes its own) get the limiter's clock.
     bucket = botocore.retries.bucket
     monkeypatch.setattr(bucket, "Clock", RateLimiterClock)
     monkeypatch.setattr(bucket.TokenBucket, "__init__", _bucket_init(bucket.TokenBucket.__init__))
-    yield injector
+    return backoffs

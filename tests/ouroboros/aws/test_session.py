@@ -8,6 +8,7 @@ from botocore.stub import Stubber
 from ouroboros import aws
 from ouroboros.config import reset_config
 from ouroboros.errors import MemberAccessError
+from tests.reliability.faults import retry_waits_recorded
 
 pytestmark = pytest.mark.functional
 
@@ -73,10 +74,12 @@ def test_clients_are_cached_until_reset(moto_aws: None) -> None:
     assert aws.client("s3") is not first
 
 
-def test_throttled_calls_are_retried(moto_aws: None) -> None:
-    """Two ThrottlingException answers, then the real one: the caller sees only success."""
+def test_throttled_calls_are_retried(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two ThrottlingException answers, then the real one: the caller sees only success (after
+    two back-offs, recorded instead of slept)."""
     from botocore.awsrequest import AWSResponse
 
+    backoffs = retry_waits_recorded(monkeypatch)
     sqs = aws.client("sqs")
     sqs.create_queue(QueueName="q")
     attempts: list[int] = []
@@ -97,4 +100,5 @@ def test_throttled_calls_are_retried(moto_aws: None) -> None:
     sqs.meta.events.register("before-send.sqs.ListQueues", throttle)
     queues = sqs.list_queues()["QueueUrls"]
     assert len(attempts) == 3
+    assert len(backoffs) == 2
     assert queues[0].endswith("/q")

@@ -29,6 +29,7 @@ from ouroboros.securityhub.collect_findings import (
 )
 from tests.conftest import load_event
 from tests.ouroboros.findings.conftest import sample_raws, variant
+from tests.reliability.faults import retry_waits_recorded
 
 pytestmark = pytest.mark.functional
 
@@ -156,17 +157,24 @@ def _securityhub(max_attempts: int) -> Any:
     return boto3.client("securityhub", region_name="us-east-1", config=config)
 
 
-def test_throttling_is_retried_and_nothing_is_lost(moto_aws: None) -> None:
+def test_throttling_is_retried_and_nothing_is_lost(
+    moto_aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backoffs = retry_waits_recorded(monkeypatch)  # recorded instead of slept
     hub = _securityhub(max_attempts=5)
     hook = _ThrottleThenServe(2, sample_raws())
     hub.meta.events.register_first("before-send.securityhub.GetFindings", hook)
     report = findings_collect(client=hub, now=NOW)
     assert hook.calls == 3
+    assert len(backoffs) == 2
     assert report.written == 18
     assert len(list(FindingModel.scan())) == 18
 
 
-def test_throttling_that_never_ends_keeps_the_watermark(moto_aws: None) -> None:
+def test_throttling_that_never_ends_keeps_the_watermark(
+    moto_aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    retry_waits_recorded(monkeypatch)  # back-offs and the rate limiter's waits are not slept
     sync_state_set(WATERMARK, "2024-04-01T00:00:00.000Z")
     hub = _securityhub(max_attempts=2)
     hub.meta.events.register_first(
