@@ -47,7 +47,8 @@ class LimitedMotoServer(ThreadedMotoServer):
             self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
         )
         self._server_ready_event.set()
-        self._server.serve_forever()
+        # Polled every 0.1 s (the default is 0.5 s): stopping waits for the loop to see it.
+        self._server.serve_forever(poll_interval=0.1)
 
 
 def moto_server_start(port: int = 0) -> MotoServer:
