@@ -24,27 +24,28 @@ import moto.core.responses as moto_responses
 from moto.core import utils as moto_utils
 
 _lock = threading.Lock()
-_callbacks: dict[tuple[Any, ...], Any] = {}
+_callbacks: dict[tuple[Any, ...], tuple[Any, tuple[Any, Any], Any]] = {}
 _method_names: dict[type, tuple[tuple[str, ...], list[str]]] = {}
 _build_callback = moto_models.CallbackResponse
 _list_method_names = moto_utils.method_names_from_class
 
 
-def _url_key(url: Any) -> Any:
-    return url if isinstance(url, str) else (type(url), url.pattern, url.flags)
-
-
 def _callback_reused(*, method: str, url: Any, callback: Any, **options: Any) -> Any:
-    """moto's ``CallbackResponse(...)``: the one built before for the same arguments, reset."""
-    key = (method, _url_key(url), callback, tuple(sorted(options.items())))
+    """moto's ``CallbackResponse(...)``: the one built before for the same arguments, reset.
+
+    The same arguments: the same method, the very same URL pattern object and callback (moto
+    passes the same pattern objects and the same bound method's function and object at every
+    start), and equal options. The entry keeps them, so their ids are not reused meanwhile."""
+    target = getattr(callback, "__func__", callback), getattr(callback, "__self__", None)
+    key = (method, id(url), id(target[0]), id(target[1]), *options.items())
     with _lock:
         found = _callbacks.get(key)
-        if found is None:
-            found = _build_callback(method=method, url=url, callback=callback, **options)
-            _callbacks[key] = found
+        if found is None or found[0] is not url or found[1] != target:
+            built = _build_callback(method=method, url=url, callback=callback, **options)
+            found = _callbacks[key] = (url, target, built)
         else:
-            found.calls.reset()
-    return found
+            found[2].calls.reset()
+    return found[2]
 
 
 def _class_keys(clazz: type) -> tuple[str, ...]:

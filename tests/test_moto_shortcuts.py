@@ -164,3 +164,32 @@ def test_shape_checks_are_skipped_only_for_what_passed_them() -> None:
             for expression, names, expected in cases:
                 answer = _update(ddb, expression, names)
                 assert expected in answer, (expression, names, answer)
+
+
+def test_frozen_tables_copy_as_deepcopy_does(moto_aws: None) -> None:
+    """`moto_aws` restores the empty tables from a pickle: the same tables as a deep copy."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    from tests.conftest import _Frozen
+
+    tables = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables
+    frozen = _Frozen(tables)
+    assert frozen._data  # nothing in empty tables has a deep copy of its own
+    copied, reference = frozen.copy(), copy.deepcopy(tables)
+    assert copied.keys() == reference.keys() and len(copied) >= 10
+    for name in reference:
+        assert copied[name] is not tables[name]
+        assert copied[name].describe() == reference[name].describe()
+
+
+def test_a_value_with_its_own_deep_copy_is_deep_copied() -> None:
+    from moto.core.constants import MISSING
+
+    from tests.conftest import _Frozen
+
+    frozen = _Frozen({"marker": MISSING, "list": [1, 2]})
+    assert not frozen._data
+    copied = frozen.copy()
+    assert copied["marker"] is MISSING  # what deepcopy keeps, a pickle would not
+    assert copied == {"marker": MISSING, "list": [1, 2]}
