@@ -70,15 +70,21 @@ def _walk(node: Node) -> list[Node]:
     return found
 
 
+def _table_t() -> Any:
+    """A client of the running moto's DynamoDB, with table ``t`` (hash key ``k``) created."""
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    ddb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return ddb
+
+
 def test_updates_through_moto_apply_as_written() -> None:
     with mock_aws():
-        ddb = boto3.client("dynamodb", region_name="us-east-1")
-        ddb.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        ddb = _table_t()
         for _ in range(2):  # the second time from the remembered tree
             ddb.update_item(
                 TableName="t",
@@ -153,13 +159,7 @@ def test_shape_checks_are_skipped_only_for_what_passed_them() -> None:
         ("SET #a = :a, #b = :b", {"#a": "x", "#b": "y"}, "ok"),
     ]
     with mock_aws():
-        ddb = boto3.client("dynamodb", region_name="us-east-1")
-        ddb.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        ddb = _table_t()
         for _ in range(2):  # the second round after each case has been seen once
             for expression, names, expected in cases:
                 answer = _update(ddb, expression, names)
