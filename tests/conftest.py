@@ -114,12 +114,12 @@ class _Frozen:
     itself, for ``copy.deepcopy``."""
 
     def __init__(self, value: Any) -> None:
-        self._value, self._data = value, b""
+        self._value: Any = None
         buffer = io.BytesIO()
         try:
             _PlainDataPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
         except (_NotPlainData, pickle.PicklingError, TypeError, AttributeError):
-            self._value = copy.deepcopy(value)
+            self._value, self._data = copy.deepcopy(value), b""
             return
         self._data = buffer.getvalue()
 

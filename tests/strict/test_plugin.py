@@ -3,22 +3,33 @@ one passes; the JSON report holds the recording and the verdict."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-#: The run starts in a folder of its own, outside the project's pytest configuration: the plugins
-#: that configuration leaves out (used by no test) are left out here too.
-QUIET = [
-    arg
-    for name in ("cacheprovider", "locust", "schemathesis", "anyio", "hypothesispytest")
-    for arg in ("-p", f"no:{name}")
-]
+
+
+def _plugins_left_out() -> list[str]:
+    """The ``-p no:NAME`` options of the project's pytest configuration. The run starts in a
+    folder of its own, outside that configuration: it leaves out the same plugins."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    options = config["tool"]["pytest"]["ini_options"]["addopts"].split()
+    return [
+        arg
+        for flag, value in itertools.pairwise(options)
+        if flag == "-p" and value.startswith("no:")
+        for arg in (flag, value)
+    ]
+
+
+QUIET = _plugins_left_out()
 
 
 def run_pytest(tmp_path: Path, body: str) -> tuple[subprocess.CompletedProcess[str], Path]:
