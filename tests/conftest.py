@@ -55,7 +55,7 @@ moto_core_lightened()
 moto_dynamodb_lightened()
 
 #: The strict IAM check: every AWS call a deployed function makes is judged (tests/strict).
-pytest_plugins = ["tests.strict.plugin"]
+pytest_plugins = ["tests.strict.plugin", "tests.xdist_workers"]
 
 EVENTS_DIR = Path(__file__).parent / "events"
 _AWS_VARS = [k for k in os.environ if k.startswith(("AWS_", "OUROBOROS_"))]

@@ -82,6 +82,7 @@ PUBLISH = 'client("sns").publish(TopicArn=TOPIC, Message="x")'
 
 
 @pytest.mark.functional
+@pytest.mark.long
 def test_a_denied_call_fails_the_run_and_names_the_call(tmp_path: Path) -> None:
     done, report = run_pytest(tmp_path, PROBE.format(function="parse_finding", call=LIST_QUEUES))
     assert done.returncode == 1, done.stdout + done.stderr

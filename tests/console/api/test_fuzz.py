@@ -46,6 +46,7 @@ from tests.findings_factory import samples_write
 
 pytestmark = [
     pytest.mark.functional,
+    pytest.mark.long,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.timeout(1200),
 ]

@@ -137,6 +137,7 @@ def test_loading_something_else_is_a_clear_error(tmp_path: Path) -> None:
 PACKAGES = sorted(p.name for p in CATALOG.iterdir() if (p / "reactor.py").is_file())
 
 
+@pytest.mark.long
 def test_every_official_reactor_builds_reproducibly(tmp_path: Path) -> None:
     for package in PACKAGES:
         first = built_artifact(package)
