@@ -107,14 +107,18 @@ class ExitWithoutTeardown:
 
     def __init__(self) -> None:
         self.registered = 0
+        self.running = False
 
     def register(self) -> None:
         atexit.register(self)
         self.registered = atexit._ncallbacks()
 
     def __call__(self) -> None:
+        if self.running:  # called again from the exit functions run below (a wrapped register)
+            return
         if atexit._ncallbacks() != self.registered:
             return  # something registered after us: the ordinary exit runs everything once
+        self.running = True
         atexit.unregister(self)
         atexit._run_exitfuncs()  # every other exit function, last registered first
         for stream in (sys.stdout, sys.stderr):

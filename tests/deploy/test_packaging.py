@@ -47,6 +47,9 @@ MB = 1024 * 1024
 STAGE = "console"  # the console's Zappa stage, which names its API Gateway stage
 PRODUCTION_STORAGE = "console.static_storage.PackagedStaticFilesStorage"
 
+#: Building the console and worker packages takes about half a minute (module fixtures).
+pytestmark = pytest.mark.long
+
 
 # --- the runtime environment's recipe -----------------------------------------------------
 

@@ -37,7 +37,7 @@ from ouroboros.models import bind_models
 from tests.deploy.first_call import continuous_backups_unavailable, state_machine_role_not_assumable
 from tests.deploy.securityhub_stub import ActionTargetStub
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.integration, pytest.mark.long, pytest.mark.timeout(1800)]
 
 STAGE = "rehearsal"
 ACCOUNT = "123456789012"  # moto's default account

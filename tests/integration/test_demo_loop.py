@@ -34,7 +34,7 @@ from ouroboros.notify.delivery import notification_deliveries_list
 from tests.integration.test_runlocal import _start, _stop, _wait_for, console_port
 from tests.reactor_support import wait_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 MEMBER = "222222222222"
 BUCKET = public_bucket_name(MEMBER)

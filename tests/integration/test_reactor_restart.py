@@ -29,7 +29,7 @@ from tests.reactor_support import (
     wait_for,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 
 def test_restart_restores_artifacts_and_installed_reactors(isolated_env: Path) -> None:

@@ -18,7 +18,7 @@ import requests
 from emulator.dynamodb_local import free_port
 from emulator.endpoints import endpoints_read
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 ROOT = Path(__file__).resolve().parents[2]
 

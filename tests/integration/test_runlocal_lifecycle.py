@@ -29,7 +29,7 @@ from emulator.dynamodb_local import (
 from emulator.endpoints import endpoints_read
 from tests.integration.test_runlocal import console_port
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 ROOT = Path(__file__).resolve().parents[2]
 

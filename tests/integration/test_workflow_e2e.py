@@ -44,7 +44,7 @@ from tests.reactor_support import (
     wait_for,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long]
 
 BUCKET = public_bucket_name(MEMBER)
 
