@@ -81,6 +81,11 @@ class Teardown:
         print("teardown ran", flush=True)
 
 kept = Teardown()  # freed in the interpreter's teardown only
+if {wrap!r}:  # a tool wrapping every exit function registered from now on
+    plain_register = atexit.register
+    atexit.register = lambda function, *args, **kwargs: plain_register(
+        lambda: function(*args, **kwargs)
+    )
 atexit.register(print, "registered first", flush=True)
 atexit.register(print, "registered second", flush=True)
 ExitWithoutTeardown().register()
@@ -90,8 +95,8 @@ print("main done", flush=True)
 """
 
 
-def _exit_run(*, late: bool) -> subprocess.CompletedProcess[str]:
-    script = textwrap.dedent(_EXIT_SCRIPT).format(root=str(ROOT), late=late)
+def _exit_run(*, late: bool, wrap: bool = False) -> subprocess.CompletedProcess[str]:
+    script = textwrap.dedent(_EXIT_SCRIPT).format(root=str(ROOT), late=late, wrap=wrap)
     return subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
     )
@@ -110,3 +115,12 @@ def test_an_exit_function_registered_later_makes_the_worker_end_the_ordinary_way
     assert lines[:4] == ["main done", "registered after", "registered second", "registered first"]
     assert lines.count("registered second") == 1
     assert "teardown ran" in lines
+
+
+def test_a_wrapped_exit_function_does_not_run_the_exit_functions_again() -> None:
+    """Our exit function, registered through a wrapper, cannot unregister itself: the exit
+    functions it runs call it again, and that call returns."""
+    run = _exit_run(late=False, wrap=True)
+    assert run.returncode == 0, run.stderr
+    assert "RecursionError" not in run.stderr
+    assert run.stdout.splitlines() == ["main done", "registered second", "registered first"]
