@@ -35,6 +35,7 @@ import pytest
 
 os.environ.setdefault("MOTO_AMIS_PATH", str(Path(__file__).with_name("moto_amis.json")))
 
+from console.devserver import devserver_nodelay
 from ouroboros.aws import reset_sessions  # after MOTO_AMIS_PATH (see the docstring)
 from ouroboros.config import reset_config
 from ouroboros.models import bind_models
@@ -53,6 +54,7 @@ emitters_shared()
 models_shared()
 moto_core_lightened()
 moto_dynamodb_lightened()
+devserver_nodelay()  # the tests' live consoles answer as runlocal's does (console/devserver.py)
 
 #: The strict IAM check: every AWS call a deployed function makes is judged (tests/strict).
 pytest_plugins = ["tests.strict.plugin", "tests.xdist_workers"]

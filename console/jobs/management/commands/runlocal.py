@@ -45,6 +45,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from console.access.services import admin_user_ensure
 from console.audit.services import audit_recorder
+from console.devserver import devserver_nodelay
 from console.hub.management.commands.hub_publish import official_packages
 from emulator.demo import demo_seed
 from emulator.demo_remediation import (
@@ -147,6 +148,7 @@ class Command(BaseCommand):
                 _wait_forever()
             else:
                 self.stdout.write(f"Console: http://127.0.0.1:{port}/  (Ctrl-C stops)")
+                devserver_nodelay()
                 call_command(
                     "runserver",
                     f"127.0.0.1:{port}",
