@@ -25,9 +25,12 @@ tickets it records are listed at ``LOCAL_TICKETS_PATH``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
+import selectors
+import socket
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -310,8 +313,43 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
+    """The HTTP server, with a loop that stops the moment it is told to.
+
+    ``serve_forever`` notices ``shutdown()`` only when its ``select`` returns, at its poll
+    interval: every stop waited up to that long (0.1 s), after the last request for a server
+    stopped right after its work. This loop waits on the listening socket and a wake-up pipe, with
+    no timeout at all; `stop_serving` writes to the pipe.
+    """
+
     daemon_threads = True
     store: SecurityHubStore
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self._stopping = threading.Event()
+        self._wake_read, self._wake_write = socket.socketpair()
+
+    def serve_until_stopped(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self, selectors.EVENT_READ)
+            selector.register(self._wake_read, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                ready = selector.select()
+                if self._stopping.is_set():
+                    break
+                if any(key.fileobj is self for key, _ in ready):
+                    self._handle_request_noblock()  # type: ignore[attr-defined]  # as serve_forever
+                self.service_actions()
+
+    def stop_serving(self) -> None:
+        self._stopping.set()
+        with contextlib.suppress(OSError):
+            self._wake_write.send(b"\0")
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._wake_read.close()
+        self._wake_write.close()
 
 
 class SecurityHubServer:
@@ -334,7 +372,7 @@ class SecurityHubServer:
 
     def start(self) -> SecurityHubServer:
         self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.1,), name="local-securityhub", daemon=True
+            target=self._server.serve_until_stopped, name="local-securityhub", daemon=True
         )
         self._thread.start()
         logger.info("local Security Hub on %s (%s)", self.url, self.store.path)
@@ -342,7 +380,7 @@ class SecurityHubServer:
 
     def stop(self) -> None:
         if self._thread is not None:
-            self._server.shutdown()
+            self._server.stop_serving()
             self._thread.join(timeout=10)
             self._thread = None
         self._server.server_close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import selectors
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,7 +15,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from emulator.bus import EventBus, EventBusExtension
-from emulator.securityhub_server import SecurityHubExtension
+from emulator.securityhub_server import SecurityHubExtension, SecurityHubServer
+from emulator.securityhub_store import SecurityHubStore
 from ouroboros.aws import client, reset_sessions
 from ouroboros.config import reset_config
 from ouroboros.securityhub.catalog import FSBP_STANDARD_ARN, catalog_controls
@@ -201,3 +203,36 @@ def test_the_service_endpoint_variable_routes_project_clients_here(
     reset_config()
     reset_sessions()
     assert client("securityhub").describe_hub()["HubArn"].endswith(":hub/default")
+
+
+def test_the_server_waits_without_polling_and_stops_when_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its loop waits on the listening socket and a wake-up pipe with no timeout, so a stop ends
+    it at once (``serve_forever`` looked at its stop flag only every poll interval)."""
+    timeouts: list[float | None] = []
+    plain_select = selectors.DefaultSelector.select
+
+    def select(self: Any, timeout: float | None = None) -> Any:
+        timeouts.append(timeout)
+        return plain_select(self, timeout)
+
+    monkeypatch.setattr(selectors.DefaultSelector, "select", select)
+    store = SecurityHubStore(tmp_path / "securityhub.sqlite3")
+    server = SecurityHubServer(store).start()
+    try:
+        securityhub = boto3.client(
+            "securityhub",
+            endpoint_url=server.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        assert securityhub.get_findings()["Findings"] == []
+        thread = server._thread
+        assert thread is not None and thread.is_alive()
+    finally:
+        server.stop()
+        store.close()
+    assert not thread.is_alive()
+    assert timeouts and set(timeouts) == {None}
