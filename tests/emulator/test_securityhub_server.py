@@ -15,8 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from emulator.bus import EventBus, EventBusExtension
-from emulator.securityhub_server import SecurityHubExtension, SecurityHubServer
-from emulator.securityhub_store import SecurityHubStore
+from emulator.securityhub_server import SecurityHubExtension
 from ouroboros.aws import client, reset_sessions
 from ouroboros.config import reset_config
 from ouroboros.securityhub.catalog import FSBP_STANDARD_ARN, catalog_controls
@@ -38,6 +37,7 @@ class Hub:
     client: Any
     bus: EventBus
     events: list[dict[str, Any]]
+    extension: SecurityHubExtension
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def hub(tmp_path: Path) -> Iterator[Hub]:
         bus_extension.bus.subscribe("all", {"source": ["aws.securityhub"]}, events.append)
         url = runtime.published["securityhub"]
         securityhub = boto3.client("securityhub", endpoint_url=url, region_name="us-east-1")
-        yield Hub(url, securityhub, bus_extension.bus, events)
+        yield Hub(url, securityhub, bus_extension.bus, events, hub_extension)
     finally:
         hub_extension.stop()
         bus_extension.stop()
@@ -206,7 +206,7 @@ def test_the_service_endpoint_variable_routes_project_clients_here(
 
 
 def test_the_server_waits_without_polling_and_stops_when_told(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Its loop waits on the listening socket and a wake-up pipe with no timeout, so a stop ends
     it at once (``serve_forever`` looked at its stop flag only every poll interval)."""
@@ -218,21 +218,11 @@ def test_the_server_waits_without_polling_and_stops_when_told(
         return plain_select(self, timeout)
 
     monkeypatch.setattr(selectors.DefaultSelector, "select", select)
-    store = SecurityHubStore(tmp_path / "securityhub.sqlite3")
-    server = SecurityHubServer(store).start()
-    try:
-        securityhub = boto3.client(
-            "securityhub",
-            endpoint_url=server.url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        assert securityhub.get_findings()["Findings"] == []
-        thread = server._thread
-        assert thread is not None and thread.is_alive()
-    finally:
-        server.stop()
-        store.close()
+    assert hub.client.get_findings()["Findings"] == []  # the loop selects again after it
+    server = hub.extension.server
+    assert server is not None
+    thread = server._thread
+    assert thread is not None and thread.is_alive()
+    server.stop()
     assert not thread.is_alive()
     assert timeouts and set(timeouts) == {None}
