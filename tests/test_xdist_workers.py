@@ -44,9 +44,9 @@ def test_the_suites_order_keeps_database_tests_before_transactional_ones_and_lon
     if transactional and plain_db:
         assert max(plain_db) < min(transactional)
     long_files = {_file_of(i) for i in ordered if i.get_closest_marker(LONG_MARK)}
-    without_db = [f for f in files if uses[f] == {2}]
-    if long_files & set(without_db):  # long files without the database open the queue
-        assert set(files[: len(long_files & set(without_db))]) == long_files & set(without_db)
+    long_without_db = {f for f in long_files if uses[f] == {2}}
+    # long files without the database open the queue
+    assert set(files[: len(long_without_db)]) == long_without_db
 
 
 def test_the_order_within_a_file_is_kept(request: pytest.FixtureRequest) -> None:
